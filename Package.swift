@@ -1,0 +1,40 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Coffer has no SwiftPM package dependencies by design: Foundation plus the system
+// OpenSSL 3 and SQLite 3 libraries keep the supply chain of a PCI-scoped service small.
+let package = Package(
+    name: "Coffer",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "coffer", targets: ["coffer"]),
+        .executable(name: "coffer-bench", targets: ["CofferBench"]),
+    ],
+    targets: [
+        // C libraries, reached only through VaultCrypto and VaultStore.
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+
+        .target(name: "VaultCrypto", dependencies: ["COpenSSL"]),
+        .target(name: "VaultCore", dependencies: ["VaultCrypto"]),
+        .target(
+            name: "VaultStore",
+            dependencies: ["VaultCore", "VaultCrypto", "CSQLite"],
+            plugins: ["EmbedMigrations"]
+        ),
+        .target(name: "ArgumentParsing"),
+        .executableTarget(name: "coffer", dependencies: ["VaultCore", "VaultStore", "VaultCrypto", "ArgumentParsing"]),
+        .executableTarget(name: "CofferBench", dependencies: ["VaultCore", "VaultStore", "VaultCrypto", "ArgumentParsing"]),
+
+        // Compiles `migrations/NNNN_name.sql` into VaultStore, so the binary carries its schema.
+        .executableTarget(name: "MigrationEmbedder"),
+        .plugin(name: "EmbedMigrations", capability: .buildTool(), dependencies: ["MigrationEmbedder"]),
+
+        .testTarget(name: "VaultCryptoTests", dependencies: ["VaultCrypto"]),
+        .testTarget(name: "VaultCoreTests", dependencies: ["VaultCore", "VaultCrypto"]),
+        .testTarget(name: "VaultStoreTests", dependencies: ["VaultStore", "VaultCore", "VaultCrypto"]),
+        .testTarget(name: "ArgumentParsingTests", dependencies: ["ArgumentParsing"]),
+        .testTarget(name: "CofferTests", dependencies: ["VaultCore", "VaultStore", "VaultCrypto"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,49 @@
+#ifndef COFFER_COPENSSL_SHIM_H
+#define COFFER_COPENSSL_SHIM_H
+
+// Hide the deprecated low-level RSA_* / HMAC_CTX_* APIs: Coffer uses EVP only.
+#define OPENSSL_API_COMPAT 30000
+#define OPENSSL_NO_DEPRECATED
+
+#include <openssl/evp.h>
+#include <openssl/err.h>
+#include <openssl/rand.h>
+#include <openssl/crypto.h>
+#include <openssl/rsa.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/x509.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+
+// Macros and variadic functions Swift cannot import, as inline functions.
+
+static inline void coffer_OPENSSL_free(void *ptr) { OPENSSL_free(ptr); }
+
+static inline EVP_PKEY *coffer_EVP_RSA_gen(unsigned int bits) { return EVP_RSA_gen(bits); }
+
+// ---- VaultCrypto shims -------------------------------------------------------------------
+#include <openssl/encoder.h>
+
+static inline void coffer_OPENSSL_clear_free(void *ptr, size_t len) { OPENSSL_clear_free(ptr, len); }
+
+// An HMAC context with its digest fixed to SHA-256, ready for EVP_MAC_init(ctx, key, len, NULL).
+// The OSSL_PARAM array holds raw `char *` names, so it is built here in C, not in Swift.
+static inline EVP_MAC_CTX *coffer_EVP_MAC_CTX_new_hmac_sha256(EVP_MAC *mac) {
+    EVP_MAC_CTX *ctx = EVP_MAC_CTX_new(mac);
+    if (ctx == NULL) return NULL;
+    OSSL_PARAM params[2];
+    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0);
+    params[1] = OSSL_PARAM_construct_end();
+    if (EVP_MAC_CTX_set_params(ctx, params) != 1) { EVP_MAC_CTX_free(ctx); return NULL; }
+    return ctx;
+}
+
+// An encoder writing a key pair as unencrypted PKCS#8 (PrivateKeyInfo) DER. The encoder keeps
+// the type and structure name pointers, so they must be string literals, not Swift temporaries.
+static inline OSSL_ENCODER_CTX *coffer_OSSL_ENCODER_CTX_new_pkcs8_der(const EVP_PKEY *pkey) {
+    return OSSL_ENCODER_CTX_new_for_pkey(pkey, EVP_PKEY_KEYPAIR, "DER", "PrivateKeyInfo", NULL);
+}
+// ---- end VaultCrypto shims ---------------------------------------------------------------
+
+#endif

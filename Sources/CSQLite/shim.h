@@ -1,0 +1,26 @@
+#ifndef COFFER_CSQLITE_SHIM_H
+#define COFFER_CSQLITE_SHIM_H
+
+#include <sqlite3.h>
+
+// SQLITE_TRANSIENT is a macro casting -1 to a function pointer: Swift cannot import it.
+static inline sqlite3_destructor_type coffer_sqlite_transient(void) { return SQLITE_TRANSIENT; }
+
+// sqlite3_db_config is variadic: Swift cannot call it. These set one boolean option each and
+// return SQLITE_OK or an error code.
+
+// Defensive mode: refuses writes to sqlite_schema, PRAGMA writable_schema and other ways an
+// SQL string could corrupt the database file.
+static inline int coffer_sqlite_enable_defensive(sqlite3 *db) {
+    return sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, (int *)0);
+}
+
+// Refuses double-quoted string literals in DDL and DML, so a misspelt column name in "quotes"
+// is an error instead of silently becoming a string.
+static inline int coffer_sqlite_disable_double_quoted_strings(sqlite3 *db) {
+    int rc = sqlite3_db_config(db, SQLITE_DBCONFIG_DQS_DML, 0, (int *)0);
+    if (rc != SQLITE_OK) return rc;
+    return sqlite3_db_config(db, SQLITE_DBCONFIG_DQS_DDL, 0, (int *)0);
+}
+
+#endif

@@ -1,0 +1,36 @@
+import ArgumentParsing
+import Foundation
+
+// coffer-bench: in-process benchmarks of the vault over its real SQLite store.
+// Prints one `name value` line per figure, like ../shared/bench/floors.sh, so scripts can put
+// both side by side and take medians.
+
+let root = CommandSpec(
+    "coffer-bench", abstract: "Benchmarks of the vault core, in process.",
+    subcommands: [
+        CommandSpec(
+            "core", abstract: "Durable tokenize/s, reveal/s and metadata/s over a fresh SQLite store.",
+            discussion: "Each phase runs for --seconds with --concurrency callers; the store is synchronous=FULL.",
+            options: [
+                OptionSpec("seconds", valueName: "S", help: "Length of each phase.", defaultValue: "5"),
+                OptionSpec("concurrency", valueName: "N", help: "Concurrent callers.", defaultValue: "64"),
+            ]),
+    ])
+
+let outcome = CommandLineTool.parse(Array(CommandLine.arguments.dropFirst()), root: root)
+switch outcome {
+case .help(let text):
+    print(text)
+case .failure:
+    FileHandle.standardError.write(Data(((outcome.message ?? "") + "\n").utf8))
+    exit(outcome.exitCode.rawValue)
+case .run(let command):
+    do {
+        let seconds = try command.int("seconds") ?? 5
+        let concurrency = try command.int("concurrency") ?? 64
+        try await CoreBenchmark(seconds: Double(seconds), concurrency: concurrency).run()
+    } catch {
+        FileHandle.standardError.write(Data("coffer-bench: \(error)\n".utf8))
+        exit(1)
+    }
+}

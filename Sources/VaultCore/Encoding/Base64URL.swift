@@ -1,0 +1,88 @@
+/// Base64URL (RFC 4648 §5), strict, for identifiers, tokens, keys and encrypted card data.
+///
+/// Strict so that every byte string has exactly one accepted text form: `encode` never pads,
+/// and `decode` refuses padding `=`, whitespace, characters outside `A–Z a–z 0–9 - _`
+/// (so also `+` and `/`), a length ≡ 1 (mod 4), and non-zero unused trailing bits.
+public enum Base64URL {
+    private static let alphabet: [UInt8] = Array(
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+
+    /// Encodes `bytes` without padding.
+    public static func encode(_ bytes: some Sequence<UInt8>) -> String {
+        var output: [UInt8] = []
+        output.reserveCapacity((bytes.underestimatedCount * 4 + 2) / 3)
+        var accumulator: UInt32 = 0
+        var pending = 0
+        for byte in bytes {
+            accumulator = accumulator << 8 | UInt32(byte)
+            pending += 1
+            if pending == 3 {
+                output.append(alphabet[Int(accumulator >> 18 & 0x3F)])
+                output.append(alphabet[Int(accumulator >> 12 & 0x3F)])
+                output.append(alphabet[Int(accumulator >> 6 & 0x3F)])
+                output.append(alphabet[Int(accumulator & 0x3F)])
+                accumulator = 0
+                pending = 0
+            }
+        }
+        if pending == 1 {
+            output.append(alphabet[Int(accumulator >> 2 & 0x3F)])
+            output.append(alphabet[Int(accumulator << 4 & 0x3F)])
+        } else if pending == 2 {
+            output.append(alphabet[Int(accumulator >> 10 & 0x3F)])
+            output.append(alphabet[Int(accumulator >> 4 & 0x3F)])
+            output.append(alphabet[Int(accumulator << 2 & 0x3F)])
+        }
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    /// Decodes strict unpadded Base64URL, or returns `nil`. The empty string decodes to `[]`.
+    public static func decode(_ string: String) -> [UInt8]? {
+        let utf8 = string.utf8
+        let count = utf8.count
+        guard count % 4 != 1 else { return nil }
+        var output: [UInt8] = []
+        output.reserveCapacity(count * 3 / 4)
+        var accumulator: UInt32 = 0
+        var pending = 0
+        for byte in utf8 {
+            guard let value = sextet(byte) else { return nil }
+            accumulator = accumulator << 6 | UInt32(value)
+            pending += 1
+            if pending == 4 {
+                output.append(UInt8(truncatingIfNeeded: accumulator >> 16))
+                output.append(UInt8(truncatingIfNeeded: accumulator >> 8))
+                output.append(UInt8(truncatingIfNeeded: accumulator))
+                accumulator = 0
+                pending = 0
+            }
+        }
+        switch pending {
+        case 2:  // 12 bits: one byte and 4 unused bits, which must be zero
+            guard accumulator & 0xF == 0 else { return nil }
+            output.append(UInt8(truncatingIfNeeded: accumulator >> 4))
+        case 3:  // 18 bits: two bytes and 2 unused bits, which must be zero
+            guard accumulator & 0x3 == 0 else { return nil }
+            output.append(UInt8(truncatingIfNeeded: accumulator >> 10))
+            output.append(UInt8(truncatingIfNeeded: accumulator >> 2))
+        default:
+            break
+        }
+        return output
+    }
+
+    /// Whether `byte` is one of the 64 Base64URL characters.
+    static func isAlphabetByte(_ byte: UInt8) -> Bool { sextet(byte) != nil }
+
+    @inline(__always)
+    private static func sextet(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"): byte &- UInt8(ascii: "A")
+        case UInt8(ascii: "a")...UInt8(ascii: "z"): byte &- UInt8(ascii: "a") &+ 26
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte &- UInt8(ascii: "0") &+ 52
+        case UInt8(ascii: "-"): 62
+        case UInt8(ascii: "_"): 63
+        default: nil
+        }
+    }
+}

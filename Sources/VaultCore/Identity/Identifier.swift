@@ -1,0 +1,69 @@
+import VaultCrypto
+
+/// Random 128-bit identifiers rendered as 22 Base64URL characters (DESIGN.md "Formats").
+/// One implementation serves tokens, tenant ids, key ids and API key ids, so they can never
+/// drift apart in alphabet or length, and none is ever derived from card data.
+public protocol RandomIdentifier: Hashable, Sendable, Codable, CustomStringConvertible, Comparable {
+    var rawValue: String { get }
+    /// Wraps an already validated string; use `init?(validating:)` or `generate()` instead.
+    init(unchecked rawValue: String)
+}
+
+public enum IdentifierFormat {
+    public static let length = 22
+
+    /// True for exactly 22 characters of `[A-Za-z0-9_-]`.
+    public static func isValid(_ string: String) -> Bool {
+        string.utf8.count == length && string.utf8.allSatisfy(Base64URL.isAlphabetByte)
+    }
+
+    /// 16 bytes from the CSPRNG, Base64URL without padding.
+    public static func random() -> String {
+        Base64URL.encode(SecureRandom.bytes(count: 16))
+    }
+}
+
+extension RandomIdentifier {
+    public init?(validating string: String) {
+        guard IdentifierFormat.isValid(string) else { return nil }
+        self.init(unchecked: string)
+    }
+
+    public static func generate() -> Self { Self(unchecked: IdentifierFormat.random()) }
+
+    public var description: String { rawValue }
+
+    public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
+
+    public init(from decoder: any Decoder) throws {
+        let string = try decoder.singleValueContainer().decode(String.self)
+        guard IdentifierFormat.isValid(string) else {
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: decoder.codingPath, debugDescription: "not a 22-character identifier"))
+        }
+        self.init(unchecked: string)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(rawValue)
+    }
+}
+
+/// The reference a caller keeps instead of a card number.
+public struct Token: RandomIdentifier {
+    public let rawValue: String
+    public init(unchecked rawValue: String) { self.rawValue = rawValue }
+}
+
+/// A tenant: one customer of the vault, with its own fingerprint key and card-data keys.
+public struct TenantID: RandomIdentifier {
+    public let rawValue: String
+    public init(unchecked rawValue: String) { self.rawValue = rawValue }
+}
+
+/// The public, non-secret half of an API key; the secret half is only ever stored hashed.
+public struct APIKeyID: RandomIdentifier {
+    public let rawValue: String
+    public init(unchecked rawValue: String) { self.rawValue = rawValue }
+}

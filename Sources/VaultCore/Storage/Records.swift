@@ -1,0 +1,122 @@
+import Foundation
+
+/// What the vault stores, in the engine-neutral shape every `VaultStorage` keeps.
+/// Secrets appear here only wrapped (under the master key) or encrypted (card ciphertext).
+
+public struct TenantRecord: Sendable, Equatable {
+    public var id: TenantID
+    public var name: String
+    /// The ISO parent for TabaPay-style sub-clients; nil for top-level tenants.
+    public var parentID: TenantID?
+    /// The tenant's HMAC fingerprint key, sealed under the master key.
+    public var wrappedFingerprintKey: [UInt8]
+    public var createdAt: Date
+
+    public init(id: TenantID, name: String, parentID: TenantID?, wrappedFingerprintKey: [UInt8], createdAt: Date) {
+        self.id = id
+        self.name = name
+        self.parentID = parentID
+        self.wrappedFingerprintKey = wrappedFingerprintKey
+        self.createdAt = createdAt
+    }
+}
+
+/// What an API key may do. Stored as its raw value; unknown values read back are dropped.
+public enum Role: String, Sendable, CaseIterable, Codable, Comparable {
+    case admin, tokenize, reveal, keys, sync, staff
+
+    public static func < (lhs: Role, rhs: Role) -> Bool { lhs.rawValue < rhs.rawValue }
+}
+
+public struct APIKeyRecord: Sendable, Equatable {
+    public var id: APIKeyID
+    public var tenantID: TenantID
+    /// SHA-256 of the secret: API key secrets are 256-bit random, so a fast hash is enough.
+    public var secretHash: [UInt8]
+    public var roles: Set<Role>
+    public var label: String
+    public var createdAt: Date
+    public var revokedAt: Date?
+
+    public init(id: APIKeyID, tenantID: TenantID, secretHash: [UInt8], roles: Set<Role>, label: String,
+                createdAt: Date, revokedAt: Date? = nil) {
+        self.id = id
+        self.tenantID = tenantID
+        self.secretHash = secretHash
+        self.roles = roles
+        self.label = label
+        self.createdAt = createdAt
+        self.revokedAt = revokedAt
+    }
+}
+
+/// A version of the data key that encrypts card numbers; the highest version is the active one.
+public struct DataKeyRecord: Sendable, Equatable {
+    public var version: Int
+    public var wrappedKey: [UInt8]
+    public var createdAt: Date
+
+    public init(version: Int, wrappedKey: [UInt8], createdAt: Date) {
+        self.version = version
+        self.wrappedKey = wrappedKey
+        self.createdAt = createdAt
+    }
+}
+
+/// An RSA key pair a tenant's clients encrypt card data to.
+public struct CardDataKeyRecord: Sendable, Equatable {
+    public var id: KeyID
+    public var tenantID: TenantID
+    /// PKCS#8 DER of the private key, sealed under the master key; emptied on delete.
+    public var wrappedPrivateKey: [UInt8]
+    public var publicKeyDER: [UInt8]
+    public var createdAt: Date
+    public var expiresAt: Date
+    public var deletedAt: Date?
+
+    public init(id: KeyID, tenantID: TenantID, wrappedPrivateKey: [UInt8], publicKeyDER: [UInt8],
+                createdAt: Date, expiresAt: Date, deletedAt: Date? = nil) {
+        self.id = id
+        self.tenantID = tenantID
+        self.wrappedPrivateKey = wrappedPrivateKey
+        self.publicKeyDER = publicKeyDER
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+        self.deletedAt = deletedAt
+    }
+
+    public func isActive(at date: Date) -> Bool { deletedAt == nil && expiresAt > date }
+}
+
+/// A stored card: ciphertext plus the non-secret metadata a caller may see.
+public struct CardRecord: Sendable, Equatable {
+    public var token: Token
+    public var tenantID: TenantID
+    /// AES-256-GCM nonce ‖ ciphertext ‖ tag of the packed card number and expiration.
+    public var ciphertext: [UInt8]
+    public var keyVersion: Int
+    /// HMAC-SHA256 of the PAN digits under the tenant's fingerprint key.
+    public var fingerprint: [UInt8]
+    public var bin: String
+    public var last4: String
+    public var brand: CardBrand
+    public var expiration: ExpirationDate?
+    public var createdAt: Date
+    public var updatedAt: Date
+
+    public init(token: Token, tenantID: TenantID, ciphertext: [UInt8], keyVersion: Int, fingerprint: [UInt8],
+                bin: String, last4: String, brand: CardBrand, expiration: ExpirationDate?,
+                createdAt: Date, updatedAt: Date) {
+        self.token = token
+        self.tenantID = tenantID
+        self.ciphertext = ciphertext
+        self.keyVersion = keyVersion
+        self.fingerprint = fingerprint
+        self.bin = bin
+        self.last4 = last4
+        self.brand = brand
+        self.expiration = expiration
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+}

@@ -1,0 +1,58 @@
+import Foundation
+
+/// The only way the vault reaches its data. SQLite implements it today; PostgreSQL can follow
+/// without the core changing, because the core composes its own atomic operations from these
+/// primitives inside `write`, and never sees SQL.
+///
+/// `write` bodies run inside one transaction (an engine may group several callers' bodies into a
+/// single commit). A body that throws changes nothing; the call returns only once the write is
+/// durable. Bodies must be quick and must not block: do crypto before calling `write`.
+public protocol VaultStorage: Sendable {
+    func read<T: Sendable>(_ body: @escaping @Sendable (any StorageReader) throws -> T) async throws -> T
+    func write<T: Sendable>(_ body: @escaping @Sendable (any StorageWriter) throws -> T) async throws -> T
+    /// Finishes queued writes and releases the engine; later calls fail with `.unavailable`.
+    func close() async
+}
+
+public protocol StorageReader {
+    func metadata(_ key: String) throws -> [UInt8]?
+    func tenant(_ id: TenantID) throws -> TenantRecord?
+    func tenants() throws -> [TenantRecord]
+    func apiKey(secretHash: [UInt8]) throws -> APIKeyRecord?
+    func apiKeys(tenant: TenantID) throws -> [APIKeyRecord]
+    /// All data-key versions, ascending.
+    func dataKeys() throws -> [DataKeyRecord]
+    func cardDataKey(_ id: KeyID, tenant: TenantID) throws -> CardDataKeyRecord?
+    /// The tenant's keys that are not deleted (expired ones included), oldest first.
+    func cardDataKeys(tenant: TenantID) throws -> [CardDataKeyRecord]
+    func card(_ token: Token, tenant: TenantID) throws -> CardRecord?
+    /// Cards of the tenant with this fingerprint, oldest first.
+    func cards(fingerprint: [UInt8], tenant: TenantID) throws -> [CardRecord]
+    /// Up to `limit` cards whose key version is below `version`, in token order after `token`.
+    func cards(keyVersionBelow version: Int, after token: Token?, limit: Int) throws -> [CardRecord]
+    /// Number of stored cards per data-key version.
+    func cardCountsByKeyVersion() throws -> [Int: Int]
+    func cardCount() throws -> Int
+    /// Audit entries with sequence greater than `sequence`, ascending.
+    func auditEntries(after sequence: Int64, limit: Int) throws -> [AuditEntry]
+}
+
+public protocol StorageWriter: StorageReader {
+    func setMetadata(_ key: String, value: [UInt8]) throws
+    func insertTenant(_ tenant: TenantRecord) throws
+    func insertAPIKey(_ key: APIKeyRecord) throws
+    /// Returns false when no unrevoked key with this id belongs to the tenant.
+    func revokeAPIKey(_ id: APIKeyID, tenant: TenantID, at date: Date) throws -> Bool
+    func insertDataKey(_ key: DataKeyRecord) throws
+    func insertCardDataKey(_ key: CardDataKeyRecord) throws
+    /// Marks the key deleted and overwrites its wrapped private key; false if absent or already deleted.
+    func deleteCardDataKey(_ id: KeyID, tenant: TenantID, at date: Date) throws -> Bool
+    func insertCard(_ card: CardRecord) throws
+    /// Replaces a card's ciphertext and key version (re-encryption); false if the card is gone.
+    func updateCardCiphertext(_ token: Token, tenant: TenantID, ciphertext: [UInt8], keyVersion: Int,
+                              at date: Date) throws -> Bool
+    /// Removes the card; with SQLite `secure_delete` its ciphertext bytes are overwritten. False if absent.
+    func deleteCard(_ token: Token, tenant: TenantID) throws -> Bool
+    /// Appends to the hash chain (see `AuditChain`) and returns the stored entry.
+    func appendAudit(_ event: AuditEvent, at date: Date) throws -> AuditEntry
+}

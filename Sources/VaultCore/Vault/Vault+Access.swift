@@ -1,0 +1,67 @@
+import Foundation
+import VaultCrypto
+
+extension Vault {
+    /// Creates a tenant with its own fingerprint key. A `parent` makes it an ISO sub-tenant.
+    public func createTenant(name: String, parent: TenantID? = nil, actor: String) async throws -> TenantRecord {
+        let id = TenantID.generate()
+        let now = clock()
+        let record = TenantRecord(
+            id: id, name: name, parentID: parent,
+            wrappedFingerprintKey: keyring.masterKey.wrap(SymmetricKey.generate().secret, purpose: .fingerprintKey(id)),
+            createdAt: now)
+        let event = AuditEvent(tenantID: id, actor: actor, action: .tenantCreate, subject: id.rawValue,
+                               outcome: .success)
+        try await write { writer in
+            if let parent, try writer.tenant(parent) == nil { throw VaultError.tenantNotFound }
+            try writer.insertTenant(record)
+            _ = try writer.appendAudit(event, at: now)
+        }
+        return record
+    }
+
+    public func tenant(_ id: TenantID) async throws -> TenantRecord {
+        guard let record = try await read({ try $0.tenant(id) }) else { throw VaultError.tenantNotFound }
+        return record
+    }
+
+    /// Issues an API key. Its secret — `ck_` and 43 Base64URL characters, 256 random bits — is
+    /// returned once; the store keeps only its SHA-256.
+    public func createAPIKey(tenant: TenantID, roles: Set<Role>, label: String, actor: String) async throws -> IssuedAPIKey {
+        _ = try await self.tenant(tenant)
+        let secret = "ck_" + Base64URL.encode(SecureRandom.bytes(count: 32))
+        let now = clock()
+        let record = APIKeyRecord(id: .generate(), tenantID: tenant, secretHash: SHA256.hash(Array(secret.utf8)),
+                                  roles: roles, label: label, createdAt: now)
+        let event = AuditEvent(tenantID: tenant, actor: actor, action: .apiKeyCreate, subject: record.id.rawValue,
+                               outcome: .success)
+        try await write { writer in
+            try writer.insertAPIKey(record)
+            _ = try writer.appendAudit(event, at: now)
+        }
+        return IssuedAPIKey(record: record, secret: secret)
+    }
+
+    public func revokeAPIKey(_ id: APIKeyID, tenant: TenantID, actor: String) async throws {
+        let now = clock()
+        let event = AuditEvent(tenantID: tenant, actor: actor, action: .apiKeyRevoke, subject: id.rawValue,
+                               outcome: .success)
+        try await write { writer in
+            guard try writer.revokeAPIKey(id, tenant: tenant, at: now) else { throw VaultError.keyNotFound }
+            _ = try writer.appendAudit(event, at: now)
+        }
+    }
+
+    /// Checks a presented API key. The lookup is by hash, so timing reveals nothing about the
+    /// secret; a failure is audited and answered `unauthenticated` whatever its cause.
+    public func authenticate(apiKey presented: String) async throws -> Principal {
+        let hash = SHA256.hash(Array(presented.utf8))
+        let record = try await read { try $0.apiKey(secretHash: hash) }
+        guard let record, record.revokedAt == nil else {
+            try await audit(.authenticationFailure, tenant: record?.tenantID, actor: "anonymous",
+                            subject: record?.id.rawValue, outcome: .failure)
+            throw VaultError.unauthenticated
+        }
+        return Principal(tenantID: record.tenantID, apiKeyID: record.id, roles: record.roles)
+    }
+}

@@ -1,0 +1,91 @@
+import Foundation
+import VaultCrypto
+
+extension Vault {
+    /// Stores a card and returns its new token. The number is fingerprinted with the tenant's key
+    /// and sealed under the active data key before the store sees it; the security code is
+    /// returned for an immediate verification call and never stored.
+    public func tokenize(_ input: CardInput, tenant: TenantID,
+                         duplicates policy: DuplicatePolicy = .allow) async throws -> TokenizedCard {
+        let card = try await resolve(input, tenant: tenant)
+        let now = clock()
+        if let expiration = card.expiration {
+            do { _ = try expiration.validated(at: now) } catch { throw VaultError.card(error) }
+        }
+        let fingerprint = try await fingerprint(of: card.number, tenant: tenant)
+        guard let (version, key) = keyring.activeDataKey else { throw VaultError.integrityFailure }
+        let token = Token.generate()
+        let record = CardRecord(
+            token: token, tenantID: tenant,
+            ciphertext: CardSealing.seal(number: card.number, expiration: card.expiration, key: key,
+                                         tenant: tenant, token: token, keyVersion: version),
+            keyVersion: version, fingerprint: fingerprint,
+            bin: card.number.bin, last4: card.number.last4, brand: card.number.brand,
+            expiration: card.expiration, createdAt: now, updatedAt: now)
+        let earlier = try await write { writer in
+            let earlier = try writer.cards(fingerprint: fingerprint, tenant: tenant).map(\.token)
+            if policy == .reject, !earlier.isEmpty { throw VaultError.duplicateCard(existing: earlier) }
+            try writer.insertCard(record)
+            return earlier
+        }
+        return TokenizedCard(metadata: CardMetadata(record), duplicates: earlier, securityCode: card.securityCode)
+    }
+
+    public func metadata(of token: Token, tenant: TenantID) async throws -> CardMetadata {
+        CardMetadata(try await record(of: token, tenant: tenant))
+    }
+
+    /// Decrypts a stored card for a caller allowed to see it; every reveal is audited before it returns.
+    public func reveal(_ token: Token, tenant: TenantID, actor: String) async throws -> CardData {
+        let record = try await record(of: token, tenant: tenant)
+        let key = try await keyring.dataKey(version: record.keyVersion, storage: storage)
+        do {
+            let card = try CardSealing.open(record.ciphertext, key: key, tenant: tenant, token: token,
+                                            keyVersion: record.keyVersion)
+            try await audit(.cardReveal, tenant: tenant, actor: actor, subject: token.rawValue)
+            return card
+        } catch VaultError.integrityFailure {
+            try await audit(.cardReveal, tenant: tenant, actor: actor, subject: token.rawValue, outcome: .failure)
+            throw VaultError.integrityFailure
+        }
+    }
+
+    /// Removes a card; the store overwrites its ciphertext.
+    public func delete(_ token: Token, tenant: TenantID, actor: String) async throws {
+        let now = clock()
+        let event = AuditEvent(tenantID: tenant, actor: actor, action: .cardDelete, subject: token.rawValue,
+                               outcome: .success)
+        try await write { writer in
+            guard try writer.deleteCard(token, tenant: tenant) else { throw VaultError.cardNotFound }
+            _ = try writer.appendAudit(event, at: now)
+        }
+    }
+
+    /// The tenant's cards with this number, oldest first, found through the fingerprint.
+    public func cards(matching number: PrimaryAccountNumber, tenant: TenantID) async throws -> [CardMetadata] {
+        let fingerprint = try await fingerprint(of: number, tenant: tenant)
+        return try await read { try $0.cards(fingerprint: fingerprint, tenant: tenant) }.map(CardMetadata.init)
+    }
+
+    func record(of token: Token, tenant: TenantID) async throws -> CardRecord {
+        guard let record = try await read({ try $0.card(token, tenant: tenant) }) else {
+            throw VaultError.cardNotFound
+        }
+        return record
+    }
+
+    func fingerprint(of number: PrimaryAccountNumber, tenant: TenantID) async throws -> [UInt8] {
+        let key = try await keyring.fingerprintKey(for: tenant, storage: storage)
+        return HMACSHA256.authenticationCode(for: number.utf8Digits, using: key)
+    }
+
+    /// Card data in the clear, decrypting it first when it came encrypted to a tenant key.
+    func resolve(_ input: CardInput, tenant: TenantID) async throws -> CardData {
+        switch input {
+        case .plain(let card):
+            return card
+        case .encrypted(let encrypted):
+            return try await decrypt(encrypted, tenant: tenant)
+        }
+    }
+}

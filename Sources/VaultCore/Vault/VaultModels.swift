@@ -1,0 +1,97 @@
+import Foundation
+import VaultCrypto
+
+/// Card data as a caller hands it to the vault: in the clear, or encrypted to one of the tenant's keys.
+public enum CardInput: Sendable {
+    case plain(CardData)
+    case encrypted(EncryptedCardData)
+}
+
+/// What to do when the tenant already holds a card with the same number.
+public enum DuplicatePolicy: Sendable {
+    /// Store it again under a new token and report the earlier tokens.
+    case allow
+    /// Store nothing and fail with `VaultError.duplicateCard`.
+    case reject
+}
+
+/// What anyone with access to a token may see: never the number.
+public struct CardMetadata: Sendable, Equatable {
+    public var token: Token
+    public var brand: CardBrand
+    public var bin: String
+    public var last4: String
+    public var expiration: ExpirationDate?
+    /// Base64URL of the keyed fingerprint: equal for equal numbers within one tenant only.
+    public var fingerprint: String
+    public var createdAt: Date
+
+    init(_ record: CardRecord) {
+        token = record.token
+        brand = record.brand
+        bin = record.bin
+        last4 = record.last4
+        expiration = record.expiration
+        fingerprint = Base64URL.encode(record.fingerprint)
+        createdAt = record.createdAt
+    }
+}
+
+public struct TokenizedCard: Sendable {
+    public var metadata: CardMetadata
+    /// Tokens of cards this tenant stored earlier with the same number, oldest first.
+    public var duplicates: [Token]
+    /// The security code that came with the card, for a verification call; it is never stored.
+    public var securityCode: SecurityCode?
+}
+
+/// A public key clients encrypt card data to.
+public struct CardDataPublicKey: Sendable {
+    public var id: KeyID
+    public var publicKey: RSAPublicKey
+    public var createdAt: Date
+    public var expiresAt: Date
+}
+
+/// Who is calling, once an API key has been checked.
+public struct Principal: Sendable, Equatable {
+    public var tenantID: TenantID
+    public var apiKeyID: APIKeyID
+    public var roles: Set<Role>
+
+    public func has(_ role: Role) -> Bool { roles.contains(role) || roles.contains(.admin) }
+
+    /// The audit actor name of this principal.
+    public var actor: String { "apikey:\(apiKeyID.rawValue)" }
+}
+
+/// A newly created API key; the secret is shown once and only its hash is kept.
+public struct IssuedAPIKey: Sendable {
+    public var record: APIKeyRecord
+    public var secret: String
+}
+
+public struct DataKeyStatus: Sendable, Equatable {
+    public var version: Int
+    public var createdAt: Date
+    public var isActive: Bool
+    public var cardCount: Int
+}
+
+public struct RotationReport: Sendable, Equatable {
+    public var activeVersion: Int
+    /// True when an interrupted rotation was finished instead of a new version being added.
+    public var resumed: Bool
+    public var reencryptedCards: Int
+}
+
+/// Knobs a deployment may turn; the defaults are the safe ones.
+public struct VaultPolicy: Sendable {
+    public var maximumActiveCardDataKeys = 2
+    public var cardDataKeyValidity: TimeInterval = 365 * 24 * 3600
+    public var cardDataKeyBits = 2048
+    /// PKCS#1 v1.5 invites padding-oracle attacks: refused unless a deployment opts in.
+    public var allowsPKCS1v15 = false
+
+    public init() {}
+}

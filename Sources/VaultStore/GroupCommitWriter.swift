@@ -1,0 +1,251 @@
+import Dispatch
+import Foundation
+import Synchronization
+import VaultCore
+
+/// How group commit has batched writes so far.
+public struct GroupCommitStats: Sendable, Equatable {
+    /// Transactions committed (or attempted): one fsync each with `synchronous=FULL`.
+    public var batches: Int = 0
+    /// Write bodies run, successful or not.
+    public var jobs: Int = 0
+    /// The most jobs committed by one transaction.
+    public var largestBatch: Int = 0
+    /// Batches whose BEGIN or COMMIT failed, so every job in them failed.
+    public var failedBatches: Int = 0
+
+    public init() {}
+
+    /// Jobs per commit.
+    public var averageBatchSize: Double { batches == 0 ? 0 : Double(jobs) / Double(batches) }
+}
+
+/// The single writer: one dedicated thread owns the only write connection and commits queued
+/// writes in groups.
+///
+/// `write` enqueues a job and suspends. The thread takes every queued job (up to `maxBatchSize`),
+/// opens one `BEGIN IMMEDIATE` transaction, runs each body inside its own `SAVEPOINT` (a body
+/// that throws is rolled back to its savepoint and fails alone), then issues ONE `COMMIT` — one
+/// WAL fsync for the whole batch — and only then resumes the callers. If the transaction itself
+/// fails (BEGIN, COMMIT, or SQLite rolling it back after an I/O error), every job of the batch
+/// fails with that error and none is acknowledged. While a batch commits, new jobs queue up and
+/// form the next batch, so the batch size adapts to the load by itself.
+///
+/// The thread is a real thread, not a Task: `sqlite3_step` and fsync block, and the cooperative
+/// pool has only as many threads as cores.
+final class GroupCommitWriter: Sendable {
+    private let core: WriterCore
+    let maxBatchSize: Int
+
+    /// Takes ownership of `connection` (already configured and migrated) and starts the thread.
+    init(connection: SQLiteConnection, maxBatchSize: Int) {
+        self.maxBatchSize = max(1, maxBatchSize)
+        let core = WriterCore(maxBatchSize: self.maxBatchSize)
+        self.core = core
+        let thread = Thread { core.run(connection: connection) }
+        thread.name = "coffer.sqlite.writer"
+        thread.start()
+    }
+
+    deinit {
+        // Dropped without close(): let the thread drain, checkpoint, close and exit on its own.
+        core.requestClose(waiter: nil)
+    }
+
+    var stats: GroupCommitStats { core.stats.withLock { $0 } }
+
+    /// Runs `body` in the next batch; returns once its batch is durably committed.
+    func write<T: Sendable>(_ body: @escaping @Sendable (SQLiteWriter) throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            let job = WriteJob(
+                run: { writer in
+                    do {
+                        let value = try body(writer)
+                        return JobOutcome(succeeded: true) { commit in
+                            switch commit {
+                            case .success: continuation.resume(returning: value)
+                            case .failure(let error): continuation.resume(throwing: error)
+                            }
+                        }
+                    } catch {
+                        return JobOutcome(succeeded: false) { commit in
+                            switch commit {
+                            case .success: continuation.resume(throwing: error)
+                            case .failure(let commitError): continuation.resume(throwing: commitError)
+                            }
+                        }
+                    }
+                },
+                fail: { continuation.resume(throwing: $0) })
+            if !core.enqueue(job) {
+                continuation.resume(throwing: StorageError.unavailable("the storage is closed"))
+            }
+        }
+    }
+
+    /// Stops accepting writes, commits what is queued, checkpoints the WAL (TRUNCATE), closes the
+    /// connection and returns when the thread has finished.
+    func close() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            core.requestClose(waiter: continuation)
+        }
+    }
+}
+
+/// A queued write, type-erased.
+struct WriteJob: Sendable {
+    /// Runs the body on the writer thread; says whether it succeeded and how to answer the caller
+    /// once the batch's fate (commit or not) is known.
+    let run: @Sendable (SQLiteWriter) -> JobOutcome
+    /// Answers the caller when the body never ran (the transaction could not be opened).
+    let fail: @Sendable (any Error) -> Void
+}
+
+struct JobOutcome {
+    let succeeded: Bool
+    let finish: (Result<Void, any Error>) -> Void
+}
+
+/// The queue and the thread's loop, shared by the thread and the `GroupCommitWriter` handle
+/// (the thread does not retain the handle, so dropping the handle can stop the thread).
+final class WriterCore: Sendable {
+    private struct State {
+        var queue: [WriteJob] = []
+        var closing = false
+        var finished = false
+        /// True while the thread waits (or is about to wait) on `wakeUp`.
+        var sleeping = false
+        var closeWaiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    private let state = Mutex(State())
+    private let wakeUp = DispatchSemaphore(value: 0)
+    let stats = Mutex(GroupCommitStats())
+    let maxBatchSize: Int
+
+    init(maxBatchSize: Int) { self.maxBatchSize = maxBatchSize }
+
+    /// False when the writer no longer accepts jobs.
+    func enqueue(_ job: WriteJob) -> Bool {
+        let (accepted, signal) = state.withLock { state -> (Bool, Bool) in
+            guard !state.closing else { return (false, false) }
+            state.queue.append(job)
+            let signal = state.sleeping
+            state.sleeping = false
+            return (true, signal)
+        }
+        if signal { wakeUp.signal() }
+        return accepted
+    }
+
+    func requestClose(waiter: CheckedContinuation<Void, Never>?) {
+        let (signal, resumeNow) = state.withLock { state -> (Bool, Bool) in
+            if state.finished { return (false, true) }
+            state.closing = true
+            if let waiter { state.closeWaiters.append(waiter) }
+            let signal = state.sleeping
+            state.sleeping = false
+            return (signal, false)
+        }
+        if signal { wakeUp.signal() }
+        if resumeNow { waiter?.resume() }
+    }
+
+    /// The next batch, waiting for one; nil once closing and the queue is empty.
+    private func nextBatch() -> [WriteJob]? {
+        while true {
+            let batch = state.withLock { state -> [WriteJob]?? in
+                if !state.queue.isEmpty {
+                    let count = min(state.queue.count, maxBatchSize)
+                    let batch = Array(state.queue.prefix(count))
+                    state.queue.removeFirst(count)
+                    return .some(batch)
+                }
+                if state.closing { return .some(nil) }
+                state.sleeping = true
+                return nil
+            }
+            if let batch { return batch }
+            wakeUp.wait()
+        }
+    }
+
+    /// The writer thread's body.
+    func run(connection: SQLiteConnection) {
+        let writer = SQLiteWriter(connection: connection)
+        while let batch = nextBatch() {
+            commit(batch, writer: writer)
+        }
+        // Closing: nothing is queued and nothing can be. Fold the WAL back into the database
+        // file and empty it, then close (the last connection to close also deletes the WAL).
+        _ = try? connection.queryFirst("PRAGMA wal_checkpoint(TRUNCATE)") { $0.int(0) }
+        connection.close()
+        let waiters = state.withLock { state in
+            state.finished = true
+            defer { state.closeWaiters.removeAll() }
+            return state.closeWaiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    private func commit(_ batch: [WriteJob], writer: SQLiteWriter) {
+        let connection = writer.connection
+        do {
+            try connection.execute("BEGIN IMMEDIATE")
+        } catch {
+            for job in batch { job.fail(error) }
+            record(jobs: batch.count, failed: true)
+            return
+        }
+        var outcomes: [JobOutcome] = []
+        outcomes.reserveCapacity(batch.count)
+        var transactionError: (any Error)?
+        for job in batch {
+            do {
+                try connection.execute("SAVEPOINT coffer_write")
+            } catch {
+                transactionError = error
+                break
+            }
+            let outcome = job.run(writer)
+            outcomes.append(outcome)
+            do {
+                if !outcome.succeeded { try connection.execute("ROLLBACK TO coffer_write") }
+                try connection.execute("RELEASE coffer_write")
+            } catch {
+                transactionError = error
+                break
+            }
+            if !connection.isInTransaction {
+                // SQLite rolled the whole transaction back (e.g. SQLITE_FULL or an I/O error).
+                transactionError = StorageError.unavailable("the write transaction was rolled back by SQLite")
+                break
+            }
+        }
+        if transactionError == nil {
+            do {
+                try connection.execute("COMMIT")
+            } catch {
+                transactionError = error
+            }
+        }
+        if let transactionError {
+            if connection.isInTransaction { try? connection.execute("ROLLBACK") }
+            for outcome in outcomes { outcome.finish(.failure(transactionError)) }
+            for job in batch.dropFirst(outcomes.count) { job.fail(transactionError) }
+            record(jobs: batch.count, failed: true)
+            return
+        }
+        record(jobs: batch.count, failed: false)
+        for outcome in outcomes { outcome.finish(.success(())) }
+    }
+
+    private func record(jobs: Int, failed: Bool) {
+        stats.withLock { stats in
+            stats.batches += 1
+            stats.jobs += jobs
+            stats.largestBatch = max(stats.largestBatch, jobs)
+            if failed { stats.failedBatches += 1 }
+        }
+    }
+}

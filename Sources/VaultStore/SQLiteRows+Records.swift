@@ -1,0 +1,130 @@
+import VaultCore
+
+/// Row <-> record mapping, in one place: the column lists of the SELECTs and how each row
+/// becomes a record. Identifiers read back are validated (a malformed one is `.corrupt`), roles
+/// are parsed leniently, an unknown brand reads as `.unknown`.
+enum RecordColumns {
+    static let tenant = "id, name, parent_id, wrapped_fingerprint_key, created_at"
+    static let apiKey = "id, tenant_id, secret_hash, roles, label, created_at, revoked_at"
+    static let dataKey = "version, wrapped_key, created_at"
+    static let cardDataKey = "id, tenant_id, wrapped_private_key, public_key_der, created_at, expires_at, deleted_at"
+    static let card = "token, tenant_id, ciphertext, key_version, fingerprint, bin, last4, brand, expiration, created_at, updated_at"
+    static let audit = "sequence, timestamp_ms, tenant_id, actor, action, subject, outcome, previous_hash, hash"
+}
+
+/// The statements that read and write records, built once (they are also the statement-cache keys).
+enum RecordSQL {
+    static let tenantByID = "SELECT \(RecordColumns.tenant) FROM tenants WHERE id = ?"
+    static let allTenants = "SELECT \(RecordColumns.tenant) FROM tenants ORDER BY created_at, id"
+    static let apiKeyBySecretHash = "SELECT \(RecordColumns.apiKey) FROM api_keys WHERE secret_hash = ?"
+    static let apiKeysOfTenant = "SELECT \(RecordColumns.apiKey) FROM api_keys WHERE tenant_id = ? ORDER BY created_at, id"
+    static let allDataKeys = "SELECT \(RecordColumns.dataKey) FROM data_keys ORDER BY version"
+    static let cardDataKeyByID = "SELECT \(RecordColumns.cardDataKey) FROM card_data_keys WHERE id = ? AND tenant_id = ?"
+    static let liveCardDataKeysOfTenant = "SELECT \(RecordColumns.cardDataKey) FROM card_data_keys WHERE tenant_id = ? AND deleted_at IS NULL ORDER BY created_at, id"
+    static let cardByToken = "SELECT \(RecordColumns.card) FROM cards WHERE token = ? AND tenant_id = ?"
+    static let cardsByFingerprint = "SELECT \(RecordColumns.card) FROM cards WHERE tenant_id = ? AND fingerprint = ? ORDER BY created_at, token"
+    /// `+key_version` keeps the planner on the primary key (token order, stopping after LIMIT
+    /// rows) instead of collecting and sorting every old card through the key_version index.
+    static let cardsBelowKeyVersion = "SELECT \(RecordColumns.card) FROM cards WHERE token > ? AND +key_version < ? ORDER BY token LIMIT ?"
+    static let auditEntriesAfter = "SELECT \(RecordColumns.audit) FROM audit_log WHERE sequence > ? ORDER BY sequence LIMIT ?"
+    static let insertTenant = "INSERT INTO tenants (\(RecordColumns.tenant)) VALUES (?, ?, ?, ?, ?)"
+    static let insertAPIKey = "INSERT INTO api_keys (\(RecordColumns.apiKey)) VALUES (?, ?, ?, ?, ?, ?, ?)"
+    static let insertDataKey = "INSERT INTO data_keys (\(RecordColumns.dataKey)) VALUES (?, ?, ?)"
+    static let insertCardDataKey = "INSERT INTO card_data_keys (\(RecordColumns.cardDataKey)) VALUES (?, ?, ?, ?, ?, ?, ?)"
+    static let insertCard = "INSERT INTO cards (\(RecordColumns.card)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    static let insertAudit = "INSERT INTO audit_log (\(RecordColumns.audit)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+}
+
+extension SQLiteRow {
+    func identifier<ID: RandomIdentifier>(_ column: Int32, as type: ID.Type, _ what: String) throws(StorageError) -> ID {
+        guard let id = ID(validating: text(column)) else { throw .corrupt("\(what) is not a 22-character identifier") }
+        return id
+    }
+
+    func tenantRecord() throws(StorageError) -> TenantRecord {
+        TenantRecord(
+            id: try identifier(0, as: TenantID.self, "tenants.id"),
+            name: text(1),
+            parentID: isNull(2) ? nil : try identifier(2, as: TenantID.self, "tenants.parent_id"),
+            wrappedFingerprintKey: blob(3),
+            createdAt: SQLiteTime.date(int64(4)))
+    }
+
+    func apiKeyRecord() throws(StorageError) -> APIKeyRecord {
+        APIKeyRecord(
+            id: try identifier(0, as: APIKeyID.self, "api_keys.id"),
+            tenantID: try identifier(1, as: TenantID.self, "api_keys.tenant_id"),
+            secretHash: blob(2),
+            roles: RoleList.parse(text(3)),
+            label: text(4),
+            createdAt: SQLiteTime.date(int64(5)),
+            revokedAt: optionalInt64(6).map(SQLiteTime.date))
+    }
+
+    func dataKeyRecord() -> DataKeyRecord {
+        DataKeyRecord(version: int(0), wrappedKey: blob(1), createdAt: SQLiteTime.date(int64(2)))
+    }
+
+    func cardDataKeyRecord() throws(StorageError) -> CardDataKeyRecord {
+        let id: KeyID
+        do { id = try KeyID(text(0)) } catch { throw .corrupt("card_data_keys.id is not a 22-character identifier") }
+        return CardDataKeyRecord(
+            id: id,
+            tenantID: try identifier(1, as: TenantID.self, "card_data_keys.tenant_id"),
+            wrappedPrivateKey: blob(2),
+            publicKeyDER: blob(3),
+            createdAt: SQLiteTime.date(int64(4)),
+            expiresAt: SQLiteTime.date(int64(5)),
+            deletedAt: optionalInt64(6).map(SQLiteTime.date))
+    }
+
+    func cardRecord() throws(StorageError) -> CardRecord {
+        var expiration: ExpirationDate?
+        if let yyyymm = optionalText(8) {
+            do { expiration = try ExpirationDate(yyyymm: yyyymm) } catch { throw .corrupt("cards.expiration is not YYYYMM") }
+        }
+        return CardRecord(
+            token: try identifier(0, as: Token.self, "cards.token"),
+            tenantID: try identifier(1, as: TenantID.self, "cards.tenant_id"),
+            ciphertext: blob(2),
+            keyVersion: int(3),
+            fingerprint: blob(4),
+            bin: text(5),
+            last4: text(6),
+            brand: CardBrand(rawValue: text(7)) ?? .unknown,
+            expiration: expiration,
+            createdAt: SQLiteTime.date(int64(9)),
+            updatedAt: SQLiteTime.date(int64(10)))
+    }
+
+    /// Audit rows are read as stored, without validating identifiers: a tampered value must
+    /// reach `AuditChain.verify` (and show as a broken chain) rather than fail the read.
+    func auditEntry() throws(StorageError) -> AuditEntry {
+        guard let outcome = AuditOutcome(rawValue: text(6)) else {
+            throw .corrupt("audit_log entry \(int64(0)) has an unknown outcome")
+        }
+        return AuditEntry(
+            sequence: int64(0),
+            timestampMillis: int64(1),
+            event: AuditEvent(
+                tenantID: optionalText(2).map(TenantID.init(unchecked:)),
+                actor: text(3),
+                action: AuditAction(rawValue: text(4)),
+                subject: optionalText(5),
+                outcome: outcome),
+            previousHash: blob(7),
+            hash: blob(8))
+    }
+}
+
+/// API key roles as stored: sorted raw values joined by commas.
+enum RoleList {
+    static func format(_ roles: Set<Role>) -> String {
+        roles.sorted().map(\.rawValue).joined(separator: ",")
+    }
+
+    /// Unknown values (from a newer binary, or removed roles) are dropped.
+    static func parse(_ text: String) -> Set<Role> {
+        Set(text.split(separator: ",").compactMap { Role(rawValue: String($0)) })
+    }
+}

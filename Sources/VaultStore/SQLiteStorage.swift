@@ -1,0 +1,115 @@
+import Foundation
+import VaultCore
+
+/// The embedded SQLite engine of the vault.
+///
+/// - One write connection, owned by a dedicated thread, commits writes in groups
+///   (`GroupCommitWriter`): many callers' bodies, one transaction, one fsync.
+/// - Up to `maxReaders` read-only connections serve reads in parallel (`ReaderPool`).
+/// - WAL, `synchronous=FULL`, foreign keys, `secure_delete`, 5 s busy timeout.
+/// - The database, WAL and SHM files are mode 0600.
+///
+/// `open` applies pending migrations before anything else can touch the database.
+public final class SQLiteStorage: VaultStorage {
+    public let path: String
+    /// The migration files `open` applied, in order; empty when the schema was already current.
+    public let appliedMigrations: [String]
+    private let writer: GroupCommitWriter
+    private let readers: ReaderPool
+
+    public static let defaultMaxReaders = 8
+    public static let defaultMaxBatchSize = 512
+
+    /// Opens (creating if needed) the database at `path`, applies pending migrations and starts the writer.
+    ///
+    /// - Parameters:
+    ///   - synchronous: `.full` (default) makes every acknowledged write survive power loss;
+    ///     `.normal` is for benchmarks only.
+    ///   - maxReaders: read connections opened at most; further concurrent reads wait.
+    ///   - maxBatchSize: write bodies committed by one transaction at most.
+    /// - Throws: `StorageError.migration` when the database's schema does not match this binary's
+    ///   migrations (nothing is changed then), `.unavailable`/`.corrupt` when it cannot be opened.
+    public static func open(path: String, synchronous: SQLiteSynchronous = .full,
+                            maxReaders: Int = defaultMaxReaders,
+                            maxBatchSize: Int = defaultMaxBatchSize) throws -> SQLiteStorage {
+        try open(path: path, synchronous: synchronous, maxReaders: maxReaders, maxBatchSize: maxBatchSize,
+                 migrator: Migrator.embedded())
+    }
+
+    /// Tests inject their own migration sets here.
+    static func open(path: String, synchronous: SQLiteSynchronous = .full, maxReaders: Int = defaultMaxReaders,
+                     maxBatchSize: Int = defaultMaxBatchSize,
+                     migrations: [(name: String, sql: [UInt8])]) throws -> SQLiteStorage {
+        try open(path: path, synchronous: synchronous, maxReaders: maxReaders, maxBatchSize: maxBatchSize,
+                 migrator: Migrator(files: migrations))
+    }
+
+    private static func open(path: String, synchronous: SQLiteSynchronous, maxReaders: Int, maxBatchSize: Int,
+                             migrator: Migrator) throws -> SQLiteStorage {
+        try FilePermissions.prepareDatabaseFile(at: path)
+        try FilePermissions.tightenSidecars(of: path)
+        let connection = try SQLiteConnection.open(path: path, mode: .readWrite(synchronous))
+        let applied: [String]
+        do {
+            applied = try migrator.migrate(connection)
+        } catch {
+            connection.close()
+            throw error
+        }
+        return SQLiteStorage(path: path, appliedMigrations: applied, connection: connection,
+                             maxReaders: maxReaders, maxBatchSize: maxBatchSize)
+    }
+
+    private init(path: String, appliedMigrations: [String], connection: SQLiteConnection,
+                 maxReaders: Int, maxBatchSize: Int) {
+        self.path = path
+        self.appliedMigrations = appliedMigrations
+        writer = GroupCommitWriter(connection: connection, maxBatchSize: maxBatchSize)
+        readers = ReaderPool(path: path, maxConnections: maxReaders)
+    }
+
+    /// The migration files this binary would apply to the database at `path`, without applying
+    /// anything (all of them when the file does not exist yet).
+    /// - Throws: `StorageError.migration` when the database cannot be migrated by this binary.
+    public static func pendingMigrations(path: String) throws -> [String] {
+        try pendingMigrations(path: path, migrator: Migrator.embedded())
+    }
+
+    static func pendingMigrations(path: String, migrations: [(name: String, sql: [UInt8])]) throws -> [String] {
+        try pendingMigrations(path: path, migrator: Migrator(files: migrations))
+    }
+
+    private static func pendingMigrations(path: String, migrator: Migrator) throws -> [String] {
+        guard FilePermissions.exists(path) else { return migrator.migrations.map(\.name) }
+        let connection = try SQLiteConnection.open(path: path, mode: .readOnly)
+        defer { connection.close() }
+        return try migrator.pending(connection).map(\.name)
+    }
+
+    /// How writes have been grouped into commits since `open`.
+    public var writeStats: GroupCommitStats { writer.stats }
+
+    // MARK: VaultStorage
+
+    public func read<T: Sendable>(_ body: @escaping @Sendable (any StorageReader) throws -> T) async throws -> T {
+        try await readers.read { try body(SQLiteReader(connection: $0)) }
+    }
+
+    public func write<T: Sendable>(_ body: @escaping @Sendable (any StorageWriter) throws -> T) async throws -> T {
+        try await writer.write { try body($0) }
+    }
+
+    /// Commits queued writes, checkpoints and truncates the WAL, and closes every connection.
+    /// Later reads and writes fail with `StorageError.unavailable`.
+    public func close() async {
+        readers.close()
+        await writer.close()
+    }
+
+    // MARK: For tests
+
+    /// Runs `body` with the write connection, as a write job (inside the batch transaction).
+    func withWriteConnection<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
+        try await writer.write { try body($0.connection) }
+    }
+}

@@ -1,0 +1,162 @@
+import Foundation
+import VaultCore
+
+/// `StorageReader` over one connection; shared by the read and the write adapter.
+protocol SQLiteBackedReader: StorageReader {
+    var connection: SQLiteConnection { get }
+}
+
+/// What a `read` body gets: a checked-out read-only connection inside a read transaction.
+struct SQLiteReader: SQLiteBackedReader {
+    let connection: SQLiteConnection
+}
+
+/// What a `write` body gets: the write connection, inside the batch's transaction and the body's savepoint.
+struct SQLiteWriter: SQLiteBackedReader, StorageWriter {
+    let connection: SQLiteConnection
+}
+
+extension SQLiteBackedReader {
+    func metadata(_ key: String) throws -> [UInt8]? {
+        try connection.queryFirst("SELECT value FROM metadata WHERE key = ?", key) { $0.blob(0) }
+    }
+
+    func tenant(_ id: TenantID) throws -> TenantRecord? {
+        try connection.queryFirst(RecordSQL.tenantByID, id.rawValue) { try $0.tenantRecord() }
+    }
+
+    func tenants() throws -> [TenantRecord] {
+        try connection.query(RecordSQL.allTenants) { try $0.tenantRecord() }
+    }
+
+    func apiKey(secretHash: [UInt8]) throws -> APIKeyRecord? {
+        try connection.queryFirst(RecordSQL.apiKeyBySecretHash, secretHash) { try $0.apiKeyRecord() }
+    }
+
+    func apiKeys(tenant: TenantID) throws -> [APIKeyRecord] {
+        try connection.query(RecordSQL.apiKeysOfTenant, tenant.rawValue) { try $0.apiKeyRecord() }
+    }
+
+    func dataKeys() throws -> [DataKeyRecord] {
+        try connection.query(RecordSQL.allDataKeys) { $0.dataKeyRecord() }
+    }
+
+    func cardDataKey(_ id: KeyID, tenant: TenantID) throws -> CardDataKeyRecord? {
+        try connection.queryFirst(RecordSQL.cardDataKeyByID, id.rawValue, tenant.rawValue) { try $0.cardDataKeyRecord() }
+    }
+
+    func cardDataKeys(tenant: TenantID) throws -> [CardDataKeyRecord] {
+        try connection.query(RecordSQL.liveCardDataKeysOfTenant, tenant.rawValue) { try $0.cardDataKeyRecord() }
+    }
+
+    func card(_ token: Token, tenant: TenantID) throws -> CardRecord? {
+        try connection.queryFirst(RecordSQL.cardByToken, token.rawValue, tenant.rawValue) { try $0.cardRecord() }
+    }
+
+    func cards(fingerprint: [UInt8], tenant: TenantID) throws -> [CardRecord] {
+        try connection.query(RecordSQL.cardsByFingerprint, tenant.rawValue, fingerprint) { try $0.cardRecord() }
+    }
+
+    func cards(keyVersionBelow version: Int, after token: Token?, limit: Int) throws -> [CardRecord] {
+        try connection.query(RecordSQL.cardsBelowKeyVersion, token?.rawValue ?? "", version, max(limit, 0)) {
+            try $0.cardRecord()
+        }
+    }
+
+    func cardCountsByKeyVersion() throws -> [Int: Int] {
+        let rows = try connection.query("SELECT key_version, count(*) FROM cards GROUP BY key_version") {
+            ($0.int(0), $0.int(1))
+        }
+        return Dictionary(uniqueKeysWithValues: rows)
+    }
+
+    func cardCount() throws -> Int {
+        try connection.queryFirst("SELECT count(*) FROM cards") { $0.int(0) } ?? 0
+    }
+
+    func auditEntries(after sequence: Int64, limit: Int) throws -> [AuditEntry] {
+        try connection.query(RecordSQL.auditEntriesAfter, sequence, max(limit, 0)) { try $0.auditEntry() }
+    }
+}
+
+extension SQLiteWriter {
+    func setMetadata(_ key: String, value: [UInt8]) throws {
+        try connection.execute(
+            "INSERT INTO metadata (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            key, value)
+    }
+
+    func insertTenant(_ tenant: TenantRecord) throws {
+        try connection.execute(RecordSQL.insertTenant,
+            tenant.id.rawValue, tenant.name, tenant.parentID?.rawValue, tenant.wrappedFingerprintKey,
+            SQLiteTime.milliseconds(tenant.createdAt))
+    }
+
+    func insertAPIKey(_ key: APIKeyRecord) throws {
+        try connection.execute(RecordSQL.insertAPIKey,
+            key.id.rawValue, key.tenantID.rawValue, key.secretHash, RoleList.format(key.roles), key.label,
+            SQLiteTime.milliseconds(key.createdAt), key.revokedAt.map(SQLiteTime.milliseconds))
+    }
+
+    func revokeAPIKey(_ id: APIKeyID, tenant: TenantID, at date: Date) throws -> Bool {
+        try connection.executeCountingChanges(
+            "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND tenant_id = ? AND revoked_at IS NULL",
+            SQLiteTime.milliseconds(date), id.rawValue, tenant.rawValue) > 0
+    }
+
+    func insertDataKey(_ key: DataKeyRecord) throws {
+        try connection.execute(RecordSQL.insertDataKey,
+            key.version, key.wrappedKey, SQLiteTime.milliseconds(key.createdAt))
+    }
+
+    func insertCardDataKey(_ key: CardDataKeyRecord) throws {
+        try connection.execute(RecordSQL.insertCardDataKey,
+            key.id.rawValue, key.tenantID.rawValue, key.wrappedPrivateKey, key.publicKeyDER,
+            SQLiteTime.milliseconds(key.createdAt), SQLiteTime.milliseconds(key.expiresAt),
+            key.deletedAt.map(SQLiteTime.milliseconds))
+    }
+
+    func deleteCardDataKey(_ id: KeyID, tenant: TenantID, at date: Date) throws -> Bool {
+        // With secure_delete the old wrapped key's bytes are overwritten in the page, not left in free space.
+        try connection.executeCountingChanges(
+            """
+            UPDATE card_data_keys SET wrapped_private_key = X'', deleted_at = ?
+            WHERE id = ? AND tenant_id = ? AND deleted_at IS NULL
+            """,
+            SQLiteTime.milliseconds(date), id.rawValue, tenant.rawValue) > 0
+    }
+
+    func insertCard(_ card: CardRecord) throws {
+        try connection.execute(RecordSQL.insertCard,
+            card.token.rawValue, card.tenantID.rawValue, card.ciphertext, card.keyVersion, card.fingerprint,
+            card.bin, card.last4, card.brand.rawValue, card.expiration?.yyyymm,
+            SQLiteTime.milliseconds(card.createdAt), SQLiteTime.milliseconds(card.updatedAt))
+    }
+
+    func updateCardCiphertext(_ token: Token, tenant: TenantID, ciphertext: [UInt8], keyVersion: Int,
+                              at date: Date) throws -> Bool {
+        try connection.executeCountingChanges(
+            "UPDATE cards SET ciphertext = ?, key_version = ?, updated_at = ? WHERE token = ? AND tenant_id = ?",
+            ciphertext, keyVersion, SQLiteTime.milliseconds(date), token.rawValue, tenant.rawValue) > 0
+    }
+
+    func deleteCard(_ token: Token, tenant: TenantID) throws -> Bool {
+        try connection.executeCountingChanges(
+            "DELETE FROM cards WHERE token = ? AND tenant_id = ?", token.rawValue, tenant.rawValue) > 0
+    }
+
+    func appendAudit(_ event: AuditEvent, at date: Date) throws -> AuditEntry {
+        // The last entry is read inside this write transaction (one writer), so the chain cannot fork.
+        let last = try connection.queryFirst("SELECT sequence, hash FROM audit_log ORDER BY sequence DESC LIMIT 1") {
+            ($0.int64(0), $0.blob(1))
+        }
+        let sequence = (last?.0 ?? 0) + 1
+        let previous = last?.1 ?? AuditChain.genesis
+        let timestamp = SQLiteTime.milliseconds(date)
+        let hash = AuditChain.hash(previous: previous, sequence: sequence, timestampMillis: timestamp, event: event)
+        try connection.execute(RecordSQL.insertAudit,
+            sequence, timestamp, event.tenantID?.rawValue, event.actor, event.action.rawValue, event.subject,
+            event.outcome.rawValue, previous, hash)
+        return AuditEntry(sequence: sequence, timestampMillis: timestamp, event: event, previousHash: previous, hash: hash)
+    }
+}

@@ -1,0 +1,57 @@
+import ArgumentParsing
+
+/// The `coffer` command tree: what each command accepts and says about itself in `--help`.
+enum CommandTree {
+    static let dataDirectory = OptionSpec(
+        "data-dir", short: "d", valueName: "DIR", help: "The vault's data directory.", isRequired: true)
+    static let masterKeyFile = OptionSpec(
+        "master-key-file", valueName: "FILE",
+        help: "The master key file (default DIR/keys/master.key; or set \(MasterKeyLocation.environmentVariable)).")
+
+    static let root = CommandSpec(
+        "coffer",
+        abstract: "A self-hosted tokenizing card vault.",
+        discussion: """
+            Card numbers in, tokens out: numbers are stored only as AES-256-GCM ciphertext under \
+            keys wrapped by a master key that lives outside the database.
+            """,
+        subcommands: [
+            CommandSpec(
+                "init", abstract: "Create a data directory, its master key, database and first tenant.",
+                discussion: """
+                    Prints one JSON object {"tenantId": …, "apiKey": …} on stdout. The API key has \
+                    every role and is shown only this once.
+                    """,
+                options: [dataDirectory, masterKeyFile,
+                          OptionSpec("tenant-name", valueName: "NAME", help: "Name of the first tenant.",
+                                     defaultValue: "default")]),
+            CommandSpec(
+                "migrate", abstract: "Apply pending database migrations.",
+                options: [dataDirectory]),
+            CommandSpec(
+                "keys", abstract: "Manage data keys.",
+                subcommands: [
+                    CommandSpec(
+                        "rotate", abstract: "Add a data-key version and re-encrypt every card to it.",
+                        discussion: """
+                            Re-encrypts in batches, one transaction each. If a previous rotation was \
+                            interrupted, it is finished instead of adding another version, so running \
+                            this again after a crash is safe.
+                            """,
+                        options: [dataDirectory, masterKeyFile,
+                                  OptionSpec("batch-size", valueName: "N", help: "Cards per transaction.",
+                                             defaultValue: "500")]),
+                    CommandSpec(
+                        "status", abstract: "Show data-key versions and how many cards each encrypts.",
+                        options: [dataDirectory, masterKeyFile]),
+                ]),
+            CommandSpec(
+                "audit", abstract: "Inspect the audit log.",
+                subcommands: [
+                    CommandSpec(
+                        "verify", abstract: "Check the audit log's hash chain.",
+                        discussion: "Exits 0 when intact; otherwise names the first broken entry and exits 65.",
+                        options: [dataDirectory]),
+                ]),
+        ])
+}

@@ -1,0 +1,219 @@
+import Foundation
+import Testing
+import VaultCore
+import VaultCrypto
+import VaultStore
+
+@Suite("The coffer command line, run as a user would")
+struct CofferCommandTests {
+    /// `coffer init` into a fresh directory; returns the printed tenant id and API key.
+    static func initialize(_ directory: TemporaryDirectory) throws -> (dataDir: String, tenant: TenantID, apiKey: String) {
+        let dataDir = directory.path("data")
+        let result = try ProcessRunner.coffer(["init", "--data-dir", dataDir])
+        #expect(result.status == 0, "\(result.standardError)")
+        let object = try JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8)) as? [String: String]
+        let tenant = try #require(object?["tenantId"].flatMap(TenantID.init(validating:)))
+        let apiKey = try #require(object?["apiKey"])
+        return (dataDir, tenant, apiKey)
+    }
+
+    static func mode(_ path: String) throws -> Int {
+        (try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int ?? -1) & 0o777
+    }
+
+    @Test("init prints exactly one JSON object, and every file is its owner's only")
+    func initCreatesPrivateFiles() async throws {
+        let directory = try TemporaryDirectory()
+        let dataDir = directory.path("data")
+        let result = try ProcessRunner.coffer(["init", "--data-dir", dataDir])
+        #expect(result.status == 0, "\(result.standardError)")
+        let lines = result.standardOutput.split(separator: "\n")
+        #expect(lines.count == 1)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: String])
+        #expect(Set(object.keys) == ["tenantId", "apiKey"])
+        #expect(object["apiKey"]!.hasPrefix("ck_"))
+
+        #expect(try Self.mode(dataDir) == 0o700)
+        #expect(try Self.mode(dataDir + "/keys") == 0o700)
+        for file in try FileManager.default.subpathsOfDirectory(atPath: dataDir) {
+            var isDirectory: ObjCBool = false
+            _ = FileManager.default.fileExists(atPath: dataDir + "/" + file, isDirectory: &isDirectory)
+            if !isDirectory.boolValue { #expect(try Self.mode(dataDir + "/" + file) == 0o600, "\(file)") }
+        }
+
+        // The API key works against the store init made, with every role.
+        let storage = try SQLiteStorage.open(path: dataDir + "/coffer.db")
+        let masterKey = try MasterKey.load(from: URL(fileURLWithPath: dataDir + "/keys/master.key"))
+        let vault = try await Vault.open(storage: storage, masterKey: masterKey)
+        let principal = try await vault.authenticate(apiKey: object["apiKey"]!)
+        #expect(principal.tenantID.rawValue == object["tenantId"])
+        #expect(principal.roles == Set(Role.allCases))
+        await #expect(throws: VaultError.unauthenticated) { try await vault.authenticate(apiKey: "ck_wrong") }
+        await storage.close()
+
+        let again = try ProcessRunner.coffer(["init", "--data-dir", dataDir])
+        #expect(again.status == 1)
+        #expect(again.standardOutput.isEmpty)
+    }
+
+    @Test("--master-key-file puts the key elsewhere; the environment variable works; a readable key file is refused")
+    func masterKeySources() throws {
+        let directory = try TemporaryDirectory()
+        let keyFile = directory.path("elsewhere.key")
+        let dataDir = directory.path("data")
+        #expect(try ProcessRunner.coffer(["init", "--data-dir", dataDir, "--master-key-file", keyFile]).status == 0)
+        #expect(!FileManager.default.fileExists(atPath: dataDir + "/keys/master.key"))
+        #expect(try Self.mode(keyFile) == 0o600)
+
+        let withoutKey = try ProcessRunner.coffer(["keys", "status", "--data-dir", dataDir])
+        #expect(withoutKey.status == 78)
+        #expect(try ProcessRunner.coffer(["keys", "status", "--data-dir", dataDir, "--master-key-file", keyFile]).status == 0)
+
+        var environment = ProcessInfo.processInfo.environment
+        environment["COFFER_MASTER_KEY"] = try String(contentsOfFile: keyFile, encoding: .utf8)
+        #expect(try ProcessRunner.coffer(["keys", "status", "--data-dir", dataDir], environment: environment).status == 0)
+        environment["COFFER_MASTER_KEY"] = MasterKey.generate().encoded
+        let wrong = try ProcessRunner.coffer(["keys", "status", "--data-dir", dataDir], environment: environment)
+        #expect(wrong.status == 78)
+        #expect(wrong.standardError.contains("master_key_mismatch"))
+
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: keyFile)
+        let readable = try ProcessRunner.coffer(["keys", "status", "--data-dir", dataDir, "--master-key-file", keyFile])
+        #expect(readable.status == 78)
+        #expect(readable.standardError.contains("chmod 600"))
+    }
+
+    @Test("--help works on every command; usage errors exit 64; a missing vault exits 78")
+    func helpAndExitCodes() throws {
+        for command in [[], ["init"], ["migrate"], ["keys"], ["keys", "rotate"], ["keys", "status"], ["audit"], ["audit", "verify"]] {
+            let result = try ProcessRunner.coffer(command + ["--help"])
+            #expect(result.status == 0, "\(command)")
+            #expect(result.standardOutput.contains("USAGE"), "\(command): \(result.standardOutput)")
+        }
+        #expect(try ProcessRunner.coffer(["init"]).status == 64)
+        #expect(try ProcessRunner.coffer(["rotate"]).status == 64)
+        #expect(try ProcessRunner.coffer(["keys", "status", "--data-dri", "/tmp/x"]).status == 64)
+        let directory = try TemporaryDirectory()
+        let missing = try ProcessRunner.coffer(["migrate", "--data-dir", directory.path("none")])
+        #expect(missing.status == 78)
+        #expect(missing.standardError.contains("coffer init"))
+    }
+
+    @Test("migrate applies nothing on an up-to-date store")
+    func migrate() throws {
+        let directory = try TemporaryDirectory()
+        let (dataDir, _, _) = try Self.initialize(directory)
+        let result = try ProcessRunner.coffer(["migrate", "--data-dir", dataDir])
+        #expect(result.status == 0)
+        #expect(result.standardOutput == "schema up to date\n")
+    }
+
+    @Test("audit verify passes on an untouched log and names the first edited entry")
+    func auditVerify() async throws {
+        let directory = try TemporaryDirectory()
+        let (dataDir, tenant, _) = try Self.initialize(directory)
+        let storage = try SQLiteStorage.open(path: dataDir + "/coffer.db")
+        let vault = try await Vault.open(storage: storage, masterKey: MasterKey.load(from: URL(fileURLWithPath: dataDir + "/keys/master.key")))
+        for index in 0..<5 {
+            let token = try await vault.tokenize(TestPAN.card(index), tenant: tenant).metadata.token
+            _ = try await vault.reveal(token, tenant: tenant, actor: "test")
+        }
+        await storage.close()
+
+        let intact = try ProcessRunner.coffer(["audit", "verify", "--data-dir", dataDir])
+        #expect(intact.status == 0, "\(intact.standardError)")
+        #expect(intact.standardOutput == "audit log intact: 7 entries\n")
+
+        // An attacker with the file drops the append-only trigger and edits entry 4.
+        let edit = try ProcessRunner.python("""
+            import sqlite3, sys
+            db = sqlite3.connect(sys.argv[1])
+            for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type='trigger' AND tbl_name='audit_log'").fetchall():
+                db.execute(f"DROP TRIGGER {name}")
+            db.execute("UPDATE audit_log SET actor='someone-else' WHERE sequence=4")
+            db.commit()
+            """, [dataDir + "/coffer.db"])
+        #expect(edit.status == 0, "\(edit.standardError)")
+        let broken = try ProcessRunner.coffer(["audit", "verify", "--data-dir", dataDir])
+        #expect(broken.status == 65)
+        #expect(broken.standardError.contains("audit log broken at entry 4"))
+    }
+
+    @Test("keys rotate re-encrypts 10,000 cards; killed with SIGKILL midway and run again, nothing is lost")
+    func rotateSurvivesSIGKILL() async throws {
+        let count = 10_000
+        let directory = try TemporaryDirectory()
+        let (dataDir, tenant, _) = try Self.initialize(directory)
+        let masterKey = try MasterKey.load(from: URL(fileURLWithPath: dataDir + "/keys/master.key"))
+        let storage = try SQLiteStorage.open(path: dataDir + "/coffer.db")
+        let vault = try await Vault.open(storage: storage, masterKey: masterKey)
+        let tokens = try await withThrowingTaskGroup(of: [(Int, Token)].self) { group in
+            for worker in 0..<16 {
+                group.addTask {
+                    var tokens: [(Int, Token)] = []
+                    for index in stride(from: worker, to: count, by: 16) {
+                        tokens.append((index, try await vault.tokenize(TestPAN.card(index), tenant: tenant).metadata.token))
+                    }
+                    return tokens
+                }
+            }
+            var tokens = [Token](repeating: Token(unchecked: ""), count: count)
+            for try await pairs in group { for (index, token) in pairs { tokens[index] = token } }
+            return tokens
+        }
+        await storage.close()
+
+        // Start a rotation in small batches and kill it as soon as it has committed some of them.
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: ProcessRunner.cofferPath)
+        process.arguments = ["keys", "rotate", "--data-dir", dataDir, "--batch-size", "100"]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var seen = ""
+        while !seen.contains("re-encrypted 1000 cards") {
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            seen += String(decoding: chunk, as: UTF8.self)
+        }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .uncaughtSignal, "the rotation finished before it could be killed")
+
+        let midway = try ProcessRunner.coffer(["keys", "status", "--data-dir", dataDir])
+        #expect(midway.standardOutput.contains("v2\tactive"))
+        #expect(!midway.standardOutput.contains("v1\tretired\t0 cards"), "some cards are still under v1")
+
+        let resumed = try ProcessRunner.coffer(["keys", "rotate", "--data-dir", dataDir])
+        #expect(resumed.status == 0, "\(resumed.standardError)")
+        #expect(resumed.standardOutput.contains("data key v2 active (finished an interrupted rotation)"))
+
+        let status = try ProcessRunner.coffer(["keys", "status", "--data-dir", dataDir])
+        #expect(status.standardOutput.contains("v1\tretired\t0 cards"))
+        #expect(status.standardOutput.contains("v2\tactive \t\(count) cards"))
+
+        let reopened = try SQLiteStorage.open(path: dataDir + "/coffer.db")
+        let revealing = try await Vault.open(storage: reopened, masterKey: masterKey)
+        let revealed = try await withThrowingTaskGroup(of: Int.self) { group in
+            for worker in 0..<8 {
+                group.addTask {
+                    var matches = 0
+                    for index in stride(from: worker, to: count, by: 8) {
+                        let card = try await revealing.reveal(tokens[index], tenant: tenant, actor: "test")
+                        if card.number.digits == TestPAN.make(index) { matches += 1 }
+                    }
+                    return matches
+                }
+            }
+            return try await group.reduce(0, +)
+        }
+        #expect(revealed == count)
+        #expect(try await revealing.verifyAuditLog() == .intact(entries: Int64(3 + count)))
+
+        // A second rotation adds v3 and moves everything again.
+        let again = try ProcessRunner.coffer(["keys", "rotate", "--data-dir", dataDir])
+        #expect(again.standardOutput.contains("data key v3 active; \(count) cards re-encrypted"))
+        await reopened.close()
+    }
+}

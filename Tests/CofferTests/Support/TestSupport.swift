@@ -1,0 +1,111 @@
+import Foundation
+import Testing
+import VaultCore
+import VaultCrypto
+import VaultStore
+
+/// A directory that exists for one test and is removed afterwards.
+final class TemporaryDirectory: Sendable {
+    let url: URL
+
+    init() throws {
+        url = FileManager.default.temporaryDirectory.appending(path: "coffer-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
+    }
+
+    deinit { try? FileManager.default.removeItem(at: url) }
+
+    func path(_ name: String) -> String { url.appending(path: name).path }
+}
+
+/// A vault over a real SQLite store in a temporary directory.
+struct TestVault {
+    let directory: TemporaryDirectory
+    let storage: SQLiteStorage
+    let vault: Vault
+    let masterKey: MasterKey
+    let tenant: TenantID
+
+    var databasePath: String { directory.path("coffer.db") }
+
+    static func make(masterKey: MasterKey = .generate(), policy: VaultPolicy = VaultPolicy(),
+                     clock: @escaping @Sendable () -> Date = Date.init) async throws -> TestVault {
+        let directory = try TemporaryDirectory()
+        let storage = try SQLiteStorage.open(path: directory.path("coffer.db"))
+        let vault = try await Vault.open(storage: storage, masterKey: masterKey, policy: policy, clock: clock)
+        let tenant = try await vault.createTenant(name: "test", actor: "test").id
+        return TestVault(directory: directory, storage: storage, vault: vault, masterKey: masterKey, tenant: tenant)
+    }
+
+    /// Closes the store and opens it again from the files, as after a restart.
+    func reopened(policy: VaultPolicy = VaultPolicy(), clock: @escaping @Sendable () -> Date = Date.init) async throws -> TestVault {
+        await storage.close()
+        let storage = try SQLiteStorage.open(path: databasePath)
+        let vault = try await Vault.open(storage: storage, masterKey: masterKey, policy: policy, clock: clock)
+        return TestVault(directory: directory, storage: storage, vault: vault, masterKey: masterKey, tenant: tenant)
+    }
+}
+
+/// Valid, distinct test PANs: prefix, then `index` zero-padded, then the Luhn check digit.
+enum TestPAN {
+    static func make(_ index: Int, prefix: String = "4000", length: Int = 16) -> String {
+        let body = prefix + String(index).leftPadded(to: length - 1 - prefix.count)
+        return body + String(checkDigit(for: body))
+    }
+
+    static func checkDigit(for body: String) -> Int {
+        var sum = 0
+        for (offset, character) in body.reversed().enumerated() {
+            var digit = character.wholeNumberValue!
+            if offset % 2 == 0 { digit *= 2; if digit > 9 { digit -= 9 } }
+            sum += digit
+        }
+        return (10 - sum % 10) % 10
+    }
+
+    static func card(_ index: Int, expiration: String = "203012") throws -> CardInput {
+        .plain(CardData(number: try PrimaryAccountNumber(make(index)),
+                        expiration: try ExpirationDate(yyyymm: expiration), securityCode: nil))
+    }
+}
+
+extension String {
+    func leftPadded(to length: Int) -> String {
+        count >= length ? self : String(repeating: "0", count: length - count) + self
+    }
+}
+
+/// Every run of 12 or more ASCII digits in `bytes`, so files can be searched for PANs quickly.
+func digitRuns(in bytes: [UInt8], minimumLength: Int = 12) -> [String] {
+    var runs: [String] = []
+    var start: Int?
+    for index in 0...bytes.count {
+        let isDigit = index < bytes.count && (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index])
+        if isDigit {
+            if start == nil { start = index }
+        } else if let begin = start {
+            if index - begin >= minimumLength {
+                runs.append(String(decoding: bytes[begin..<index], as: UTF8.self))
+            }
+            start = nil
+        }
+    }
+    return runs
+}
+
+/// True when any of `numbers` appears as ASCII digits anywhere in the file.
+func file(_ path: String, containsAnyOf numbers: Set<String>) throws -> Bool {
+    guard FileManager.default.fileExists(atPath: path) else { return false }
+    let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+    let lengths = Set(numbers.map(\.count))
+    for run in digitRuns(in: bytes) {
+        let characters = Array(run)
+        for length in lengths where length <= characters.count {
+            for start in 0...(characters.count - length) where numbers.contains(String(characters[start..<start + length])) {
+                return true
+            }
+        }
+    }
+    return false
+}

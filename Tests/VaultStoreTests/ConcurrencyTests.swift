@@ -1,0 +1,125 @@
+import Foundation
+import Testing
+import VaultCore
+@testable import VaultStore
+
+@Suite struct ConcurrencyTests {
+    @Test func concurrentWritesAreCommittedInGroups() async throws {
+        let directory = try ScratchDirectory()
+        let (storage, tenant) = try await openWithTenant(directory.database)
+        let before = storage.writeStats
+        let cards = (0..<200).map { _ in Sample.card(tenant: tenant) }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for card in cards {
+                group.addTask { try await storage.write { try $0.insertCard(card) } }
+            }
+            try await group.waitForAll()
+        }
+        let after = storage.writeStats
+        let jobs = after.jobs - before.jobs
+        let batches = after.batches - before.batches
+        #expect(jobs == 200)
+        #expect(batches < jobs, "no batching: \(batches) commits for \(jobs) writes")
+        #expect(after.largestBatch > 1)
+        #expect(after.largestBatch <= SQLiteStorage.defaultMaxBatchSize)
+        #expect(after.failedBatches == 0)
+        #expect(try await storage.read { try $0.cardCount() } == 200)
+        for card in cards.prefix(20) {
+            #expect(try await storage.read { try $0.card(card.token, tenant: tenant) } == card)
+        }
+        await storage.close()
+    }
+
+    @Test func aThrowingBodyFailsAloneWhileTheOthersCommit() async throws {
+        let directory = try ScratchDirectory()
+        let (storage, tenant) = try await openWithTenant(directory.database)
+        let cards = (0..<60).map { _ in Sample.card(tenant: tenant) }
+        let failing = 30
+        let results = await withTaskGroup(of: (Int, Bool).self) { group in
+            for (index, card) in cards.enumerated() {
+                group.addTask {
+                    do {
+                        try await storage.write { writer in
+                            try writer.insertCard(card)
+                            if index == failing { throw IntentionalFailure() }
+                        }
+                        return (index, true)
+                    } catch {
+                        return (index, error is IntentionalFailure ? false : true)
+                    }
+                }
+            }
+            var results: [Int: Bool] = [:]
+            for await (index, succeeded) in group { results[index] = succeeded }
+            return results
+        }
+        #expect(results.filter { !$0.value }.map(\.key) == [failing])
+        #expect(try await storage.read { try $0.card(cards[failing].token, tenant: tenant) } == nil)
+        #expect(try await storage.read { try $0.cardCount() } == cards.count - 1)
+        await storage.close()
+    }
+
+    @Test func writesAndReadsAfterCloseAreUnavailable() async throws {
+        let directory = try ScratchDirectory()
+        let (storage, tenant) = try await openWithTenant(directory.database)
+        await storage.close()
+        await storage.close()  // idempotent
+        let writeError = await storageError { try await storage.write { try $0.insertCard(Sample.card(tenant: tenant)) } }
+        guard case .unavailable = writeError else {
+            Issue.record("expected .unavailable, got \(String(describing: writeError))")
+            return
+        }
+        let readError = await storageError { _ = try await storage.read { try $0.cardCount() } }
+        guard case .unavailable = readError else {
+            Issue.record("expected .unavailable, got \(String(describing: readError))")
+            return
+        }
+    }
+
+    @Test func closeCommitsWhatIsQueued() async throws {
+        let directory = try ScratchDirectory()
+        let (storage, tenant) = try await openWithTenant(directory.database)
+        let cards = (0..<50).map { _ in Sample.card(tenant: tenant) }
+        let writes = Task {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for card in cards { group.addTask { try await storage.write { try $0.insertCard(card) } } }
+                try await group.waitForAll()
+            }
+        }
+        // Whatever was accepted before close is committed; whatever came after is refused.
+        await storage.close()
+        _ = await writes.result
+        let stats = storage.writeStats
+        let reopened = try SQLiteStorage.open(path: directory.database)
+        #expect(try await reopened.read { try $0.cardCount() } == stats.jobs - 1)  // minus the setup write
+        await reopened.close()
+    }
+
+    @Test func manyConcurrentReadsShareASmallPool() async throws {
+        let directory = try ScratchDirectory()
+        let (opened, tenant) = try await openWithTenant(directory.database)
+        await opened.close()
+        let storage = try SQLiteStorage.open(path: directory.database, maxReaders: 2)
+        let card = Sample.card(tenant: tenant)
+        try await storage.write { try $0.insertCard(card) }
+        try await withThrowingTaskGroup(of: CardRecord?.self) { group in
+            for _ in 0..<100 {
+                group.addTask { try await storage.read { try $0.card(card.token, tenant: tenant) } }
+            }
+            for try await read in group { #expect(read == card) }
+        }
+        await storage.close()
+    }
+
+    @Test func aReadBodyThatThrowsReturnsItsConnection() async throws {
+        let directory = try ScratchDirectory()
+        let storage = try SQLiteStorage.open(path: directory.database, maxReaders: 1)
+        for _ in 0..<3 {
+            await #expect(throws: IntentionalFailure.self) {
+                try await storage.read { _ -> Int in throw IntentionalFailure() }
+            }
+        }
+        #expect(try await storage.read { try $0.cardCount() } == 0)
+        await storage.close()
+    }
+}

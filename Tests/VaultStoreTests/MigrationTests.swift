@@ -1,0 +1,136 @@
+import Foundation
+import Testing
+import VaultCore
+@testable import VaultStore
+
+@Suite struct MigrationTests {
+    func file(_ name: String, _ sql: String) -> (name: String, sql: [UInt8]) { (name, Array(sql.utf8)) }
+
+    @Test func freshDatabaseAppliesEveryEmbeddedMigrationAndReopeningAppliesNone() async throws {
+        let directory = try ScratchDirectory()
+        let names = embeddedMigrationFiles.map(\.name)
+        #expect(names.first == "0001_initial.sql")
+        #expect(try SQLiteStorage.pendingMigrations(path: directory.database) == names)
+
+        let storage = try SQLiteStorage.open(path: directory.database)
+        #expect(storage.appliedMigrations == names)
+        await storage.close()
+        #expect(try SQLiteStorage.pendingMigrations(path: directory.database) == [])
+        let objects = try schemaObjects(directory.database)
+        for table in ["schema_migrations", "metadata", "tenants", "api_keys", "data_keys", "card_data_keys",
+                      "cards", "audit_log", "audit_log_no_update", "audit_log_no_delete"] {
+            #expect(objects.contains(table), "missing \(table)")
+        }
+        #expect(try appliedVersions(directory.database) == Array(1...names.count))
+
+        let reopened = try SQLiteStorage.open(path: directory.database)
+        #expect(reopened.appliedMigrations == [])
+        await reopened.close()
+    }
+
+    @Test func checksumIsTheHexSHA256OfTheFileBytes() async throws {
+        let directory = try ScratchDirectory()
+        let storage = try SQLiteStorage.open(path: directory.database, migrations: [file("0001_a.sql", "CREATE TABLE a (x INTEGER) STRICT;")])
+        await storage.close()
+        let connection = try SQLiteConnection.open(path: directory.database, mode: .readOnly)
+        defer { connection.close() }
+        let row = try connection.queryFirst("SELECT name, checksum, applied_at FROM schema_migrations") {
+            ($0.text(0), $0.text(1), $0.int64(2))
+        }
+        #expect(row?.0 == "0001_a.sql")
+        // printf 'CREATE TABLE a (x INTEGER) STRICT;' | sha256sum
+        #expect(row?.1 == "3f7b6ff95514f90095ce2f619c182e54d2414d3ca904d606357477bebed3d0b1")
+        #expect((row?.2 ?? 0) > 1_600_000_000_000)
+    }
+
+    @Test func aChangedAppliedMigrationStopsStartupAndChangesNothing() async throws {
+        let directory = try ScratchDirectory()
+        let first = try SQLiteStorage.open(path: directory.database,
+                                           migrations: [file("0001_a.sql", "CREATE TABLE a (x INTEGER) STRICT;")])
+        #expect(first.appliedMigrations == ["0001_a.sql"])
+        await first.close()
+
+        let changed = [file("0001_a.sql", "CREATE TABLE a (x INTEGER, y TEXT) STRICT;"),
+                       file("0002_b.sql", "CREATE TABLE b (x INTEGER) STRICT;")]
+        let error = await storageError { _ = try SQLiteStorage.open(path: directory.database, migrations: changed) }
+        guard case .migration(let message) = error else {
+            Issue.record("expected .migration, got \(String(describing: error))")
+            return
+        }
+        #expect(message.contains("0001_a.sql"))
+        #expect(message.contains("changed after it was applied"))
+        #expect(!(try schemaObjects(directory.database).contains("b")))
+        #expect(try appliedVersions(directory.database) == [1])
+        #expect(throws: StorageError.self) {
+            try SQLiteStorage.pendingMigrations(path: directory.database, migrations: changed)
+        }
+    }
+
+    @Test func aFailingMigrationRollsBackEntirely() async throws {
+        let directory = try ScratchDirectory()
+        let migrations = [file("0001_a.sql", "CREATE TABLE a (x INTEGER) STRICT;"),
+                          file("0002_broken.sql", "CREATE TABLE c (x INTEGER) STRICT;\nCREATE TABL oops (x);")]
+        let error = await storageError { _ = try SQLiteStorage.open(path: directory.database, migrations: migrations) }
+        guard case .migration(let message) = error else {
+            Issue.record("expected .migration, got \(String(describing: error))")
+            return
+        }
+        #expect(message.contains("0002_broken.sql"))
+        let objects = try schemaObjects(directory.database)
+        #expect(objects.contains("a"))
+        #expect(!objects.contains("c"))
+        #expect(try appliedVersions(directory.database) == [1])
+    }
+
+    @Test func aDatabaseFromANewerBinaryIsRefused() async throws {
+        let directory = try ScratchDirectory()
+        let newer = try SQLiteStorage.open(path: directory.database, migrations: [
+            file("0001_a.sql", "CREATE TABLE a (x INTEGER) STRICT;"),
+            file("0002_b.sql", "CREATE TABLE b (x INTEGER) STRICT;"),
+        ])
+        await newer.close()
+        let error = await storageError {
+            _ = try SQLiteStorage.open(path: directory.database,
+                                       migrations: [file("0001_a.sql", "CREATE TABLE a (x INTEGER) STRICT;")])
+        }
+        guard case .migration(let message) = error else {
+            Issue.record("expected .migration, got \(String(describing: error))")
+            return
+        }
+        #expect(message.contains("0002_b.sql"))
+    }
+
+    @Test func laterMigrationsAreAppliedToAnExistingDatabase() async throws {
+        let directory = try ScratchDirectory()
+        let one = [file("0001_a.sql", "CREATE TABLE a (x INTEGER) STRICT;")]
+        await (try SQLiteStorage.open(path: directory.database, migrations: one)).close()
+        let two = one + [file("0002_b.sql", "CREATE TABLE b (x INTEGER) STRICT;")]
+        #expect(try SQLiteStorage.pendingMigrations(path: directory.database, migrations: two) == ["0002_b.sql"])
+        let storage = try SQLiteStorage.open(path: directory.database, migrations: two)
+        #expect(storage.appliedMigrations == ["0002_b.sql"])
+        await storage.close()
+        #expect(try appliedVersions(directory.database) == [1, 2])
+    }
+
+    @Test(arguments: [
+        ["1_a.sql"],
+        ["0001-a.sql"],
+        ["0001_.sql"],
+        ["0001_a.txt"],
+        ["0001_a b.sql"],
+        ["0000_a.sql"],
+        ["0001_a.sql", "0001_b.sql"],
+        ["0002_a.sql", "0001_b.sql"],
+        ["0001_a.sql", "0003_b.sql"],
+        ["0002_a.sql"],
+    ])
+    func misnumberedOrMalformedNamesAreRejected(_ names: [String]) {
+        let files = names.map { file($0, "SELECT 1;") }
+        #expect(throws: StorageError.self) { try Migrator(files: files) }
+    }
+
+    @Test func wellFormedNamesAreAccepted() throws {
+        let migrator = try Migrator(files: [file("0001_initial.sql", ""), file("0002_Add_cards_2.sql", "")])
+        #expect(migrator.migrations.map(\.version) == [1, 2])
+    }
+}

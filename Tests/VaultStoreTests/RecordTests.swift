@@ -1,0 +1,248 @@
+import Foundation
+import Testing
+import VaultCore
+@testable import VaultStore
+
+@Suite struct RecordTests {
+    @Test func metadataIsSetAndReplaced() async throws {
+        let directory = try ScratchDirectory()
+        let storage = try SQLiteStorage.open(path: directory.database)
+        #expect(try await storage.read { try $0.metadata("check") } == nil)
+        try await storage.write { try $0.setMetadata("check", value: [1, 2, 3]) }
+        try await storage.write { try $0.setMetadata("check", value: [4]) }
+        try await storage.write { try $0.setMetadata("empty", value: []) }
+        #expect(try await storage.read { try $0.metadata("check") } == [4])
+        #expect(try await storage.read { try $0.metadata("empty") } == [])
+        await storage.close()
+    }
+
+    @Test func tenantsRoundTrip() async throws {
+        let directory = try ScratchDirectory()
+        let storage = try SQLiteStorage.open(path: directory.database)
+        let parent = Sample.tenant("iso", at: date(1_700_000_000_001))
+        let child = Sample.tenant("sub", parent: parent.id, at: date(1_700_000_000_002))
+        try await storage.write { writer in
+            try writer.insertTenant(parent)
+            try writer.insertTenant(child)
+        }
+        #expect(try await storage.read { try $0.tenant(child.id) } == child)
+        #expect(try await storage.read { try $0.tenant(.generate()) } == nil)
+        #expect(try await storage.read { try $0.tenants() } == [parent, child])
+
+        // A parent that does not exist is a foreign-key violation.
+        let orphan = Sample.tenant("orphan", parent: .generate())
+        let error = await storageError { try await storage.write { try $0.insertTenant(orphan) } }
+        guard case .constraintViolation = error else {
+            Issue.record("expected .constraintViolation, got \(String(describing: error))")
+            return
+        }
+        #expect(try await storage.read { try $0.tenants().count } == 2)
+        await storage.close()
+    }
+
+    @Test func apiKeysRoundTripAndRevoke() async throws {
+        let directory = try ScratchDirectory()
+        let (storage, tenant) = try await openWithTenant(directory.database)
+        let key = APIKeyRecord(id: .generate(), tenantID: tenant, secretHash: Sample.bytes(32, seed: 3),
+                               roles: [.tokenize, .admin, .reveal], label: "backend", createdAt: Sample.now)
+        let other = APIKeyRecord(id: .generate(), tenantID: tenant, secretHash: Sample.bytes(32, seed: 4),
+                                 roles: [], label: "", createdAt: date(1_700_000_000_999),
+                                 revokedAt: date(1_700_000_001_000))
+        try await storage.write { writer in
+            try writer.insertAPIKey(key)
+            try writer.insertAPIKey(other)
+        }
+        #expect(try await storage.read { try $0.apiKey(secretHash: key.secretHash) } == key)
+        #expect(try await storage.read { try $0.apiKey(secretHash: Sample.bytes(32, seed: 5)) } == nil)
+        #expect(try await storage.read { try $0.apiKeys(tenant: tenant) } == [key, other])
+
+        let revokedAt = date(1_700_000_005_000)
+        #expect(try await storage.write { try $0.revokeAPIKey(key.id, tenant: tenant, at: revokedAt) })
+        #expect(try await storage.write { try $0.revokeAPIKey(key.id, tenant: tenant, at: revokedAt) } == false)
+        #expect(try await storage.write { try $0.revokeAPIKey(other.id, tenant: .generate(), at: revokedAt) } == false)
+        #expect(try await storage.read { try $0.apiKey(secretHash: key.secretHash)?.revokedAt } == revokedAt)
+
+        // The secret hash is unique.
+        var copy = key
+        copy.id = .generate()
+        let duplicate = copy
+        let error = await storageError { try await storage.write { try $0.insertAPIKey(duplicate) } }
+        guard case .constraintViolation = error else {
+            Issue.record("expected .constraintViolation, got \(String(describing: error))")
+            return
+        }
+        await storage.close()
+    }
+
+    @Test func unknownRolesAreDroppedWhenRead() {
+        #expect(RoleList.format([.tokenize, .admin, .reveal]) == "admin,reveal,tokenize")
+        #expect(RoleList.parse("admin,superuser,,reveal") == [.admin, .reveal])
+        #expect(RoleList.parse("") == [])
+    }
+
+    @Test func dataKeysRoundTripAscending() async throws {
+        let directory = try ScratchDirectory()
+        let storage = try SQLiteStorage.open(path: directory.database)
+        try await storage.write { writer in
+            try writer.insertDataKey(Sample.dataKey(2))
+            try writer.insertDataKey(Sample.dataKey(1))
+        }
+        #expect(try await storage.read { try $0.dataKeys() } == [Sample.dataKey(1), Sample.dataKey(2)])
+        let error = await storageError { try await storage.write { try $0.insertDataKey(Sample.dataKey(2)) } }
+        guard case .constraintViolation = error else {
+            Issue.record("expected .constraintViolation, got \(String(describing: error))")
+            return
+        }
+        await storage.close()
+    }
+
+    @Test func cardDataKeysRoundTripAndDeleteOverwritesThePrivateKey() async throws {
+        let directory = try ScratchDirectory()
+        let (storage, tenant) = try await openWithTenant(directory.database)
+        func key(_ created: Int64) -> CardDataKeyRecord {
+            CardDataKeyRecord(id: KeyID(unchecked: IdentifierFormat.random()), tenantID: tenant,
+                              wrappedPrivateKey: Sample.bytes(1_250, seed: UInt8(created % 200)),
+                              publicKeyDER: Sample.bytes(294, seed: 2),
+                              createdAt: date(created), expiresAt: date(created + 31_536_000_000))
+        }
+        let older = key(1_700_000_000_000)
+        let newer = key(1_700_000_000_500)
+        try await storage.write { writer in
+            try writer.insertCardDataKey(newer)
+            try writer.insertCardDataKey(older)
+        }
+        #expect(try await storage.read { try $0.cardDataKey(older.id, tenant: tenant) } == older)
+        #expect(try await storage.read { try $0.cardDataKey(older.id, tenant: .generate()) } == nil)
+        #expect(try await storage.read { try $0.cardDataKeys(tenant: tenant) } == [older, newer])
+
+        let deletedAt = date(1_700_000_009_000)
+        #expect(try await storage.write { try $0.deleteCardDataKey(older.id, tenant: tenant, at: deletedAt) })
+        #expect(try await storage.write { try $0.deleteCardDataKey(older.id, tenant: tenant, at: deletedAt) } == false)
+        let deleted = try await storage.read { try $0.cardDataKey(older.id, tenant: tenant) }
+        #expect(deleted?.wrappedPrivateKey == [])
+        #expect(deleted?.deletedAt == deletedAt)
+        #expect(deleted?.publicKeyDER == older.publicKeyDER)
+        #expect(try await storage.read { try $0.cardDataKeys(tenant: tenant) } == [newer])
+        await storage.close()
+    }
+
+    @Test func cardsRoundTripAndAreFoundByFingerprint() async throws {
+        let directory = try ScratchDirectory()
+        let (storage, tenant) = try await openWithTenant(directory.database)
+        let fingerprint = Sample.bytes(32, seed: 42)
+        let first = Sample.card(tenant: tenant, fingerprint: fingerprint, at: date(1_700_000_000_001))
+        let second = Sample.card(tenant: tenant, fingerprint: fingerprint, at: date(1_700_000_000_002))
+        var bare = Sample.card(tenant: tenant)
+        bare.expiration = nil
+        bare.brand = .unknown
+        let noExpiry = bare
+        try await storage.write { writer in
+            try writer.insertCard(second)
+            try writer.insertCard(first)
+            try writer.insertCard(noExpiry)
+        }
+        #expect(try await storage.read { try $0.card(first.token, tenant: tenant) } == first)
+        #expect(try await storage.read { try $0.card(noExpiry.token, tenant: tenant) } == noExpiry)
+        // Another tenant's token is simply not found.
+        #expect(try await storage.read { try $0.card(first.token, tenant: .generate()) } == nil)
+        #expect(try await storage.read { try $0.cards(fingerprint: fingerprint, tenant: tenant) } == [first, second])
+        #expect(try await storage.read { try $0.cards(fingerprint: fingerprint, tenant: .generate()) } == [])
+        #expect(try await storage.read { try $0.cardCount() } == 3)
+        await storage.close()
+    }
+
+    @Test func aDuplicateTokenIsAConstraintViolationAndChangesNothing() async throws {
+        let directory = try ScratchDirectory()
+        let (storage, tenant) = try await openWithTenant(directory.database)
+        let card = Sample.card(tenant: tenant)
+        try await storage.write { try $0.insertCard(card) }
+        var copy = Sample.card(tenant: tenant, ciphertext: Sample.bytes(58, seed: 99))
+        copy.token = card.token
+        let duplicate = copy
+        let marker = Sample.tenant("inserted before the failure")
+        let error = await storageError {
+            try await storage.write { writer in
+                try writer.insertTenant(marker)
+                try writer.insertCard(duplicate)
+            }
+        }
+        guard case .constraintViolation(let message) = error else {
+            Issue.record("expected .constraintViolation, got \(String(describing: error))")
+            return
+        }
+        #expect(message.contains("cards.token"))
+        #expect(try await storage.read { try $0.card(card.token, tenant: tenant) } == card)
+        #expect(try await storage.read { try $0.tenant(marker.id) } == nil)
+        #expect(try await storage.read { try $0.cardCount() } == 1)
+        await storage.close()
+    }
+
+    @Test func foreignKeysAreEnforcedForCards() async throws {
+        let directory = try ScratchDirectory()
+        let (storage, tenant) = try await openWithTenant(directory.database)
+        for card in [Sample.card(tenant: .generate()), Sample.card(tenant: tenant, keyVersion: 9)] {
+            let error = await storageError { try await storage.write { try $0.insertCard(card) } }
+            guard case .constraintViolation = error else {
+                Issue.record("expected .constraintViolation, got \(String(describing: error))")
+                continue
+            }
+        }
+        #expect(try await storage.read { try $0.cardCount() } == 0)
+        await storage.close()
+    }
+
+    @Test func cardsAreReencryptedPagedByKeyVersionAndDeleted() async throws {
+        let directory = try ScratchDirectory()
+        let (storage, tenant) = try await openWithTenant(directory.database)
+        let cards = (0..<5).map { _ in Sample.card(tenant: tenant) }
+        try await storage.write { writer in
+            try writer.insertDataKey(Sample.dataKey(2))
+            for card in cards { try writer.insertCard(card) }
+        }
+        let tokens = cards.map(\.token).sorted()
+        let firstPage = try await storage.read { try $0.cards(keyVersionBelow: 2, after: nil, limit: 2) }
+        #expect(firstPage.map(\.token) == Array(tokens[0..<2]))
+        let secondPage = try await storage.read { try $0.cards(keyVersionBelow: 2, after: firstPage.last?.token, limit: 10) }
+        #expect(secondPage.map(\.token) == Array(tokens[2...]))
+
+        let updatedAt = date(1_700_000_100_000)
+        let newCiphertext = Sample.bytes(58, seed: 77)
+        #expect(try await storage.write {
+            try $0.updateCardCiphertext(tokens[0], tenant: tenant, ciphertext: newCiphertext, keyVersion: 2, at: updatedAt)
+        })
+        #expect(try await storage.write {
+            try $0.updateCardCiphertext(tokens[1], tenant: .generate(), ciphertext: newCiphertext, keyVersion: 2, at: updatedAt)
+        } == false)
+        let updated = try await storage.read { try $0.card(tokens[0], tenant: tenant) }
+        #expect(updated?.ciphertext == newCiphertext)
+        #expect(updated?.keyVersion == 2)
+        #expect(updated?.updatedAt == updatedAt)
+        #expect(try await storage.read { try $0.cardCountsByKeyVersion() } == [1: 4, 2: 1])
+        #expect(try await storage.read { try $0.cards(keyVersionBelow: 2, after: nil, limit: 10) }.map(\.token)
+                == Array(tokens[1...]))
+
+        #expect(try await storage.write { try $0.deleteCard(tokens[0], tenant: tenant) })
+        #expect(try await storage.write { try $0.deleteCard(tokens[0], tenant: tenant) } == false)
+        #expect(try await storage.write { try $0.deleteCard(tokens[1], tenant: .generate()) } == false)
+        #expect(try await storage.read { try $0.cardCount() } == 4)
+        await storage.close()
+    }
+
+    @Test func everyRecordSurvivesAReopen() async throws {
+        let directory = try ScratchDirectory()
+        let (storage, tenant) = try await openWithTenant(directory.database)
+        let cards = (0..<40).map { index in Sample.card(tenant: tenant, at: date(1_700_000_000_000 + Int64(index))) }
+        for card in cards {
+            try await storage.write { try $0.insertCard(card) }
+        }
+        await storage.close()
+
+        let reopened = try SQLiteStorage.open(path: directory.database)
+        #expect(reopened.appliedMigrations == [])
+        for card in cards {
+            #expect(try await reopened.read { try $0.card(card.token, tenant: tenant) } == card)
+        }
+        #expect(try await reopened.read { try $0.cardCount() } == cards.count)
+        await reopened.close()
+    }
+}
