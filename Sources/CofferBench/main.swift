@@ -15,6 +15,9 @@ let root = CommandSpec(
                 OptionSpec("seconds", valueName: "S", help: "Length of each phase.", defaultValue: "5"),
                 OptionSpec("concurrency", valueName: "N", help: "Concurrent callers.", defaultValue: "64"),
             ]),
+        CommandSpec(
+            "crypto", abstract: "Per-record AES-256-GCM, HMAC-SHA256 and RSA-OAEP rates.",
+            options: [OptionSpec("seconds", valueName: "S", help: "Length of each measurement.", defaultValue: "1")]),
     ])
 
 let outcome = CommandLineTool.parse(Array(CommandLine.arguments.dropFirst()), root: root)
@@ -26,9 +29,15 @@ case .failure:
     exit(outcome.exitCode.rawValue)
 case .run(let command):
     do {
-        let seconds = try command.int("seconds") ?? 5
-        let concurrency = try command.int("concurrency") ?? 64
-        try await CoreBenchmark(seconds: Double(seconds), concurrency: concurrency).run()
+        switch command.path {
+        case ["core"]:
+            try await CoreBenchmark(seconds: Double(try command.int("seconds") ?? 5),
+                                    concurrency: try command.int("concurrency") ?? 64).run()
+        case ["crypto"]:
+            try CryptoBenchmark(seconds: Double(try command.int("seconds") ?? 1)).run()
+        default:
+            preconditionFailure("command \(command.path) is declared but not dispatched")
+        }
     } catch {
         FileHandle.standardError.write(Data("coffer-bench: \(error)\n".utf8))
         exit(1)

@@ -67,3 +67,15 @@ public struct APIKeyID: RandomIdentifier {
     public let rawValue: String
     public init(unchecked rawValue: String) { self.rawValue = rawValue }
 }
+
+/// Names one of a tenant's RSA card-data keys, as clients send it in `keyID`. Not secret.
+public struct KeyID: RandomIdentifier {
+    public let rawValue: String
+    public init(unchecked rawValue: String) { self.rawValue = rawValue }
+
+    /// Validates a `keyID` from outside: exactly 22 characters of `[A-Za-z0-9_-]`.
+    public init(_ string: String) throws(CardError) {
+        guard IdentifierFormat.isValid(string) else { throw .invalidKeyID }
+        rawValue = string
+    }
+}

@@ -47,21 +47,13 @@ struct TestVault {
     }
 }
 
-/// Valid, distinct test PANs: prefix, then `index` zero-padded, then the Luhn check digit.
+/// Valid, distinct test PANs: prefix, then `index` zero-padded, then whichever check digit
+/// the vault's own validation accepts.
 enum TestPAN {
     static func make(_ index: Int, prefix: String = "4000", length: Int = 16) -> String {
         let body = prefix + String(index).leftPadded(to: length - 1 - prefix.count)
-        return body + String(checkDigit(for: body))
-    }
-
-    static func checkDigit(for body: String) -> Int {
-        var sum = 0
-        for (offset, character) in body.reversed().enumerated() {
-            var digit = character.wholeNumberValue!
-            if offset % 2 == 0 { digit *= 2; if digit > 9 { digit -= 9 } }
-            sum += digit
-        }
-        return (10 - sum % 10) % 10
+        let digit = (0...9).first { (try? PrimaryAccountNumber(body + String($0))) != nil }!
+        return body + String(digit)
     }
 
     static func card(_ index: Int, expiration: String = "203012") throws -> CardInput {
