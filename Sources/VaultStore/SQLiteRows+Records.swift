@@ -10,6 +10,8 @@ enum RecordColumns {
     static let cardDataKey = "id, tenant_id, wrapped_private_key, public_key_der, created_at, expires_at, deleted_at"
     static let card = "token, tenant_id, ciphertext, key_version, fingerprint, bin, last4, brand, expiration, created_at, updated_at"
     static let audit = "sequence, timestamp_ms, tenant_id, actor, action, subject, outcome, previous_hash, hash"
+    static let idempotency = "tenant_id, key, request_hash, status, sealed_body, key_version, created_at"
+    static let cardToken = "token, tenant_id, ciphertext, key_version, created_at, expires_at"
 }
 
 /// The statements that read and write records, built once (they are also the statement-cache keys).
@@ -33,6 +35,10 @@ enum RecordSQL {
     static let insertCardDataKey = "INSERT INTO card_data_keys (\(RecordColumns.cardDataKey)) VALUES (?, ?, ?, ?, ?, ?, ?)"
     static let insertCard = "INSERT INTO cards (\(RecordColumns.card)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     static let insertAudit = "INSERT INTO audit_log (\(RecordColumns.audit)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    static let idempotencyByKey = "SELECT \(RecordColumns.idempotency) FROM idempotency_keys WHERE tenant_id = ? AND key = ?"
+    static let insertIdempotency = "INSERT INTO idempotency_keys (\(RecordColumns.idempotency)) VALUES (?, ?, ?, ?, ?, ?, ?)"
+    static let takeCardToken = "DELETE FROM card_tokens WHERE token = ? AND tenant_id = ? RETURNING \(RecordColumns.cardToken)"
+    static let insertCardToken = "INSERT INTO card_tokens (\(RecordColumns.cardToken)) VALUES (?, ?, ?, ?, ?, ?)"
 }
 
 extension SQLiteRow {
@@ -66,10 +72,8 @@ extension SQLiteRow {
     }
 
     func cardDataKeyRecord() throws(StorageError) -> CardDataKeyRecord {
-        let id: KeyID
-        do { id = try KeyID(text(0)) } catch { throw .corrupt("card_data_keys.id is not a 22-character identifier") }
-        return CardDataKeyRecord(
-            id: id,
+        CardDataKeyRecord(
+            id: try identifier(0, as: KeyID.self, "card_data_keys.id"),
             tenantID: try identifier(1, as: TenantID.self, "card_data_keys.tenant_id"),
             wrappedPrivateKey: blob(2),
             publicKeyDER: blob(3),
@@ -95,6 +99,27 @@ extension SQLiteRow {
             expiration: expiration,
             createdAt: SQLiteTime.date(int64(9)),
             updatedAt: SQLiteTime.date(int64(10)))
+    }
+
+    func idempotencyRecord() throws(StorageError) -> IdempotencyRecord {
+        IdempotencyRecord(
+            tenantID: try identifier(0, as: TenantID.self, "idempotency_keys.tenant_id"),
+            key: text(1),
+            requestHash: blob(2),
+            status: int(3),
+            sealedBody: blob(4),
+            keyVersion: int(5),
+            createdAt: SQLiteTime.date(int64(6)))
+    }
+
+    func cardTokenRecord() throws(StorageError) -> CardTokenRecord {
+        CardTokenRecord(
+            token: try identifier(0, as: Token.self, "card_tokens.token"),
+            tenantID: try identifier(1, as: TenantID.self, "card_tokens.tenant_id"),
+            ciphertext: blob(2),
+            keyVersion: int(3),
+            createdAt: SQLiteTime.date(int64(4)),
+            expiresAt: SQLiteTime.date(int64(5)))
     }
 
     /// Audit rows are read as stored, without validating identifiers: a tampered value must

@@ -77,6 +77,10 @@ extension SQLiteBackedReader {
     func auditEntries(after sequence: Int64, limit: Int) throws -> [AuditEntry] {
         try connection.query(RecordSQL.auditEntriesAfter, sequence, max(limit, 0)) { try $0.auditEntry() }
     }
+
+    func idempotencyRecord(tenant: TenantID, key: String) throws -> IdempotencyRecord? {
+        try connection.queryFirst(RecordSQL.idempotencyByKey, tenant.rawValue, key) { try $0.idempotencyRecord() }
+    }
 }
 
 extension SQLiteWriter {
@@ -158,5 +162,31 @@ extension SQLiteWriter {
             sequence, timestamp, event.tenantID?.rawValue, event.actor, event.action.rawValue, event.subject,
             event.outcome.rawValue, previous, hash)
         return AuditEntry(sequence: sequence, timestampMillis: timestamp, event: event, previousHash: previous, hash: hash)
+    }
+
+    func insertIdempotencyRecord(_ record: IdempotencyRecord) throws {
+        try connection.execute(RecordSQL.insertIdempotency,
+            record.tenantID.rawValue, record.key, record.requestHash, record.status, record.sealedBody,
+            record.keyVersion, SQLiteTime.milliseconds(record.createdAt))
+    }
+
+    func deleteIdempotencyRecords(before date: Date) throws -> Int {
+        try connection.executeCountingChanges(
+            "DELETE FROM idempotency_keys WHERE created_at < ?", SQLiteTime.milliseconds(date))
+    }
+
+    func insertCardToken(_ record: CardTokenRecord) throws {
+        try connection.execute(RecordSQL.insertCardToken,
+            record.token.rawValue, record.tenantID.rawValue, record.ciphertext, record.keyVersion,
+            SQLiteTime.milliseconds(record.createdAt), SQLiteTime.milliseconds(record.expiresAt))
+    }
+
+    func takeCardToken(_ token: Token, tenant: TenantID) throws -> CardTokenRecord? {
+        try connection.queryFirst(RecordSQL.takeCardToken, token.rawValue, tenant.rawValue) { try $0.cardTokenRecord() }
+    }
+
+    func deleteCardTokens(expiredBefore date: Date) throws -> Int {
+        try connection.executeCountingChanges(
+            "DELETE FROM card_tokens WHERE expires_at < ?", SQLiteTime.milliseconds(date))
     }
 }

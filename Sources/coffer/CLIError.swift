@@ -31,6 +31,8 @@ func describe(_ error: any Error) -> (message: String, exitCode: ExitCode) {
     switch error {
     case let error as CLIError:
         (error.message, error.exitCode)
+    case let error as ArgumentError:
+        (error.description, .usage)
     case let error as VaultError:
         switch error {
         case .masterKeyMismatch, .invalidMasterKey, .storage(.migration):

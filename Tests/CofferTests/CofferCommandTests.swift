@@ -93,6 +93,7 @@ struct CofferCommandTests {
         #expect(try ProcessRunner.coffer(["init"]).status == 64)
         #expect(try ProcessRunner.coffer(["rotate"]).status == 64)
         #expect(try ProcessRunner.coffer(["keys", "status", "--data-dri", "/tmp/x"]).status == 64)
+        #expect(try ProcessRunner.coffer(["keys", "rotate", "--data-dir", "/tmp/x", "--batch-size", "many"]).status == 64)
         let directory = try TemporaryDirectory()
         let missing = try ProcessRunner.coffer(["migrate", "--data-dir", directory.path("none")])
         #expect(missing.status == 78)

@@ -120,3 +120,47 @@ public struct CardRecord: Sendable, Equatable {
         self.updatedAt = updatedAt
     }
 }
+
+/// The first response to a POST with an `Idempotency-Key`, so a retry gets it back instead of
+/// acting twice. The body is sealed under a data key: some responses carry a secret once.
+public struct IdempotencyRecord: Sendable, Equatable {
+    public var tenantID: TenantID
+    public var key: String
+    /// SHA-256 of what identifies the request (method, route, body): the same key with another request is refused.
+    public var requestHash: [UInt8]
+    public var status: Int
+    public var sealedBody: [UInt8]
+    public var keyVersion: Int
+    public var createdAt: Date
+
+    public init(tenantID: TenantID, key: String, requestHash: [UInt8], status: Int, sealedBody: [UInt8],
+                keyVersion: Int, createdAt: Date) {
+        self.tenantID = tenantID
+        self.key = key
+        self.requestHash = requestHash
+        self.status = status
+        self.sealedBody = sealedBody
+        self.keyVersion = keyVersion
+        self.createdAt = createdAt
+    }
+}
+
+/// A single-use card token: card data held briefly, sealed like a card, taken (deleted) by the one
+/// request that presents it. It never holds a security code.
+public struct CardTokenRecord: Sendable, Equatable {
+    public var token: Token
+    public var tenantID: TenantID
+    public var ciphertext: [UInt8]
+    public var keyVersion: Int
+    public var createdAt: Date
+    public var expiresAt: Date
+
+    public init(token: Token, tenantID: TenantID, ciphertext: [UInt8], keyVersion: Int, createdAt: Date, expiresAt: Date) {
+        self.token = token
+        self.tenantID = tenantID
+        self.ciphertext = ciphertext
+        self.keyVersion = keyVersion
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+    }
+}

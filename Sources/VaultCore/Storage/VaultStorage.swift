@@ -35,6 +35,7 @@ public protocol StorageReader {
     func cardCount() throws -> Int
     /// Audit entries with sequence greater than `sequence`, ascending.
     func auditEntries(after sequence: Int64, limit: Int) throws -> [AuditEntry]
+    func idempotencyRecord(tenant: TenantID, key: String) throws -> IdempotencyRecord?
 }
 
 public protocol StorageWriter: StorageReader {
@@ -55,4 +56,13 @@ public protocol StorageWriter: StorageReader {
     func deleteCard(_ token: Token, tenant: TenantID) throws -> Bool
     /// Appends to the hash chain (see `AuditChain`) and returns the stored entry.
     func appendAudit(_ event: AuditEvent, at date: Date) throws -> AuditEntry
+    /// Fails with `.constraintViolation` when the tenant already used the key.
+    func insertIdempotencyRecord(_ record: IdempotencyRecord) throws
+    /// Forgets records created before `date`; returns how many.
+    func deleteIdempotencyRecords(before date: Date) throws -> Int
+    func insertCardToken(_ record: CardTokenRecord) throws
+    /// Removes and returns the tenant's single-use token, or nil if it is unknown or already taken.
+    func takeCardToken(_ token: Token, tenant: TenantID) throws -> CardTokenRecord?
+    /// Deletes tokens that expired before `date`; returns how many.
+    func deleteCardTokens(expiredBefore date: Date) throws -> Int
 }

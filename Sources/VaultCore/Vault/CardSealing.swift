@@ -4,8 +4,14 @@ import VaultCrypto
 /// token and the version as associated data, so a ciphertext copied onto another row fails to open.
 /// The plaintext is the packed `CardNumber|YYYYMM|` form; a security code is never part of it.
 enum CardSealing {
-    static func associatedData(tenant: TenantID, token: Token, keyVersion: Int) -> [UInt8] {
-        var aad = Array("coffer-card-v1|".utf8)
+    /// Which table the ciphertext belongs to: a single-use token's ciphertext must not open as a card.
+    enum Kind: String {
+        case card = "coffer-card-v1|"
+        case singleUseToken = "coffer-card-token-v1|"
+    }
+
+    static func associatedData(_ kind: Kind, tenant: TenantID, token: Token, keyVersion: Int) -> [UInt8] {
+        var aad = Array(kind.rawValue.utf8)
         aad += tenant.rawValue.utf8
         aad.append(UInt8(ascii: "|"))
         aad += token.rawValue.utf8
@@ -14,18 +20,18 @@ enum CardSealing {
         return aad
     }
 
-    static func seal(number: PrimaryAccountNumber, expiration: ExpirationDate?, key: SymmetricKey,
-                     tenant: TenantID, token: Token, keyVersion: Int) -> [UInt8] {
+    static func seal(_ kind: Kind = .card, number: PrimaryAccountNumber, expiration: ExpirationDate?,
+                     key: SymmetricKey, tenant: TenantID, token: Token, keyVersion: Int) -> [UInt8] {
         let stored = CardData(number: number, expiration: expiration, securityCode: nil)
         let plaintext = SecretBytes(stored.packed.utf8)
-        let aad = associatedData(tenant: tenant, token: token, keyVersion: keyVersion)
+        let aad = associatedData(kind, tenant: tenant, token: token, keyVersion: keyVersion)
         // A valid 32-byte key and a fresh random nonce: sealing cannot fail.
         return try! AESGCM.seal(plaintext, using: key, authenticating: aad).combined
     }
 
-    static func open(_ ciphertext: [UInt8], key: SymmetricKey, tenant: TenantID, token: Token,
+    static func open(_ ciphertext: [UInt8], as kind: Kind = .card, key: SymmetricKey, tenant: TenantID, token: Token,
                      keyVersion: Int) throws(VaultError) -> CardData {
-        let aad = associatedData(tenant: tenant, token: token, keyVersion: keyVersion)
+        let aad = associatedData(kind, tenant: tenant, token: token, keyVersion: keyVersion)
         do {
             let plaintext = try AESGCM.open(AESGCMSealedBox(combined: ciphertext), using: key, authenticating: aad)
             let packed = plaintext.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }

@@ -3,7 +3,8 @@ import VaultCrypto
 
 extension Vault {
     /// Creates a tenant with its own fingerprint key. A `parent` makes it an ISO sub-tenant.
-    public func createTenant(name: String, parent: TenantID? = nil, actor: String) async throws -> TenantRecord {
+    public func createTenant(name: String, parent: TenantID? = nil, actor: String,
+                             idempotency: IdempotencyRecording<TenantRecord>? = nil) async throws -> TenantRecord {
         let id = TenantID.generate()
         let now = clock()
         let record = TenantRecord(
@@ -12,10 +13,12 @@ extension Vault {
             createdAt: now)
         let event = AuditEvent(tenantID: id, actor: actor, action: .tenantCreate, subject: id.rawValue,
                                outcome: .success)
+        let recordResponse = recorder(idempotency)
         try await write { writer in
             if let parent, try writer.tenant(parent) == nil { throw VaultError.tenantNotFound }
             try writer.insertTenant(record)
             _ = try writer.appendAudit(event, at: now)
+            try recordResponse?(writer, record)
         }
         return record
     }
@@ -27,7 +30,8 @@ extension Vault {
 
     /// Issues an API key. Its secret — `ck_` and 43 Base64URL characters, 256 random bits — is
     /// returned once; the store keeps only its SHA-256.
-    public func createAPIKey(tenant: TenantID, roles: Set<Role>, label: String, actor: String) async throws -> IssuedAPIKey {
+    public func createAPIKey(tenant: TenantID, roles: Set<Role>, label: String, actor: String,
+                             idempotency: IdempotencyRecording<IssuedAPIKey>? = nil) async throws -> IssuedAPIKey {
         _ = try await self.tenant(tenant)
         let secret = "ck_" + Base64URL.encode(SecureRandom.bytes(count: 32))
         let now = clock()
@@ -35,11 +39,14 @@ extension Vault {
                                   roles: roles, label: label, createdAt: now)
         let event = AuditEvent(tenantID: tenant, actor: actor, action: .apiKeyCreate, subject: record.id.rawValue,
                                outcome: .success)
+        let issued = IssuedAPIKey(record: record, secret: secret)
+        let recordResponse = recorder(idempotency)
         try await write { writer in
             try writer.insertAPIKey(record)
             _ = try writer.appendAudit(event, at: now)
+            try recordResponse?(writer, issued)
         }
-        return IssuedAPIKey(record: record, secret: secret)
+        return issued
     }
 
     public func revokeAPIKey(_ id: APIKeyID, tenant: TenantID, actor: String) async throws {

@@ -5,7 +5,8 @@ extension Vault {
     /// Creates an RSA key pair clients of the tenant encrypt card data to. The private key is
     /// stored only sealed under the master key; at most `policy.maximumActiveCardDataKeys` may be
     /// active at once, checked in the same transaction as the insert.
-    public func createCardDataKey(tenant: TenantID, actor: String) async throws -> CardDataPublicKey {
+    public func createCardDataKey(tenant: TenantID, actor: String,
+                                  idempotency: IdempotencyRecording<CardDataPublicKey>? = nil) async throws -> CardDataPublicKey {
         _ = try await keyring.fingerprintKey(for: tenant, storage: storage)  // the tenant exists
         let privateKey = try RSAPrivateKey(generatingBits: policy.cardDataKeyBits)
         let id = KeyID(unchecked: IdentifierFormat.random())
@@ -18,13 +19,16 @@ extension Vault {
         let limit = policy.maximumActiveCardDataKeys
         let event = AuditEvent(tenantID: tenant, actor: actor, action: .cardDataKeyCreate, subject: id.rawValue,
                                outcome: .success)
+        let created = CardDataPublicKey(id: id, publicKey: privateKey.publicKey, createdAt: now, expiresAt: record.expiresAt)
+        let recordResponse = recorder(idempotency)
         try await write { writer in
             let active = try writer.cardDataKeys(tenant: tenant).filter { $0.isActive(at: now) }
             guard active.count < limit else { throw VaultError.tooManyActiveKeys(limit: limit) }
             try writer.insertCardDataKey(record)
             _ = try writer.appendAudit(event, at: now)
+            try recordResponse?(writer, created)
         }
-        return CardDataPublicKey(id: id, publicKey: privateKey.publicKey, createdAt: now, expiresAt: record.expiresAt)
+        return created
     }
 
     /// The public half of a key; deleted keys are `keyDeleted`, other tenants' keys `keyNotFound`.

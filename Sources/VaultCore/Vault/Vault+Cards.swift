@@ -5,13 +5,11 @@ extension Vault {
     /// Stores a card and returns its new token. The number is fingerprinted with the tenant's key
     /// and sealed under the active data key before the store sees it; the security code is
     /// returned for an immediate verification call and never stored.
-    public func tokenize(_ input: CardInput, tenant: TenantID,
-                         duplicates policy: DuplicatePolicy = .allow) async throws -> TokenizedCard {
+    public func tokenize(_ input: CardInput, tenant: TenantID, duplicates policy: DuplicatePolicy = .allow,
+                         idempotency: IdempotencyRecording<TokenizedCard>? = nil) async throws -> TokenizedCard {
         let card = try await resolve(input, tenant: tenant)
         let now = clock()
-        if let expiration = card.expiration {
-            do { _ = try expiration.validated(at: now) } catch { throw VaultError.card(error) }
-        }
+        try validateExpiration(card, at: now)
         let fingerprint = try await fingerprint(of: card.number, tenant: tenant)
         guard let (version, key) = keyring.activeDataKey else { throw VaultError.integrityFailure }
         let token = Token.generate()
@@ -22,13 +20,16 @@ extension Vault {
             keyVersion: version, fingerprint: fingerprint,
             bin: card.number.bin, last4: card.number.last4, brand: card.number.brand,
             expiration: card.expiration, createdAt: now, updatedAt: now)
-        let earlier = try await write { writer in
+        let securityCode = card.securityCode
+        let recordResponse = recorder(idempotency)
+        return try await write { writer in
             let earlier = try writer.cards(fingerprint: fingerprint, tenant: tenant).map(\.token)
             if policy == .reject, !earlier.isEmpty { throw VaultError.duplicateCard(existing: earlier) }
             try writer.insertCard(record)
-            return earlier
+            let tokenized = TokenizedCard(metadata: CardMetadata(record), duplicates: earlier, securityCode: securityCode)
+            try recordResponse?(writer, tokenized)
+            return tokenized
         }
-        return TokenizedCard(metadata: CardMetadata(record), duplicates: earlier, securityCode: card.securityCode)
     }
 
     public func metadata(of token: Token, tenant: TenantID) async throws -> CardMetadata {
@@ -79,13 +80,18 @@ extension Vault {
         return HMACSHA256.authenticationCode(for: number.utf8Digits, using: key)
     }
 
-    /// Card data in the clear, decrypting it first when it came encrypted to a tenant key.
+    /// Card data in the clear: decrypted when it came encrypted to a tenant key, taken from the
+    /// store when it came as a single-use token.
     func resolve(_ input: CardInput, tenant: TenantID) async throws -> CardData {
         switch input {
-        case .plain(let card):
-            return card
-        case .encrypted(let encrypted):
-            return try await decrypt(encrypted, tenant: tenant)
+        case .plain(let card): card
+        case .encrypted(let encrypted): try await decrypt(encrypted, tenant: tenant)
+        case .singleUseToken(let token): try await takeCardToken(token, tenant: tenant)
         }
+    }
+
+    func validateExpiration(_ card: CardData, at date: Date) throws(VaultError) {
+        guard let expiration = card.expiration else { return }
+        do { _ = try expiration.validated(at: date) } catch { throw .card(error) }
     }
 }

@@ -3,12 +3,15 @@
 public enum VaultError: Error, Equatable, Sendable {
     case card(CardError)
     case cardNotFound
+    /// The single-use token is unknown, already used, or belongs to another tenant.
+    case cardTokenNotFound
+    case cardTokenExpired
     case tenantNotFound
     case keyNotFound
     case keyDeleted
     case keyExpired
     case tooManyActiveKeys(limit: Int)
-    /// The card is already stored and the caller asked to refuse duplicates; the earlier tokens, newest first.
+    /// The card is already stored and the caller asked to refuse duplicates; the earlier tokens, oldest first.
     case duplicateCard(existing: [Token])
     /// A stored ciphertext did not authenticate: tampered, swapped between rows, or under a lost key.
     case integrityFailure
@@ -22,6 +25,8 @@ public enum VaultError: Error, Equatable, Sendable {
         switch self {
         case .card(let error): error.code
         case .cardNotFound: "card_not_found"
+        case .cardTokenNotFound: "card_token_not_found"
+        case .cardTokenExpired: "card_token_expired"
         case .tenantNotFound: "tenant_not_found"
         case .keyNotFound: "key_not_found"
         case .keyDeleted: "key_deleted"
@@ -41,6 +46,8 @@ public enum VaultError: Error, Equatable, Sendable {
         switch self {
         case .card(let error): error.message
         case .cardNotFound: "No card with this token."
+        case .cardTokenNotFound: "No unused card token with this value."
+        case .cardTokenExpired: "This card token has expired."
         case .tenantNotFound: "No such tenant."
         case .keyNotFound: "No key with this keyID."
         case .keyDeleted: "This key was deleted."

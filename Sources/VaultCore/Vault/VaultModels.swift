@@ -5,6 +5,8 @@ import VaultCrypto
 public enum CardInput: Sendable {
     case plain(CardData)
     case encrypted(EncryptedCardData)
+    /// A single-use card token from `createCardToken`, taken by this request.
+    case singleUseToken(Token)
 }
 
 /// What to do when the tenant already holds a card with the same number.
