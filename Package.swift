@@ -23,7 +23,15 @@ let package = Package(
             plugins: ["EmbedMigrations"]
         ),
         .target(name: "ArgumentParsing"),
-        .executableTarget(name: "coffer", dependencies: ["VaultCore", "VaultStore", "VaultCrypto", "ArgumentParsing"]),
+        .target(name: "JSON"),
+        .target(name: "Logging"),
+        .target(name: "Metrics", dependencies: ["Logging"]),
+        .target(name: "HTTPServer", dependencies: ["COpenSSL"]),
+        .target(name: "VaultAPI", dependencies: ["VaultCore", "VaultCrypto", "HTTPServer", "JSON", "Logging", "Metrics"]),
+        .executableTarget(
+            name: "coffer",
+            dependencies: ["VaultCore", "VaultStore", "VaultCrypto", "VaultAPI", "HTTPServer", "Logging", "Metrics",
+                           "ArgumentParsing"]),
         .executableTarget(name: "CofferBench", dependencies: ["VaultCore", "VaultStore", "VaultCrypto", "ArgumentParsing"]),
 
         // Compiles `migrations/NNNN_name.sql` into VaultStore, so the binary carries its schema.
@@ -34,6 +42,10 @@ let package = Package(
         .testTarget(name: "VaultCoreTests", dependencies: ["VaultCore", "VaultCrypto"]),
         .testTarget(name: "VaultStoreTests", dependencies: ["VaultStore", "VaultCore", "VaultCrypto"]),
         .testTarget(name: "ArgumentParsingTests", dependencies: ["ArgumentParsing"]),
+        .testTarget(name: "JSONTests", dependencies: ["JSON"]),
+        .testTarget(name: "LoggingTests", dependencies: ["Logging"]),
+        .testTarget(name: "MetricsTests", dependencies: ["Metrics"]),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
         .testTarget(name: "CofferTests", dependencies: ["VaultCore", "VaultStore", "VaultCrypto"]),
     ],
     swiftLanguageModes: [.v6]

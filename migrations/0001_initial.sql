@@ -54,6 +54,8 @@ CREATE TABLE card_data_keys (
 
 CREATE INDEX card_data_keys_by_tenant ON card_data_keys (tenant_id, created_at);
 
+-- A rowid table on purpose: rowid order is insertion order, which "oldest first" for
+-- duplicates needs (timestamps tie within a millisecond).
 CREATE TABLE cards (
     token       TEXT PRIMARY KEY NOT NULL,
     tenant_id   TEXT NOT NULL REFERENCES tenants (id),
@@ -69,7 +71,7 @@ CREATE TABLE cards (
     expiration  TEXT CHECK (expiration IS NULL OR (length(expiration) = 6 AND expiration NOT GLOB '*[^0-9]*')),
     created_at  INTEGER NOT NULL,
     updated_at  INTEGER NOT NULL
-) STRICT, WITHOUT ROWID;
+) STRICT;
 
 CREATE INDEX cards_by_fingerprint ON cards (tenant_id, fingerprint);
 CREATE INDEX cards_by_key_version ON cards (key_version);

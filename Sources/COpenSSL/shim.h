@@ -46,4 +46,34 @@ static inline OSSL_ENCODER_CTX *coffer_OSSL_ENCODER_CTX_new_pkcs8_der(const EVP_
 }
 // ---- end VaultCrypto shims ---------------------------------------------------------------
 
+// ---- HTTPServer shims --------------------------------------------------------------------
+// The socket layer's epoll/eventfd live in headers the Glibc module does not import.
+#ifdef __linux__
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+// accept4(2) is declared only under _GNU_SOURCE, which cannot be defined this late.
+static inline int coffer_http_accept4(int fd, struct sockaddr *address, socklen_t *length, int flags) {
+    return (int)syscall(SYS_accept4, fd, address, length, flags);
+}
+// Names the calling thread (at most 15 bytes), as `top -H` and debuggers show it.
+static inline int coffer_http_set_thread_name(const char *name) { return prctl(PR_SET_NAME, name, 0, 0, 0); }
+#endif
+
+static inline int coffer_http_SSL_CTX_set_min_proto_version(SSL_CTX *ctx, int version) {
+    return (int)SSL_CTX_set_min_proto_version(ctx, version);
+}
+static inline long coffer_http_SSL_CTX_set_mode(SSL_CTX *ctx, long mode) { return SSL_CTX_set_mode(ctx, mode); }
+static inline int coffer_http_SSL_CTX_get_min_proto_version(SSL_CTX *ctx) {
+    return (int)SSL_CTX_get_min_proto_version(ctx);
+}
+// Option bits are 64-bit macros built with casts, which Swift does not import.
+static inline uint64_t coffer_http_SSL_OP_NO_RENEGOTIATION(void) { return SSL_OP_NO_RENEGOTIATION; }
+static inline uint64_t coffer_http_SSL_OP_NO_COMPRESSION(void) { return SSL_OP_NO_COMPRESSION; }
+static inline uint64_t coffer_http_SSL_OP_CIPHER_SERVER_PREFERENCE(void) { return SSL_OP_CIPHER_SERVER_PREFERENCE; }
+// ---- end HTTPServer shims ----------------------------------------------------------------
+
 #endif

@@ -24,7 +24,7 @@ enum RecordSQL {
     static let cardDataKeyByID = "SELECT \(RecordColumns.cardDataKey) FROM card_data_keys WHERE id = ? AND tenant_id = ?"
     static let liveCardDataKeysOfTenant = "SELECT \(RecordColumns.cardDataKey) FROM card_data_keys WHERE tenant_id = ? AND deleted_at IS NULL ORDER BY created_at, id"
     static let cardByToken = "SELECT \(RecordColumns.card) FROM cards WHERE token = ? AND tenant_id = ?"
-    static let cardsByFingerprint = "SELECT \(RecordColumns.card) FROM cards WHERE tenant_id = ? AND fingerprint = ? ORDER BY created_at, token"
+    static let cardsByFingerprint = "SELECT \(RecordColumns.card) FROM cards WHERE tenant_id = ? AND fingerprint = ? ORDER BY rowid"
     /// `+key_version` keeps the planner on the primary key (token order, stopping after LIMIT
     /// rows) instead of collecting and sorting every old card through the key_version index.
     static let cardsBelowKeyVersion = "SELECT \(RecordColumns.card) FROM cards WHERE token > ? AND +key_version < ? ORDER BY token LIMIT ?"

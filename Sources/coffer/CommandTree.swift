@@ -26,6 +26,28 @@ enum CommandTree {
                           OptionSpec("tenant-name", valueName: "NAME", help: "Name of the first tenant.",
                                      defaultValue: "default")]),
             CommandSpec(
+                "serve", abstract: "Run the vault's HTTP API until SIGTERM or SIGINT.",
+                discussion: """
+                    Without TLS the server binds only to loopback unless --allow-plaintext is given. \
+                    With --dev, a missing data directory (default ./data) is initialized first and its \
+                    admin API key printed once. Prints "listening on URL" on stdout; logs are JSON lines on stderr.
+                    """,
+                options: [
+                    OptionSpec("data-dir", short: "d", valueName: "DIR",
+                               help: "The vault's data directory (default ./data with --dev)."),
+                    masterKeyFile,
+                    OptionSpec("listen", valueName: "HOST:PORT", help: "Address to listen on (port 0: any free port).",
+                               defaultValue: "127.0.0.1:8080"),
+                    OptionSpec("tls-cert", valueName: "FILE", help: "TLS certificate chain (PEM)."),
+                    OptionSpec("tls-key", valueName: "FILE", help: "TLS private key (PEM)."),
+                    OptionSpec("max-body-bytes", valueName: "N", help: "Largest request body accepted.",
+                               defaultValue: "1048576"),
+                ],
+                flags: [
+                    FlagSpec("dev", help: "Development mode: initialize the data directory if needed."),
+                    FlagSpec("allow-plaintext", help: "Allow plain HTTP on a non-loopback address."),
+                ]),
+            CommandSpec(
                 "migrate", abstract: "Apply pending database migrations.",
                 options: [dataDirectory]),
             CommandSpec(

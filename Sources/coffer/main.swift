@@ -16,6 +16,7 @@ case .run(let command):
     do {
         switch command.path {
         case ["init"]: try await InitCommand.run(command)
+        case ["serve"]: try await ServeCommand.run(command)
         case ["migrate"]: try await MigrateCommand.run(command)
         case ["keys", "rotate"]: try await KeysCommand.rotate(command)
         case ["keys", "status"]: try await KeysCommand.status(command)

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 import VaultCore
 import VaultCrypto
@@ -128,13 +129,11 @@ struct VaultCardDataKeyTests {
 }
 
 /// A settable clock shared with the vault under test.
-final class TestClock: @unchecked Sendable {
-    // Safe: `current` is only read and written under `lock`.
-    private let lock = NSLock()
-    private var current: Date
-    init(_ date: Date) { current = date }
+final class TestClock: Sendable {
+    private let current: Mutex<Date>
+    init(_ date: Date) { current = Mutex(date) }
     var now: Date {
-        get { lock.withLock { current } }
-        set { lock.withLock { current = newValue } }
+        get { current.withLock { $0 } }
+        set { current.withLock { $0 = newValue } }
     }
 }

@@ -137,17 +137,23 @@ import VaultCore
         bare.brand = .unknown
         let noExpiry = bare
         try await storage.write { writer in
-            try writer.insertCard(second)
             try writer.insertCard(first)
             try writer.insertCard(noExpiry)
+            try writer.insertCard(second)
         }
         #expect(try await storage.read { try $0.card(first.token, tenant: tenant) } == first)
         #expect(try await storage.read { try $0.card(noExpiry.token, tenant: tenant) } == noExpiry)
         // Another tenant's token is simply not found.
         #expect(try await storage.read { try $0.card(first.token, tenant: .generate()) } == nil)
+        // In the order they were stored, even when their timestamps tie.
         #expect(try await storage.read { try $0.cards(fingerprint: fingerprint, tenant: tenant) } == [first, second])
+        var tied = Sample.card(tenant: tenant, fingerprint: fingerprint, at: date(1_700_000_000_002))
+        tied.token = Token(unchecked: "0000000000000000000000")  // sorts before every other token
+        let twin = tied
+        try await storage.write { try $0.insertCard(twin) }
+        #expect(try await storage.read { try $0.cards(fingerprint: fingerprint, tenant: tenant) } == [first, second, twin])
         #expect(try await storage.read { try $0.cards(fingerprint: fingerprint, tenant: .generate()) } == [])
-        #expect(try await storage.read { try $0.cardCount() } == 3)
+        #expect(try await storage.read { try $0.cardCount() } == 4)
         await storage.close()
     }
 

@@ -72,7 +72,7 @@ public enum Base64URL {
     }
 
     /// Whether `byte` is one of the 64 Base64URL characters.
-    static func isAlphabetByte(_ byte: UInt8) -> Bool { sextet(byte) != nil }
+    public static func isAlphabetByte(_ byte: UInt8) -> Bool { sextet(byte) != nil }
 
     @inline(__always)
     private static func sextet(_ byte: UInt8) -> UInt8? {

@@ -26,7 +26,8 @@ public protocol StorageReader {
     /// The tenant's keys that are not deleted (expired ones included), oldest first.
     func cardDataKeys(tenant: TenantID) throws -> [CardDataKeyRecord]
     func card(_ token: Token, tenant: TenantID) throws -> CardRecord?
-    /// Cards of the tenant with this fingerprint, oldest first.
+    /// Cards of the tenant with this fingerprint, in the order they were stored (oldest first,
+    /// even when their timestamps tie).
     func cards(fingerprint: [UInt8], tenant: TenantID) throws -> [CardRecord]
     /// Up to `limit` cards whose key version is below `version`, in token order after `token`.
     func cards(keyVersionBelow version: Int, after token: Token?, limit: Int) throws -> [CardRecord]

@@ -2,25 +2,31 @@ import Foundation
 import VaultCrypto
 
 extension Vault {
-    /// Creates a tenant with its own fingerprint key. A `parent` makes it an ISO sub-tenant.
+    /// Creates a tenant with its own fingerprint key and an admin API key for it, in one
+    /// transaction, so no tenant is ever left without a way in. A `parent` makes it an ISO sub-tenant.
     public func createTenant(name: String, parent: TenantID? = nil, actor: String,
-                             idempotency: IdempotencyRecording<TenantRecord>? = nil) async throws -> TenantRecord {
+                             idempotency: IdempotencyRecording<CreatedTenant>? = nil) async throws -> CreatedTenant {
         let id = TenantID.generate()
         let now = clock()
         let record = TenantRecord(
             id: id, name: name, parentID: parent,
             wrappedFingerprintKey: keyring.masterKey.wrap(SymmetricKey.generate().secret, purpose: .fingerprintKey(id)),
             createdAt: now)
-        let event = AuditEvent(tenantID: id, actor: actor, action: .tenantCreate, subject: id.rawValue,
-                               outcome: .success)
+        let (key, keyRecord) = Self.newAPIKey(tenant: id, roles: Set(Role.allCases), label: "admin", at: now)
+        let created = CreatedTenant(record: record, adminKey: IssuedAPIKey(record: keyRecord, secret: key))
+        let events = [
+            AuditEvent(tenantID: id, actor: actor, action: .tenantCreate, subject: id.rawValue, outcome: .success),
+            AuditEvent(tenantID: id, actor: actor, action: .apiKeyCreate, subject: keyRecord.id.rawValue, outcome: .success),
+        ]
         let recordResponse = recorder(idempotency)
         try await write { writer in
             if let parent, try writer.tenant(parent) == nil { throw VaultError.tenantNotFound }
             try writer.insertTenant(record)
-            _ = try writer.appendAudit(event, at: now)
-            try recordResponse?(writer, record)
+            try writer.insertAPIKey(keyRecord)
+            for event in events { _ = try writer.appendAudit(event, at: now) }
+            try recordResponse?(writer, created)
         }
-        return record
+        return created
     }
 
     public func tenant(_ id: TenantID) async throws -> TenantRecord {
@@ -28,15 +34,12 @@ extension Vault {
         return record
     }
 
-    /// Issues an API key. Its secret — `ck_` and 43 Base64URL characters, 256 random bits — is
-    /// returned once; the store keeps only its SHA-256.
+    /// Issues an API key; its secret is returned once and the store keeps only its SHA-256.
     public func createAPIKey(tenant: TenantID, roles: Set<Role>, label: String, actor: String,
                              idempotency: IdempotencyRecording<IssuedAPIKey>? = nil) async throws -> IssuedAPIKey {
         _ = try await self.tenant(tenant)
-        let secret = "ck_" + Base64URL.encode(SecureRandom.bytes(count: 32))
         let now = clock()
-        let record = APIKeyRecord(id: .generate(), tenantID: tenant, secretHash: SHA256.hash(Array(secret.utf8)),
-                                  roles: roles, label: label, createdAt: now)
+        let (secret, record) = Self.newAPIKey(tenant: tenant, roles: roles, label: label, at: now)
         let event = AuditEvent(tenantID: tenant, actor: actor, action: .apiKeyCreate, subject: record.id.rawValue,
                                outcome: .success)
         let issued = IssuedAPIKey(record: record, secret: secret)
@@ -47,6 +50,13 @@ extension Vault {
             try recordResponse?(writer, issued)
         }
         return issued
+    }
+
+    /// A new secret — `ck_` and 43 Base64URL characters, 256 random bits — and the record of its hash.
+    static func newAPIKey(tenant: TenantID, roles: Set<Role>, label: String, at date: Date) -> (String, APIKeyRecord) {
+        let secret = "ck_" + Base64URL.encode(SecureRandom.bytes(count: 32))
+        return (secret, APIKeyRecord(id: .generate(), tenantID: tenant, secretHash: SHA256.hash(Array(secret.utf8)),
+                                     roles: roles, label: label, createdAt: date))
     }
 
     public func revokeAPIKey(_ id: APIKeyID, tenant: TenantID, actor: String) async throws {

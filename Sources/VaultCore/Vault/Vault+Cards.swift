@@ -95,3 +95,15 @@ extension Vault {
         do { _ = try expiration.validated(at: date) } catch { throw .card(error) }
     }
 }
+
+extension Vault {
+    /// Cards stored across all tenants.
+    public func cardCount() async throws -> Int {
+        try await read { try $0.cardCount() }
+    }
+
+    /// Whether the store takes writes now: one empty durable transaction.
+    public func checkWritable() async throws {
+        try await write { _ in }
+    }
+}

@@ -73,6 +73,13 @@ public struct IssuedAPIKey: Sendable {
     public var secret: String
 }
 
+/// A new tenant and the admin API key that opens it.
+public struct CreatedTenant: Sendable {
+    public var record: TenantRecord
+    public var adminKey: IssuedAPIKey
+    public var id: TenantID { record.id }
+}
+
 public struct DataKeyStatus: Sendable, Equatable {
     public var version: Int
     public var createdAt: Date

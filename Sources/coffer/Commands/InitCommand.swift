@@ -6,10 +6,18 @@ import VaultCore
 enum InitCommand {
     static func run(_ command: ParsedCommand) async throws {
         let directory = DataDirectory(path: try command.require("data-dir"))
+        let created = try await initialize(directory, masterKeyOption: command.string("master-key-file"),
+                                           tenantName: command.string("tenant-name") ?? "default")
+        Output.json(["tenantId": created.id.rawValue, "apiKey": created.adminKey.secret])
+    }
+
+    /// Creates the directory, the master key (unless one is given), the store and a first tenant.
+    static func initialize(_ directory: DataDirectory, masterKeyOption: String?,
+                           tenantName: String) async throws -> CreatedTenant {
         guard !directory.isInitialized else { throw CLIError.alreadyInitialized(directory.url.path) }
         try directory.create()
 
-        let location = MasterKeyLocation.resolve(option: command.string("master-key-file"), directory: directory)
+        let location = MasterKeyLocation.resolve(option: masterKeyOption, directory: directory)
         let masterKey: MasterKey
         switch location {
         case .environment:
@@ -27,10 +35,8 @@ enum InitCommand {
 
         let storage = try await directory.openStorage(creating: true)
         let vault = try await Vault.open(storage: storage, masterKey: masterKey)
-        let tenant = try await vault.createTenant(name: command.string("tenant-name") ?? "default", actor: "cli")
-        let key = try await vault.createAPIKey(tenant: tenant.id, roles: Set(Role.allCases),
-                                               label: "admin (coffer init)", actor: "cli")
+        let tenant = try await vault.createTenant(name: tenantName, actor: "cli")
         await storage.close()
-        Output.json(["tenantId": tenant.id.rawValue, "apiKey": key.secret])
+        return tenant
     }
 }

@@ -1,0 +1,82 @@
+import HTTPServer
+import JSON
+import VaultCore
+
+/// `/vault/v1/apikeys` and `/vault/v1/tenants`: administration within the caller's tenant.
+struct AccessRoutes: Sendable {
+    let vault: Vault
+
+    /// `{"roles": ["tokenize", ...], "label": "..."}` → the new key, its secret shown this once.
+    @Sendable func createAPIKey(_ call: APICall) async throws -> HTTPResponse {
+        let roles: Set<Role>
+        let label: String
+        do {
+            let body = try call.body()
+            try body.rejectUnknownKeys(allowed: ["roles", "label"])
+            roles = try Self.roles(body.array("roles"))
+            label = try body.optionalString("label") ?? ""
+        } catch let error as JSONFieldError {
+            throw APIError.field(error)
+        }
+        let render: @Sendable (IssuedAPIKey) -> StoredResponse = { issued in
+            StoredResponse(status: 201, body: JSONWriter.write(.object(JSONObject([
+                ("id", .string(issued.record.id.rawValue)),
+                ("apiKey", .string(issued.secret)),
+                ("roles", .array(issued.record.roles.sorted().map { .string($0.rawValue) })),
+                ("label", .string(issued.record.label)),
+                ("createdAt", timestamp(issued.record.createdAt)),
+            ]))))
+        }
+        let issued = try await vault.createAPIKey(tenant: call.tenant, roles: roles, label: label, actor: call.actor,
+                                                  idempotency: call.recording(render))
+        return call.respond(issued, render)
+    }
+
+    @Sendable func revokeAPIKey(_ call: APICall) async throws -> HTTPResponse {
+        let id = try call.identifier("id", as: APIKeyID.self, notFound: .keyNotFound)
+        try await vault.revokeAPIKey(id, tenant: call.tenant, actor: call.actor)
+        return HTTPResponse(status: .noContent)
+    }
+
+    /// `{"name": "...", "subTenant": true?}`: a new tenant with its own admin key, shown once.
+    /// A sub-tenant's parent is the caller's tenant (ISO sub-clients); other tenants are top-level.
+    @Sendable func createTenant(_ call: APICall) async throws -> HTTPResponse {
+        let name: String
+        let isSubTenant: Bool
+        do {
+            let body = try call.body()
+            try body.rejectUnknownKeys(allowed: ["name", "subTenant"])
+            name = try body.string("name")
+            isSubTenant = try body.optionalBool("subTenant") ?? false
+        } catch let error as JSONFieldError {
+            throw APIError.field(error)
+        }
+        guard (1...200).contains(name.count) else {
+            throw APIError.badRequest("invalid_field", "name must be 1–200 characters.")
+        }
+        let render: @Sendable (CreatedTenant) -> StoredResponse = { created in
+            StoredResponse(status: 201, body: JSONWriter.write(.object(JSONObject([
+                ("tenantId", .string(created.id.rawValue)),
+                ("name", .string(created.record.name)),
+                ("parentId", created.record.parentID.map { .string($0.rawValue) } ?? .null),
+                ("apiKey", .string(created.adminKey.secret)),
+            ]))))
+        }
+        let created = try await vault.createTenant(name: name, parent: isSubTenant ? call.tenant : nil,
+                                                   actor: call.actor, idempotency: call.recording(render))
+        return call.respond(created, render)
+    }
+
+    static func roles(_ values: [JSONValue]) throws -> Set<Role> {
+        var roles: Set<Role> = []
+        for value in values {
+            guard let name = value.stringValue, let role = Role(rawValue: name) else {
+                throw APIError.badRequest(
+                    "invalid_field", "roles must be names from: \(Role.allCases.map(\.rawValue).joined(separator: ", ")).")
+            }
+            roles.insert(role)
+        }
+        guard !roles.isEmpty else { throw APIError.badRequest("invalid_field", "roles must not be empty.") }
+        return roles
+    }
+}

@@ -1,0 +1,63 @@
+import HTTPServer
+import JSON
+import VaultCore
+
+/// One authenticated, routed request as a handler sees it.
+struct APICall: Sendable {
+    var request: HTTPRequest
+    var parameters: [String: String]
+    /// Nil only on public routes.
+    var principal: Principal?
+    /// Present when a POST carried an `Idempotency-Key` that has not been seen before.
+    var idempotency: IdempotencyRequest?
+
+    /// The authenticated tenant; handlers of authenticated routes only.
+    var tenant: TenantID { principal!.tenantID }
+    var actor: String { principal?.actor ?? "anonymous" }
+
+    /// The body as a JSON object.
+    func body() throws -> JSONReader {
+        let value: JSONValue
+        do { value = try JSONParser.parse(request.body) } catch { throw APIError.invalidJSON(error) }
+        do { return try JSONReader.object(value) } catch { throw APIError.field(error) }
+    }
+
+    /// A path parameter that must be a 22-character identifier; anything else cannot exist.
+    func identifier<ID: RandomIdentifier>(_ name: String, as type: ID.Type, notFound: VaultError) throws -> ID {
+        guard let value = parameters[name], let id = ID(validating: value) else { throw notFound }
+        return id
+    }
+
+    /// The first value of a query parameter (`a=b&c`), not percent-decoded; `""` for a bare name.
+    func query(_ name: String) -> String? {
+        guard let query = request.query else { return nil }
+        for item in query.split(separator: "&") {
+            let parts = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            if parts[0] == name { return parts.count > 1 ? String(parts[1]) : "" }
+        }
+        return nil
+    }
+
+    /// Answers with `render(result)`, which is also what an idempotent retry replays.
+    func respond<Result>(_ result: Result, _ render: (Result) -> StoredResponse) -> HTTPResponse {
+        JSONResponse.make(render(result))
+    }
+
+    /// What the vault records for a retry of this call, if it carried an idempotency key.
+    func recording<Result>(_ render: @escaping @Sendable (Result) -> StoredResponse) -> IdempotencyRecording<Result>? {
+        idempotency.map { IdempotencyRecording($0, render: render) }
+    }
+}
+
+/// Who may call a route.
+enum Access: Sendable {
+    case everyone
+    case role(Role)
+    /// Any of these roles (admin always passes).
+    case anyRole([Role])
+}
+
+struct RouteHandler: Sendable {
+    var access: Access
+    var run: @Sendable (APICall) async throws -> HTTPResponse
+}

@@ -1,0 +1,150 @@
+import Foundation
+import HTTPServer
+import JSON
+import Logging
+import Metrics
+import VaultCore
+import VaultCrypto
+
+/// The HTTP face of the vault: routes requests, authenticates API keys, checks roles, makes POSTs
+/// idempotent, maps errors to stable codes, and writes one access-log line and the metrics of
+/// every request. Decisions stay in `Vault`; this layer only shapes requests and responses.
+public final class VaultAPI: Sendable {
+    let vault: Vault
+    let logger: Logger
+    let metrics: APIMetrics
+    let router: Router<RouteHandler>
+
+    public init(vault: Vault, logger: Logger, metrics: MetricsRegistry) throws {
+        self.vault = vault
+        self.logger = logger
+        self.metrics = try APIMetrics(registry: metrics, vault: vault)
+        var router = Router<RouteHandler>()
+        NativeRoutes.register(in: &router, vault: vault, metrics: self.metrics)
+        self.router = router
+    }
+
+    /// Answers one request; never throws: every failure becomes an error response.
+    public func handle(_ request: HTTPRequest, _ context: HTTPRequestContext) async -> HTTPResponse {
+        let started = ContinuousClock.now
+        let requestID = Self.requestID(from: request)
+        var outcome = Outcome()
+        var response: HTTPResponse
+        do {
+            response = try await dispatch(request, &outcome)
+        } catch let error as APIError {
+            response = error.response
+        } catch let error as VaultError {
+            response = APIError(error).response
+        } catch {
+            response = APIError(status: .internalServerError, code: "internal_error",
+                                message: "The request could not be completed.").response
+        }
+        response.headers.replaceOrAdd("X-Request-Id", requestID)
+        let elapsed = ContinuousClock.now - started
+        metrics.record(method: request.method, route: outcome.route, status: response.status.rawValue, duration: elapsed)
+        logger.info("request", metadata: [
+            "request_id": .string(requestID), "method": .string(request.method), "route": .string(outcome.route),
+            "status": .int(response.status.rawValue), "duration_ms": .double(Double(elapsed / .microseconds(1)) / 1000),
+            "tenant": .string(outcome.tenant?.rawValue ?? "-"),
+        ])
+        return response
+    }
+
+    /// What the access log and metrics learn about a request while it is dispatched.
+    struct Outcome {
+        /// The route template, never the raw path (paths carry tokens).
+        var route = "unmatched"
+        var tenant: TenantID?
+    }
+
+    private func dispatch(_ request: HTTPRequest, _ outcome: inout Outcome) async throws -> HTTPResponse {
+        switch router.match(method: request.method, path: request.path) {
+        case .notFound:
+            throw APIError(status: .notFound, code: "route_not_found", message: "No such route.")
+        case .methodNotAllowed(let allowed):
+            outcome.route = "method_not_allowed"
+            var response = APIError(status: .methodNotAllowed, code: "method_not_allowed",
+                                    message: "Use \(allowed.joined(separator: ", ")).").response
+            response.headers.add("Allow", allowed.joined(separator: ", "))
+            return response
+        case .found(let matched, let parameters):
+            outcome.route = matched.template
+            var call = APICall(request: request, parameters: parameters)
+            if case .everyone = matched.handler.access {} else {
+                let principal = try await authenticate(request)
+                outcome.tenant = principal.tenantID
+                guard Self.allows(matched.handler.access, principal) else { throw APIError.forbidden }
+                call.principal = principal
+            }
+            if request.method == "POST", let principal = call.principal, let key = request.headers["Idempotency-Key"] {
+                let idempotency = try Self.idempotencyRequest(key: key, tenant: principal.tenantID,
+                                                              route: matched.template, request: request)
+                switch try await vault.idempotentResponse(for: idempotency) {
+                case .replay(let stored):
+                    var response = JSONResponse.make(stored)
+                    response.headers.add("Idempotent-Replayed", "true")
+                    return response
+                case .mismatch:
+                    throw APIError(status: .unprocessableEntity, code: "idempotency_key_reused",
+                                   message: "This Idempotency-Key was used with a different request.")
+                case .absent:
+                    call.idempotency = idempotency
+                }
+            }
+            return try await run(matched.handler, call)
+        }
+    }
+
+    /// Runs a handler; an idempotent POST whose first attempt raced another with the same key
+    /// (the record insert conflicted) answers with the winner's response instead.
+    private func run(_ handler: RouteHandler, _ call: APICall) async throws -> HTTPResponse {
+        do {
+            return try await handler.run(call)
+        } catch VaultError.storage(.constraintViolation) where call.idempotency != nil {
+            switch try await vault.idempotentResponse(for: call.idempotency!) {
+            case .replay(let stored): return JSONResponse.make(stored)
+            case .mismatch, .absent: throw VaultError.storage(.constraintViolation("idempotency"))
+            }
+        }
+    }
+
+    private func authenticate(_ request: HTTPRequest) async throws -> Principal {
+        guard let header = request.headers["Authorization"], header.hasPrefix("Bearer "),
+              case let secret = header.dropFirst("Bearer ".count), !secret.isEmpty, secret.count <= 256
+        else { throw APIError.unauthenticated }
+        do {
+            return try await vault.authenticate(apiKey: String(secret))
+        } catch VaultError.unauthenticated {
+            throw APIError.unauthenticated
+        }
+    }
+
+    static func allows(_ access: Access, _ principal: Principal) -> Bool {
+        switch access {
+        case .everyone: true
+        case .role(let role): principal.has(role)
+        case .anyRole(let roles): roles.contains(where: principal.has)
+        }
+    }
+
+    /// The key must be 1–255 visible ASCII characters; the request is identified by its route,
+    /// path and body, so a retry must repeat them exactly.
+    static func idempotencyRequest(key: String, tenant: TenantID, route: String,
+                                   request: HTTPRequest) throws -> IdempotencyRequest {
+        guard (1...255).contains(key.utf8.count), key.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
+            throw APIError.badRequest("invalid_idempotency_key", "Idempotency-Key must be 1–255 visible ASCII characters.")
+        }
+        let identity = Array("\(request.method) \(route) \(request.path)\n".utf8) + request.body
+        return IdempotencyRequest(tenant: tenant, key: key, requestHash: SHA256.hash(identity))
+    }
+
+    /// The caller's `X-Request-Id` when it is short and plain, else a new random one.
+    static func requestID(from request: HTTPRequest) -> String {
+        if let given = request.headers["X-Request-Id"], (1...64).contains(given.utf8.count),
+           given.utf8.allSatisfy({ Base64URL.isAlphabetByte($0) || $0 == UInt8(ascii: ".") }) {
+            return given
+        }
+        return IdentifierFormat.random()
+    }
+}

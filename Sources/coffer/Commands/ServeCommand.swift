@@ -1,0 +1,108 @@
+import ArgumentParsing
+import Dispatch
+import Foundation
+import HTTPServer
+import Logging
+import Metrics
+import VaultAPI
+import VaultCore
+import VaultStore
+
+/// `coffer serve`: the vault as an HTTP service until SIGTERM or SIGINT, which stop accepting,
+/// finish in-flight requests, flush the writer and exit 0.
+enum ServeCommand {
+    static let developmentDataDirectory = "./data"
+
+    static func run(_ command: ParsedCommand) async throws {
+        let isDevelopment = command.flag("dev")
+        guard let path = command.string("data-dir") ?? (isDevelopment ? developmentDataDirectory : nil) else {
+            throw ArgumentError.missingRequiredOption("--data-dir")
+        }
+        let directory = DataDirectory(path: path)
+        if isDevelopment, !directory.isInitialized {
+            let created = try await InitCommand.initialize(directory, masterKeyOption: command.string("master-key-file"),
+                                                           tenantName: "development")
+            Output.json(["tenantId": created.id.rawValue, "apiKey": created.adminKey.secret])
+            Output.note("development vault created in \(directory.url.path); the API key above is shown only once")
+        }
+
+        var configuration = HTTPServerConfiguration()
+        (configuration.host, configuration.port) = try listenAddress(command.string("listen") ?? "127.0.0.1:8080")
+        configuration.allowsPlaintextOffLoopback = command.flag("allow-plaintext")
+        switch (command.string("tls-cert"), command.string("tls-key")) {
+        case (let certificate?, let key?):
+            configuration.tls = TLSConfiguration(certificateChainPath: certificate, privateKeyPath: key)
+        case (nil, nil):
+            break
+        default:
+            throw CLIError.io("--tls-cert and --tls-key go together")
+        }
+        if let maxBody = try command.int("max-body-bytes") { configuration.limits.maxBodyBytes = maxBody }
+
+        let masterKey = try MasterKeyLocation.resolve(option: command.string("master-key-file"), directory: directory).load()
+        let storage = try await directory.openStorage()
+        let vault = try await Vault.open(storage: storage, masterKey: masterKey)
+        let logger = Logger(label: "coffer", sink: StreamLogSink.standardError)
+        let registry = MetricsRegistry()
+        try registry.counter("coffer_store_write_batches_total", help: "Write transactions committed by the group-commit writer.") {
+            Double(storage.writeStats.batches)
+        }
+        try registry.counter("coffer_store_write_jobs_total", help: "Writes carried by those transactions.") {
+            Double(storage.writeStats.jobs)
+        }
+        try registry.gauge("coffer_store_write_batch_largest", help: "The most writes one transaction has carried.") {
+            Double(storage.writeStats.largestBatch)
+        }
+        let api = try VaultAPI(vault: vault, logger: logger, metrics: registry)
+        let server = try HTTPServer(configuration: configuration) { request, context in
+            await api.handle(request, context)
+        }
+        let port = try server.start()
+        let scheme = configuration.tls == nil ? "http" : "https"
+        Output.result("listening on \(scheme)://\(configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host):\(port)")
+        logger.notice("listening", metadata: ["host": .string(configuration.host), "port": .int(port), "tls": .bool(configuration.tls != nil)])
+
+        let maintenance = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(60))
+                _ = try? await vault.removeExpiredRecords()
+            }
+        }
+        let signal = await TerminationSignal.next()
+        logger.notice("stopping", metadata: ["signal": .int(Int(signal))])
+        maintenance.cancel()
+        await server.shutdown()
+        await storage.close()
+        logger.notice("stopped")
+    }
+
+    /// `HOST:PORT`, `[IPv6]:PORT` or `:PORT` (loopback).
+    static func listenAddress(_ text: String) throws -> (String, Int) {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+              (0...65535).contains(port) else {
+            throw ArgumentError.invalidValue(option: "--listen", value: text, reason: "expected HOST:PORT")
+        }
+        var host = String(text[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        return (host.isEmpty ? "127.0.0.1" : host, port)
+    }
+}
+
+/// Waits for SIGTERM or SIGINT, delivered through Dispatch rather than a C signal handler.
+enum TerminationSignal {
+    static func next() async -> Int32 {
+        let (signals, continuation) = AsyncStream<Int32>.makeStream()
+        let queue = DispatchQueue(label: "coffer.signals")
+        let sources = [SIGTERM, SIGINT].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
+            source.setEventHandler { continuation.yield(number) }
+            source.resume()
+            return source
+        }
+        var iterator = signals.makeAsyncIterator()
+        let received = await iterator.next() ?? SIGTERM
+        withExtendedLifetime(sources) {}
+        return received
+    }
+}

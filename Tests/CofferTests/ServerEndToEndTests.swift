@@ -1,0 +1,177 @@
+import Foundation
+import Testing
+import VaultCore
+
+@Suite("coffer serve, driven with curl", .serialized)
+struct ServerEndToEndTests {
+    @Test("Tokenize, metadata, reveal, delete; errors are envelopes; SIGTERM exits 0")
+    func cardLifecycle() throws {
+        let server = try ServerProcess()
+        let created = try server.request("POST", "/vault/v1/cards",
+                                         body: #"{"number":"4111111111111111","expirationDate":"203012"}"#, key: server.apiKey)
+        #expect(created.status == 201, "\(created.body)")
+        let token = try #require(created.json?["token"] as? String)
+        #expect(created.json?["last4"] as? String == "1111")
+        #expect(created.json?["duplicates"] as? [String] == [])
+
+        let again = try server.request("POST", "/vault/v1/cards",
+                                       body: #"{"number":"4111111111111111","expirationDate":"203012"}"#, key: server.apiKey)
+        #expect(again.json?["duplicates"] as? [String] == [token])
+
+        let metadata = try server.request("GET", "/vault/v1/cards/\(token)", key: server.apiKey)
+        #expect(metadata.status == 200)
+        #expect(metadata.json?["brand"] as? String == "visa")
+        #expect(!metadata.body.contains("4111111111111111"))
+
+        let revealed = try server.request("POST", "/vault/v1/cards/\(token)/reveal", key: server.apiKey)
+        #expect(revealed.json?["number"] as? String == "4111111111111111")
+        #expect(revealed.json?["expirationDate"] as? String == "203012")
+
+        #expect(try server.request("DELETE", "/vault/v1/cards/\(token)", key: server.apiKey).status == 204)
+        let gone = try server.request("GET", "/vault/v1/cards/\(token)", key: server.apiKey)
+        #expect(gone.status == 404)
+        #expect((gone.json?["error"] as? [String: String])?["code"] == "card_not_found")
+
+        // Bad input: a clear 4xx with a stable code, and never an echo of the number.
+        let luhn = try server.request("POST", "/vault/v1/cards", body: #"{"number":"4111111111111112"}"#, key: server.apiKey)
+        #expect(luhn.status == 400)
+        #expect((luhn.json?["error"] as? [String: String])?["code"] == "luhn_check_failed")
+        #expect(!luhn.body.contains("4111111111111112"))
+        let wrongType = try server.request("POST", "/vault/v1/cards", body: #"{"number":4111111111111111}"#, key: server.apiKey)
+        #expect((wrongType.json?["error"] as? [String: String])?["code"] == "invalid_field")
+        let unknown = try server.request("POST", "/vault/v1/cards", body: #"{"number":"4111111111111111","cvv":"1"}"#, key: server.apiKey)
+        #expect((unknown.json?["error"] as? [String: String])?["code"] == "unknown_field")
+        let expired = try server.request("POST", "/vault/v1/cards", body: #"{"number":"4111111111111111","expirationDate":"202001"}"#, key: server.apiKey)
+        #expect((expired.json?["error"] as? [String: String])?["code"] == "expired_card")
+        #expect(try server.request("GET", "/vault/v1/nothing", key: server.apiKey).status == 404)
+        #expect(try server.request("PUT", "/vault/v1/cards", key: server.apiKey).status == 405)
+
+        let metrics = try server.request("GET", "/metrics")
+        #expect(metrics.body.contains(#"coffer_http_requests_total{method="POST",route="/vault/v1/cards",status="201"} 2"#))
+        #expect(metrics.body.contains("coffer_cards_stored 1"))
+        #expect(metrics.body.contains("coffer_store_write_batches_total"))
+        #expect(try server.request("GET", "/readyz").status == 200)
+
+        #expect(server.stop() == 0)
+        #expect(server.log.contains(#""route":"/vault/v1/cards/{token}/reveal""#))
+        #expect(!server.log.contains("4111111111111111"), "no PAN in any log line")
+        #expect(!server.log.contains(token), "logs name routes, not paths")
+    }
+
+    @Test("Encrypted card data made by the openssl command with the key fetched from /vault/v1/keys tokenizes and reveals")
+    func encryptedCardData() throws {
+        let server = try ServerProcess()
+        let directory = try TemporaryDirectory()
+        let created = try server.request("POST", "/vault/v1/keys", body: #"{"format":"ASN.1"}"#, key: server.apiKey)
+        #expect(created.status == 201, "\(created.body)")
+        let keyID = try #require(created.json?["keyID"] as? String)
+        #expect(created.json?["expiration"] != nil)
+
+        let fetched = try server.request("GET", "/vault/v1/keys/\(keyID)?format=ASN.1", key: server.apiKey)
+        let der = try #require((fetched.json?["key"] as? String).flatMap { Base64URL.decode($0) })
+        let data = try opensslEncrypt("5555555555554444|203101|737", publicKeyDER: der, mgf1: "sha256", in: directory)
+        let tokenized = try server.request("POST", "/vault/v1/cards", body: #"{"keyID":"\#(keyID)","data":"\#(data)","mode":2}"#,
+                                           key: server.apiKey)
+        #expect(tokenized.status == 201, "\(tokenized.body)")
+        let token = try #require(tokenized.json?["token"] as? String)
+        let revealed = try server.request("POST", "/vault/v1/cards/\(token)/reveal", key: server.apiKey)
+        #expect(revealed.json?["number"] as? String == "5555555555554444")
+
+        let raw = try server.request("GET", "/vault/v1/keys/\(keyID)?format=Raw", key: server.apiKey)
+        #expect(raw.json?["keyExponent"] as? String == "AQAB")
+        #expect((raw.json?["keyModulus"] as? String).flatMap { Base64URL.decode($0) }?.count == 256)
+
+        let corrupted = try server.request("POST", "/vault/v1/cards", body: #"{"keyID":"\#(keyID)","data":"AAAA","mode":2}"#,
+                                           key: server.apiKey)
+        #expect((corrupted.json?["error"] as? [String: String])?["code"] == "invalid_encrypted_data")
+
+        _ = try server.request("POST", "/vault/v1/keys", body: #"{"format":"Raw"}"#, key: server.apiKey)
+        let third = try server.request("POST", "/vault/v1/keys", body: "{}", key: server.apiKey)
+        #expect(third.status == 409)
+        #expect((third.json?["error"] as? [String: String])?["code"] == "too_many_active_keys")
+
+        #expect(try server.request("DELETE", "/vault/v1/keys/\(keyID)", key: server.apiKey).status == 204)
+        #expect(try server.request("GET", "/vault/v1/keys/\(keyID)", key: server.apiKey).status == 410)
+        #expect(try server.request("GET", "/vault/v1/keys/\(KeyID.generate().rawValue)", key: server.apiKey).status == 404)
+        server.stop()
+    }
+
+    @Test("Single-use card tokens are taken once")
+    func singleUseTokens() throws {
+        let server = try ServerProcess()
+        let issued = try server.request("POST", "/vault/v1/card-tokens",
+                                        body: #"{"number":"378282246310005","expirationDate":"203001","securityCode":"1234"}"#,
+                                        key: server.apiKey)
+        #expect(issued.status == 201, "\(issued.body)")
+        let cardToken = try #require(issued.json?["cardToken"] as? String)
+        #expect(issued.json?["brand"] as? String == "amex")
+        let first = try server.request("POST", "/vault/v1/cards", body: #"{"cardToken":"\#(cardToken)"}"#, key: server.apiKey)
+        #expect(first.status == 201)
+        let second = try server.request("POST", "/vault/v1/cards", body: #"{"cardToken":"\#(cardToken)"}"#, key: server.apiKey)
+        #expect((second.json?["error"] as? [String: String])?["code"] == "card_token_not_found")
+        server.stop()
+    }
+
+    @Test("Idempotent retries return the first response and store nothing twice; another body is 422")
+    func idempotentRetry() throws {
+        let server = try ServerProcess()
+        let body = #"{"number":"6011111111111117","expirationDate":"203012"}"#
+        let first = try server.request("POST", "/vault/v1/cards", body: body, key: server.apiKey,
+                                       headers: ["Idempotency-Key": "order-1"])
+        let retry = try server.request("POST", "/vault/v1/cards", body: body, key: server.apiKey,
+                                       headers: ["Idempotency-Key": "order-1"])
+        #expect(first.status == 201)
+        #expect(retry.status == 201)
+        #expect(retry.body == first.body)
+        #expect(retry.headers.lowercased().contains("idempotent-replayed: true"))
+        let other = try server.request("POST", "/vault/v1/cards", body: #"{"number":"4111111111111111"}"#, key: server.apiKey,
+                                       headers: ["Idempotency-Key": "order-1"])
+        #expect(other.status == 422)
+        #expect((other.json?["error"] as? [String: String])?["code"] == "idempotency_key_reused")
+        #expect(try server.request("GET", "/metrics").body.contains("coffer_cards_stored 1"))
+        server.stop()
+    }
+
+    @Test("API keys carry roles; a revoked key is refused; another tenant's token is not found")
+    func accessControl() throws {
+        let server = try ServerProcess()
+        let revealOnly = try server.request("POST", "/vault/v1/apikeys", body: #"{"roles":["reveal"],"label":"support"}"#,
+                                            key: server.apiKey)
+        #expect(revealOnly.status == 201, "\(revealOnly.body)")
+        let revealKey = try #require(revealOnly.json?["apiKey"] as? String)
+        let tokenizeOnly = try server.request("POST", "/vault/v1/apikeys", body: #"{"roles":["tokenize"]}"#, key: server.apiKey)
+        let tokenizeKey = try #require(tokenizeOnly.json?["apiKey"] as? String)
+
+        let card = try server.request("POST", "/vault/v1/cards", body: #"{"number":"4111111111111111"}"#, key: tokenizeKey)
+        #expect(card.status == 201)
+        let token = try #require(card.json?["token"] as? String)
+        #expect(try server.request("POST", "/vault/v1/cards/\(token)/reveal", key: tokenizeKey).status == 403)
+        #expect(try server.request("POST", "/vault/v1/cards", body: #"{"number":"4111111111111111"}"#, key: revealKey).status == 403)
+        #expect(try server.request("POST", "/vault/v1/cards/\(token)/reveal", key: revealKey).status == 200)
+        #expect(try server.request("POST", "/vault/v1/apikeys", body: #"{"roles":["reveal"]}"#, key: revealKey).status == 403)
+
+        let revealID = try #require(revealOnly.json?["id"] as? String)
+        #expect(try server.request("DELETE", "/vault/v1/apikeys/\(revealID)", key: server.apiKey).status == 204)
+        #expect(try server.request("POST", "/vault/v1/cards/\(token)/reveal", key: revealKey).status == 401)
+        #expect(try server.request("GET", "/vault/v1/cards/\(token)").status == 401)
+
+        let tenant = try server.request("POST", "/vault/v1/tenants", body: #"{"name":"acme"}"#, key: server.apiKey)
+        #expect(tenant.status == 201, "\(tenant.body)")
+        let otherKey = try #require(tenant.json?["apiKey"] as? String)
+        let foreign = try server.request("GET", "/vault/v1/cards/\(token)", key: otherKey)
+        #expect(foreign.status == 404)
+        #expect(try server.request("POST", "/vault/v1/cards/\(token)/reveal", key: otherKey).status == 404)
+        server.stop()
+    }
+
+    @Test("docs/openapi.yaml is valid OpenAPI 3.1 and every answer of a running server conforms to it")
+    func openAPIConformance() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let result = try ProcessRunner.python(
+            "import runpy, sys; sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')",
+            [root.appending(path: "scripts/check_openapi.py").path, ProcessRunner.cofferPath])
+        #expect(result.status == 0, "\(result.standardOutput)\(result.standardError)")
+        #expect(result.standardOutput.contains(" passed, 0 failed"))
+    }
+}

@@ -1,0 +1,155 @@
+import Foundation
+import HTTPServer
+import Testing
+
+@Suite("Server: timeouts, slow clients, connection cap")
+struct ServerTimeoutTests {
+    /// Only the timeout under test is short: the others stay long, so a machine busy with other
+    /// tests (the cooperative pool is shared) cannot trip them.
+    private static func short(_ timeout: WritableKeyPath<HTTPServerConfiguration, Duration>)
+        -> (inout HTTPServerConfiguration) -> Void {
+        { configuration in
+            configuration.headerTimeout = .seconds(10)
+            configuration.bodyTimeout = .seconds(10)
+            configuration.idleTimeout = .seconds(10)
+            configuration.writeTimeout = .seconds(10)
+            configuration[keyPath: timeout] = .milliseconds(300)
+        }
+    }
+
+    @Test func halfAHeadGets408ThenClose() async throws {
+        let counter = CallCounter()
+        try await withServer(configure: Self.short(\.headerTimeout), handler: echoHandler(counter: counter)) { _, port in
+            let start = ContinuousClock.now
+            let (response, closed) = try await blocking {
+                let client = try TestClient(port: port)
+                try client.send("GET / HTTP/1.1\r\nHost: x\r\nX-Part")
+                let response = try client.readResponse()
+                return (response, try client.closesWithoutData(within: .seconds(2)))
+            }
+            let waited = elapsed(since: start)
+            #expect(response.status == 408)
+            #expect(response.text.contains(#""code":"request_timeout""#))
+            #expect(response.header("Connection") == "close")
+            #expect(closed)
+            #expect(waited >= .milliseconds(300))
+            #expect(counter.value == 0)
+        }
+    }
+
+    @Test func incompleteBodyGets408() async throws {
+        try await withServer(configure: Self.short(\.bodyTimeout)) { _, port in
+            let response = try await blocking {
+                let client = try TestClient(port: port)
+                try client.send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc")
+                return try client.readResponse()
+            }
+            #expect(response.status == 408)
+        }
+    }
+
+    @Test func silentNewConnectionIsClosedWithoutAResponse() async throws {
+        try await withServer(configure: Self.short(\.headerTimeout)) { _, port in
+            let closed = try await blocking {
+                try TestClient(port: port).closesWithoutData(within: .seconds(2))
+            }
+            #expect(closed)
+        }
+    }
+
+    @Test func idleKeepAliveConnectionIsClosedSilently() async throws {
+        try await withServer(configure: Self.short(\.idleTimeout)) { _, port in
+            let (client, response) = try await blocking {
+                let client = try TestClient(port: port)
+                try client.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+                return (client, try client.readResponse())
+            }
+            #expect(response.status == 200)
+            let start = ContinuousClock.now
+            let closed = try await blocking { try client.closesWithoutData(within: .seconds(2)) }
+            #expect(closed)
+            #expect(elapsed(since: start) >= .milliseconds(250))
+        }
+    }
+
+    @Test func slowReaderIsDroppedAfterTheWriteTimeout() async throws {
+        let big = [UInt8](repeating: 0x61, count: 16 << 20)
+        let handler: HTTPHandler = { _, _ in HTTPResponse(status: .ok, body: big) }
+        try await withServer(configure: Self.short(\.writeTimeout), handler: handler) { _, port in
+            let received = try await blocking {
+                let client = try TestClient(port: port, receiveBuffer: 8192)
+                try client.send("GET /big HTTP/1.1\r\nHost: x\r\n\r\n")
+                // Wait until the response is flowing (the handler may start late on a busy
+                // machine), then read nothing while the write deadline passes.
+                client.setTimeout(.seconds(10))
+                _ = try client.readSome()
+                Thread.sleep(forTimeInterval: 1.0)
+                return client.readToEnd(timeout: .seconds(3))
+            }
+            #expect(received.eof)
+            #expect(received.bytes.count < big.count)
+        }
+    }
+
+    @Test func stalledClientsDoNotDelayOthers() async throws {
+        raiseDescriptorLimit(to: 4096)
+        try await withServer { _, port in
+            let stalled = try await blocking {
+                try (0..<200).map { _ in
+                    let client = try TestClient(port: port)
+                    try client.send("GET / HTTP/1.1\r\nHo")
+                    return client
+                }
+            }
+            // One more byte each, as a slow-loris client would trickle.
+            try await blocking { for client in stalled { try client.send("s") } }
+
+            var roundTrips: [Duration] = []
+            for _ in 0..<3 {
+                let start = ContinuousClock.now
+                let response = try await blocking {
+                    let client = try TestClient(port: port)
+                    try client.send("GET /fast HTTP/1.1\r\nHost: x\r\n\r\n")
+                    return try client.readResponse()
+                }
+                roundTrips.append(elapsed(since: start))
+                #expect(response.status == 200)
+            }
+            #expect(roundTrips.min()! < .milliseconds(100), "round trips: \(roundTrips)")
+            // The stalled ones are still open and unanswered.
+            let silent = try await blocking { stalled.prefix(5).allSatisfy { $0.staysSilent(for: .milliseconds(20)) } }
+            #expect(silent)
+        }
+    }
+
+    @Test func connectionCapHoldsTheFifthUntilOneCloses() async throws {
+        try await withServer(configure: { $0.maxConnections = 4 }) { _, port in
+            let first = try await blocking {
+                try (0..<4).map { index in
+                    let client = try TestClient(port: port)
+                    try client.send("GET /\(index) HTTP/1.1\r\nHost: x\r\n\r\n")
+                    _ = try client.readResponse()
+                    return client
+                }
+            }
+            let fifth = try await blocking {
+                // The kernel completes the handshake (backlog); the server must not serve it.
+                let client = try TestClient(port: port)
+                try client.send("GET /fifth HTTP/1.1\r\nHost: x\r\n\r\n")
+                return client
+            }
+            let silent = try await blocking { fifth.staysSilent(for: .milliseconds(300)) }
+            #expect(silent)
+
+            let start = ContinuousClock.now
+            let response = try await blocking {
+                Glibc.shutdown(first[0].fd, Int32(SHUT_RDWR))
+                fifth.setTimeout(.seconds(3))
+                return try fifth.readResponse()
+            }
+            #expect(response.status == 200)
+            #expect(response.text == "GET /fifth\n")
+            #expect(elapsed(since: start) < .seconds(1))
+        }
+    }
+}

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# HTTP throughput of `coffer serve` beside nginx's fixed 200, same machine, same run.
+#   scripts/bench-http.sh [RUNS] [SECONDS]
+# Each run: ../shared/bench/floors.sh nginx (nginx, 1 worker, wrk -t1 -c64: GET and a ~300-byte POST),
+# then a fresh release `coffer serve --dev` measured with the same wrk settings: tokenize (a new
+# card per request, durable) and reveal (1,000 stored tokens round robin, each reveal audited).
+# Prints every figure and the median of each over the runs. Loopback only; every process it
+# starts is stopped by PID.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=${1:-3}; secs=${2:-10}
+floors=${FLOORS:-../shared/bench/floors.sh}
+swift build -c release --product coffer >/dev/null
+work=$(mktemp -d); results="$work/results"
+server_pid=""
+cleanup() { [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+
+wrk_figures() {  # name, then wrk arguments
+  local name=$1; shift
+  wrk -t1 -c64 -d"${secs}s" --latency "$@" | awk -v n="$name" '
+    /Requests\/sec/ { print n "_req_per_s " $2 }
+    /^ +50%/ { print n "_p50_ms " ($2 ~ /us$/ ? $2 / 1000 : ($2 ~ /ms$/ ? $2 + 0 : $2 * 1000)) }
+    /^ +99%/ { print n "_p99_ms " ($2 ~ /us$/ ? $2 / 1000 : ($2 ~ /ms$/ ? $2 + 0 : $2 * 1000)) }
+    /Non-2xx/ { print n "_non_2xx " $4 }'
+}
+
+for run in $(seq 1 "$runs"); do
+  echo "# run $run" >&2
+  bash "$floors" nginx "$secs" | tee -a "$results"
+  rm -rf "$work/data"
+  .build/release/coffer serve --dev --data-dir "$work/data" --listen 127.0.0.1:0 >"$work/out" 2>/dev/null &
+  server_pid=$!
+  for _ in $(seq 1 100); do grep -q listening "$work/out" && break; sleep 0.1; done
+  key=$(head -1 "$work/out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["apiKey"])')
+  url=$(grep listening "$work/out" | awk '{ print $3 }')
+  auth=(-H "Authorization: Bearer $key" -H "Content-Type: application/json")
+  python3 - "$url" "$key" >"$work/tokens" <<'PY'
+import http.client, json, sys
+host, port = sys.argv[1].split("//")[1].split(":")
+connection = http.client.HTTPConnection(host, int(port))
+for i in range(1000):
+    body = "49" + str(i).zfill(13)
+    total = sum((d * 2 - 9 if d * 2 > 9 else d * 2) if k % 2 == 0 else d for k, d in enumerate(int(c) for c in reversed(body)))
+    number = body + str((10 - total % 10) % 10)
+    connection.request("POST", "/vault/v1/cards", json.dumps({"number": number}), {"Authorization": "Bearer " + sys.argv[2]})
+    print(json.loads(connection.getresponse().read())["token"])
+PY
+  wrk_figures coffer_tokenize "${auth[@]}" -s scripts/wrk/tokenize.lua "$url" | tee -a "$results"
+  wrk_figures coffer_reveal "${auth[@]}" -s scripts/wrk/reveal.lua "$url" -- "$work/tokens" | tee -a "$results"
+  kill -TERM "$server_pid"; wait "$server_pid" || true; server_pid=""
+done
+
+echo "# medians of $runs runs"
+awk '{ v[$1] = v[$1] " " $2 } END { for (k in v) print k, v[k] }' "$results" | sort | while read -r name values; do
+  echo "$name $(tr ' ' '\n' <<<"$values" | grep -v '^$' | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }')"
+done

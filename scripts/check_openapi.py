@@ -1,0 +1,138 @@
+#!/usr/bin/env python3
+"""Checks docs/openapi.yaml and the running server against each other.
+
+Usage: scripts/check_openapi.py PATH/TO/coffer
+1. Validates the document as OpenAPI 3.1 (openapi-spec-validator).
+2. Starts `coffer serve --dev` on an ephemeral loopback port in a temporary directory.
+3. Calls every operation (and its error cases), and checks that each answer's status is declared
+   for that operation and that its JSON body validates against the declared schema.
+4. Stops the server with SIGTERM (it must exit 0). Prints `N passed, N failed`; exits 1 on failure.
+"""
+import base64, json, os, signal, subprocess, sys, tempfile, urllib.request, urllib.error
+
+import yaml
+from jsonschema import Draft202012Validator
+from openapi_spec_validator import validate as validate_spec
+from referencing import Registry, Resource
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SPEC = yaml.safe_load(open(os.path.join(ROOT, "docs", "openapi.yaml")))
+validate_spec(SPEC)
+REGISTRY = Registry().with_resource("spec", Resource.opaque(SPEC))
+passed, failed = 0, []
+
+
+def resolve(node):
+    while isinstance(node, dict) and "$ref" in node:
+        node = REGISTRY.resolver(base_uri="spec").lookup(node["$ref"].replace("#", "spec#", 1)).contents
+    return node
+
+
+def check(method, template, status, body, content_type):
+    global passed
+    operation = SPEC["paths"][template][method.lower()]
+    response = operation["responses"].get(str(status))
+    where = f"{method} {template} -> {status}"
+    if response is None:
+        failed.append(f"{where}: status not declared")
+        return
+    response = resolve(response)
+    content = response.get("content")
+    if not content:
+        if body:
+            failed.append(f"{where}: body where none is declared")
+        else:
+            passed += 1
+        return
+    if "application/json" in content:
+        schema = {"$ref": "spec#" + "/paths/" + template.replace("~", "~0").replace("/", "~1")
+                  + f"/{method.lower()}/responses/{status}/content/application~1json/schema"}
+        if "$ref" in operation["responses"][str(status)]:
+            ref = operation["responses"][str(status)]["$ref"].lstrip("#")
+            schema = {"$ref": "spec#" + ref + "/content/application~1json/schema"}
+        try:
+            document = json.loads(body)
+        except ValueError:
+            failed.append(f"{where}: body is not JSON")
+            return
+        errors = list(Draft202012Validator(schema, registry=REGISTRY).iter_errors(document))
+        if errors:
+            failed.append(f"{where}: {errors[0].message}")
+            return
+    passed += 1
+
+
+def call(base, key, method, path, template, body=None, headers=None):
+    request = urllib.request.Request(base + path, method=method,
+                                     data=None if body is None else json.dumps(body).encode())
+    request.add_header("Content-Type", "application/json")
+    if key:
+        request.add_header("Authorization", "Bearer " + key)
+    for name, value in (headers or {}).items():
+        request.add_header(name, value)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            status, text, ctype = response.status, response.read().decode(), response.headers.get("Content-Type", "")
+    except urllib.error.HTTPError as error:
+        status, text, ctype = error.code, error.read().decode(), error.headers.get("Content-Type", "")
+    check(method, template, status, text, ctype)
+    return status, (json.loads(text) if text and ctype.startswith("application/json") else None)
+
+
+def main():
+    binary = sys.argv[1]
+    data = tempfile.mkdtemp(prefix="coffer-openapi-")
+    server = subprocess.Popen([binary, "serve", "--dev", "--data-dir", os.path.join(data, "d"), "--listen", "127.0.0.1:0"],
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        credentials = json.loads(server.stdout.readline())
+        base = server.stdout.readline().split()[-1]
+        key = credentials["apiKey"]
+        cards = "/vault/v1/cards"
+        _, card = call(base, key, "POST", cards, cards, {"number": "4111111111111111", "expirationDate": "203012"})
+        call(base, key, "POST", cards, cards, {"number": "4111111111111111"}, {"Idempotency-Key": "k1"})
+        call(base, key, "POST", cards, cards, {"number": "4111111111111111"}, {"Idempotency-Key": "k1"})
+        call(base, key, "POST", cards, cards, {"number": "5555555555554444"}, {"Idempotency-Key": "k1"})
+        call(base, key, "POST", cards, cards, {"number": "4111111111111112"})
+        call(base, None, "POST", cards, cards, {"number": "4111111111111111"})
+        token = card["token"]
+        one = "/vault/v1/cards/{token}"
+        call(base, key, "GET", f"{cards}/{token}", one)
+        call(base, key, "GET", f"{cards}/AAAAAAAAAAAAAAAAAAAAAA", one)
+        call(base, key, "POST", f"{cards}/{token}/reveal", one + "/reveal")
+        _, issued = call(base, key, "POST", "/vault/v1/card-tokens", "/vault/v1/card-tokens",
+                         {"number": "378282246310005", "securityCode": "1234", "ttlSeconds": 120})
+        call(base, key, "POST", cards, cards, {"cardToken": issued["cardToken"]})
+        call(base, key, "POST", cards, cards, {"cardToken": issued["cardToken"]})
+        _, asn1 = call(base, key, "POST", "/vault/v1/keys", "/vault/v1/keys", {"format": "ASN.1"})
+        call(base, key, "POST", "/vault/v1/keys", "/vault/v1/keys", {"format": "Raw"})
+        call(base, key, "POST", "/vault/v1/keys", "/vault/v1/keys", {})
+        keypath = "/vault/v1/keys/{keyID}"
+        call(base, key, "GET", f"/vault/v1/keys/{asn1['keyID']}?format=Raw", keypath)
+        call(base, key, "POST", cards, cards, {"keyID": asn1["keyID"], "data": "AAAA"})
+        call(base, key, "DELETE", f"/vault/v1/keys/{asn1['keyID']}", keypath)
+        call(base, key, "GET", f"/vault/v1/keys/{asn1['keyID']}", keypath)
+        _, apikey = call(base, key, "POST", "/vault/v1/apikeys", "/vault/v1/apikeys", {"roles": ["reveal"], "label": "x"})
+        call(base, apikey["apiKey"], "POST", "/vault/v1/apikeys", "/vault/v1/apikeys", {"roles": ["reveal"]})
+        call(base, key, "POST", "/vault/v1/apikeys", "/vault/v1/apikeys", {"roles": []})
+        call(base, key, "DELETE", f"/vault/v1/apikeys/{apikey['id']}", "/vault/v1/apikeys/{id}")
+        call(base, key, "DELETE", f"/vault/v1/apikeys/{apikey['id']}", "/vault/v1/apikeys/{id}")
+        call(base, key, "POST", "/vault/v1/tenants", "/vault/v1/tenants", {"name": "iso", "subTenant": True})
+        call(base, key, "DELETE", f"{cards}/{token}", one)
+        call(base, key, "DELETE", f"{cards}/{token}", one)
+        call(base, None, "GET", "/healthz", "/healthz")
+        call(base, None, "GET", "/readyz", "/readyz")
+        call(base, None, "GET", "/metrics", "/metrics")
+    finally:
+        server.send_signal(signal.SIGTERM)
+        code = server.wait(timeout=20)
+        if code != 0:
+            failed.append(f"server exited {code} after SIGTERM")
+    for failure in failed:
+        print("FAIL", failure)
+    print(f"{passed} passed, {len(failed)} failed")
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()

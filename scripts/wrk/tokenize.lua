@@ -1,0 +1,22 @@
+-- POSTs a new, valid card per request: "4", a per-thread counter over 14 digits, the Luhn digit.
+local counter = 0
+local next_thread = 0
+function setup(thread)
+  thread:set("thread_index", next_thread)
+  next_thread = next_thread + 1
+end
+local function luhn(body)
+  local sum, double = 0, true
+  for i = #body, 1, -1 do
+    local d = body:byte(i) - 48
+    if double then d = d * 2; if d > 9 then d = d - 9 end end
+    sum = sum + d; double = not double
+  end
+  return (10 - sum % 10) % 10
+end
+function request()
+  counter = counter + 1
+  local body = "4" .. string.format("%02d%012d", thread_index % 100, counter)
+  return wrk.format("POST", "/vault/v1/cards", nil,
+    '{"number":"' .. body .. luhn(body) .. '","expirationDate":"203012"}')
+end
