@@ -110,7 +110,7 @@ struct HTTPResponseTests {
         #expect(
             wire
                 == "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: \(error.response.body.count)\r\n"
-                + "Connection: close\r\n\r\n{\"error\":\"invalid_header_value\",\"message\":\"\(error.message)\"}")
+                + "Connection: close\r\n\r\n{\"error\":{\"code\":\"invalid_header_value\",\"message\":\"\(error.message)\"}}")
         #expect(!wire.contains("4111"))
         #expect(!"\(error)".contains("4111"))
     }

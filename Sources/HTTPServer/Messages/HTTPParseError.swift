@@ -18,15 +18,15 @@ public struct HTTPParseError: Error, Equatable, Hashable, Sendable, CustomString
 
     public var description: String { "\(status.rawValue) \(code): \(message)" }
 
-    /// The response to send before closing: `status`, a small JSON body
-    /// `{"error":"<code>","message":"<message>"}`, and (when serialized with `closing: true`)
-    /// `Connection: close`.
+    /// The response to send before closing: `status`, the error envelope every Coffer API uses,
+    /// `{"error":{"code":"<code>","message":"<message>"}}`, and (when serialized with
+    /// `closing: true`) `Connection: close`.
     public var response: HTTPResponse {
-        var json = Array(#"{"error":""#.utf8)
+        var json = Array(#"{"error":{"code":""#.utf8)
         Self.appendJSONEscaped(code, to: &json)
         json.append(contentsOf: #"","message":""#.utf8)
         Self.appendJSONEscaped(message, to: &json)
-        json.append(contentsOf: #""}"#.utf8)
+        json.append(contentsOf: #""}}"#.utf8)
         return HTTPResponse(
             status: status, headers: ["Content-Type": "application/json"], body: json)
     }
