@@ -49,6 +49,9 @@ struct CofferCommandTests {
         #expect(principal.tenantID.rawValue == object["tenantId"])
         #expect(principal.roles == Set(Role.allCases))
         await #expect(throws: VaultError.unauthenticated) { try await vault.authenticate(apiKey: "ck_wrong") }
+        let last = try await storage.read { try $0.auditEntries(after: 0, limit: 100) }.last
+        #expect(last?.event.action == .authenticationFailure, "a failed authentication is audited")
+        #expect(last?.event.outcome == .failure)
         await storage.close()
 
         let again = try ProcessRunner.coffer(["init", "--data-dir", dataDir])
