@@ -26,7 +26,7 @@ let package = Package(
         .target(name: "JSON"),
         .target(name: "Logging"),
         .target(name: "Metrics", dependencies: ["Logging"]),
-        .target(name: "HTTPServer", dependencies: ["COpenSSL"]),
+        .target(name: "HTTPServer", dependencies: ["COpenSSL", "JSON"]),
         .target(name: "VaultAPI", dependencies: ["VaultCore", "VaultCrypto", "HTTPServer", "JSON", "Logging", "Metrics"]),
         .executableTarget(
             name: "coffer",

@@ -1,3 +1,5 @@
+import JSON
+
 /// Why a request could not be parsed, and what to answer.
 ///
 /// Every parse error means: answer `status` with `Connection: close`, then close the connection
@@ -22,30 +24,8 @@ public struct HTTPParseError: Error, Equatable, Hashable, Sendable, CustomString
     /// `{"error":{"code":"<code>","message":"<message>"}}`, and (when serialized with
     /// `closing: true`) `Connection: close`.
     public var response: HTTPResponse {
-        var json = Array(#"{"error":{"code":""#.utf8)
-        Self.appendJSONEscaped(code, to: &json)
-        json.append(contentsOf: #"","message":""#.utf8)
-        Self.appendJSONEscaped(message, to: &json)
-        json.append(contentsOf: #""}}"#.utf8)
-        return HTTPResponse(
-            status: status, headers: ["Content-Type": "application/json"], body: json)
-    }
-
-    private static func appendJSONEscaped(_ text: String, to out: inout [UInt8]) {
-        let hex = Array("0123456789abcdef".utf8)
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""), UInt8(ascii: "\\"):
-                out.append(UInt8(ascii: "\\"))
-                out.append(byte)
-            case 0..<0x20:
-                out.append(contentsOf: Array(#"\u00"#.utf8))
-                out.append(hex[Int(byte >> 4)])
-                out.append(hex[Int(byte & 0xF)])
-            default:
-                out.append(byte)
-            }
-        }
+        let body = JSONWriter.write(.object(["error": .object(["code": .string(code), "message": .string(message)])]))
+        return HTTPResponse(status: status, headers: ["Content-Type": "application/json"], body: body)
     }
 }
 
