@@ -60,6 +60,12 @@ extension Vault {
         return RotationReport(activeVersion: target.version, resumed: resumed, reencryptedCards: reencrypted)
     }
 
+    /// Picks up data-key versions added by another process (`coffer keys rotate` beside a
+    /// running server), so new cards move to the new version.
+    public func reloadDataKeys() async throws {
+        try await keyring.reloadDataKeys(from: storage)
+    }
+
     /// Every data-key version with the number of cards still under it.
     public func dataKeyStatus() async throws -> [DataKeyStatus] {
         let (keys, counts) = try await read { reader in (try reader.dataKeys(), try reader.cardCountsByKeyVersion()) }

@@ -62,10 +62,13 @@ enum ServeCommand {
         Output.result("listening on \(scheme)://\(configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host):\(port)")
         logger.notice("listening", metadata: ["host": .string(configuration.host), "port": .int(port), "tls": .bool(configuration.tls != nil)])
 
+        // Once a minute: forget expired single-use tokens and idempotency records, and pick up a
+        // data-key rotation made by `coffer keys rotate` in another process.
         let maintenance = Task {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .seconds(60))
                 _ = try? await vault.removeExpiredRecords()
+                try? await vault.reloadDataKeys()
             }
         }
         let signal = await TerminationSignal.next()
