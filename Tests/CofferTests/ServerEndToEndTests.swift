@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import Testing
 import VaultCore
 
@@ -173,5 +176,50 @@ struct ServerEndToEndTests {
             [root.appending(path: "scripts/check_openapi.py").path, ProcessRunner.cofferPath])
         #expect(result.status == 0, "\(result.standardOutput)\(result.standardError)")
         #expect(result.standardOutput.contains(" passed, 0 failed"))
+    }
+
+    @Test("coffer serve --tls-cert/--tls-key: curl --cacert with a certificate made by openssl req")
+    func tls() throws {
+        let certificates = try TemporaryDirectory()
+        let key = certificates.path("key.pem"), certificate = certificates.path("cert.pem")
+        let made = try ProcessRunner.run("/usr/bin/env", [
+            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost",
+            "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-days", "1", "-keyout", key, "-out", certificate,
+        ])
+        #expect(made.status == 0, "\(made.standardError)")
+        let server = try ServerProcess(extraArguments: ["--tls-cert", certificate, "--tls-key", key],
+                                       curlOptions: ["--cacert", certificate])
+        #expect(server.baseURL.hasPrefix("https://"))
+        let created = try server.request("POST", "/vault/v1/cards", body: #"{"number":"4111111111111111"}"#, key: server.apiKey)
+        #expect(created.status == 201, "\(created.body)")
+        let token = try #require(created.json?["token"] as? String)
+        #expect(try server.request("POST", "/vault/v1/cards/\(token)/reveal", key: server.apiKey).json?["number"] as? String
+                == "4111111111111111")
+        let untrusted = try ProcessRunner.run("/usr/bin/env", ["curl", "-sS", server.baseURL + "/healthz"])
+        #expect(untrusted.status != 0, "without --cacert the self-signed certificate is not trusted")
+        #expect(server.stop() == 0)
+    }
+
+    @Test("URLSession as the client: tokenize and reveal")
+    func urlSession() async throws {
+        let server = try ServerProcess()
+        var tokenize = URLRequest(url: URL(string: server.baseURL + "/vault/v1/cards")!)
+        tokenize.httpMethod = "POST"
+        tokenize.setValue("Bearer \(server.apiKey)", forHTTPHeaderField: "Authorization")
+        tokenize.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        tokenize.httpBody = Data(#"{"number":"5555555555554444","expirationDate":"203107"}"#.utf8)
+        let (created, createdResponse) = try await URLSession.shared.data(for: tokenize)
+        #expect((createdResponse as? HTTPURLResponse)?.statusCode == 201)
+        let token = try #require((try JSONSerialization.jsonObject(with: created) as? [String: Any])?["token"] as? String)
+
+        var reveal = URLRequest(url: URL(string: server.baseURL + "/vault/v1/cards/\(token)/reveal")!)
+        reveal.httpMethod = "POST"
+        reveal.setValue("Bearer \(server.apiKey)", forHTTPHeaderField: "Authorization")
+        let (revealed, revealResponse) = try await URLSession.shared.data(for: reveal)
+        #expect((revealResponse as? HTTPURLResponse)?.statusCode == 200)
+        let card = try JSONSerialization.jsonObject(with: revealed) as? [String: Any]
+        #expect(card?["number"] as? String == "5555555555554444")
+        #expect(card?["expirationDate"] as? String == "203107")
+        #expect(server.stop() == 0)
     }
 }

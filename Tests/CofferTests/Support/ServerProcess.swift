@@ -13,7 +13,11 @@ final class ServerProcess: @unchecked Sendable {
     let tenantID: String
     private let errorLog = LogCollector()
 
-    init(extraArguments: [String] = []) throws {
+    /// Extra `curl` options for every request, such as `--cacert` for a TLS server.
+    let curlOptions: [String]
+
+    init(extraArguments: [String] = [], curlOptions: [String] = []) throws {
+        self.curlOptions = curlOptions
         directory = try TemporaryDirectory()
         process = Process()
         process.executableURL = URL(fileURLWithPath: ProcessRunner.cofferPath)
@@ -73,7 +77,7 @@ final class ServerProcess: @unchecked Sendable {
     /// One request with `curl`; `key` nil sends no Authorization header.
     func request(_ method: String, _ path: String, body: String? = nil, key: String? = nil,
                  headers: [String: String] = [:]) throws -> Response {
-        var arguments = ["-sS", "-X", method, "-D", "-", "-o", "-", baseURL + path, "-H", "Content-Type: application/json"]
+        var arguments = curlOptions + ["-sS", "-X", method, "-D", "-", "-o", "-", baseURL + path, "-H", "Content-Type: application/json"]
         if let key { arguments += ["-H", "Authorization: Bearer \(key)"] }
         for (name, value) in headers { arguments += ["-H", "\(name): \(value)"] }
         if let body { arguments += ["--data-binary", body] }
