@@ -8,7 +8,7 @@ import Synchronization
 /// requests.labels("GET", "/vault/v1/cards/{token}", "200").increment()
 /// ```
 public struct CounterFamily: Sendable {
-    let core: CounterCore
+    let core: SampleFamilyCore<CounterStorage>
 
     public var name: String { core.name }
     public var labelNames: [String] { core.series.labelNames }
@@ -47,7 +47,7 @@ public struct Counter: Sendable {
 
 /// Integral increments go to an `Atomic<Int>` (one `lock xadd`, exact); fractional ones to a
 /// `Double` held as bits and updated by compare-and-swap. The value is their sum.
-final class CounterStorage: Sendable {
+final class CounterStorage: SampleStorage {
     private let integral = Atomic<Int>(0)
     private let fractional = Atomic<UInt64>(0)  // Double(0).bitPattern == 0
 
@@ -92,27 +92,3 @@ extension Atomic where Value == UInt64 {
     }
 }
 
-final class CounterCore: RegisteredFamily {
-    let name: String
-    let help: String
-    let series: SeriesMap<CounterStorage>
-
-    init(name: String, help: String, labelNames: [String]) {
-        self.name = name
-        self.help = help
-        self.series = SeriesMap(labelNames: labelNames) { CounterStorage() }
-    }
-
-    var signature: FamilySignature? { FamilySignature(type: "counter", help: help, labelNames: series.labelNames) }
-    var sampleNames: [String] { [name] }
-
-    func render(into output: inout String) {
-        Exposition.header(into: &output, name: name, help: help, type: "counter")
-        for (values, storage) in series.snapshot() {
-            Exposition.sample(
-                into: &output, name: name,
-                labels: Exposition.labelSet(names: series.labelNames, values: values),
-                value: storage.formatted)
-        }
-    }
-}

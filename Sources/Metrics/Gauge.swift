@@ -2,7 +2,7 @@ import Synchronization
 
 /// A family of gauges sharing a name and label names: one series per label-value tuple.
 public struct GaugeFamily: Sendable {
-    let core: GaugeCore
+    let core: SampleFamilyCore<GaugeStorage>
 
     public var name: String { core.name }
     public var labelNames: [String] { core.series.labelNames }
@@ -34,31 +34,8 @@ public struct Gauge: Sendable {
     public var value: Double { Double(bitPattern: storage.bits.load(ordering: .relaxed)) }
 }
 
-final class GaugeStorage: Sendable {
+final class GaugeStorage: SampleStorage {
     let bits = Atomic<UInt64>(0)
+    var formatted: String { Exposition.format(Double(bitPattern: bits.load(ordering: .relaxed))) }
 }
 
-final class GaugeCore: RegisteredFamily {
-    let name: String
-    let help: String
-    let series: SeriesMap<GaugeStorage>
-
-    init(name: String, help: String, labelNames: [String]) {
-        self.name = name
-        self.help = help
-        self.series = SeriesMap(labelNames: labelNames) { GaugeStorage() }
-    }
-
-    var signature: FamilySignature? { FamilySignature(type: "gauge", help: help, labelNames: series.labelNames) }
-    var sampleNames: [String] { [name] }
-
-    func render(into output: inout String) {
-        Exposition.header(into: &output, name: name, help: help, type: "gauge")
-        for (values, storage) in series.snapshot() {
-            Exposition.sample(
-                into: &output, name: name,
-                labels: Exposition.labelSet(names: series.labelNames, values: values),
-                value: Exposition.format(Gauge(storage: storage).value))
-        }
-    }
-}

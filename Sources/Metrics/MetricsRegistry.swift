@@ -37,7 +37,8 @@ public final class MetricsRegistry: Sendable {
     public func counter(_ name: String, help: String, labelNames: [String] = []) throws(MetricsError) -> CounterFamily {
         try Validation.checkMetricName(name)
         try Validation.checkLabelNames(labelNames)
-        return CounterFamily(core: try register(CounterCore(name: name, help: help, labelNames: labelNames)))
+        return CounterFamily(core: try register(
+            SampleFamilyCore<CounterStorage>(name: name, help: help, type: "counter", labelNames: labelNames)))
     }
 
     /// A counter whose value `read` returns at each scrape (it must never decrease). `read`
@@ -50,7 +51,8 @@ public final class MetricsRegistry: Sendable {
     public func gauge(_ name: String, help: String, labelNames: [String] = []) throws(MetricsError) -> GaugeFamily {
         try Validation.checkMetricName(name)
         try Validation.checkLabelNames(labelNames)
-        return GaugeFamily(core: try register(GaugeCore(name: name, help: help, labelNames: labelNames)))
+        return GaugeFamily(core: try register(
+            SampleFamilyCore<GaugeStorage>(name: name, help: help, type: "gauge", labelNames: labelNames)))
     }
 
     /// A gauge whose value `read` returns at each scrape, such as the number of cards stored.

@@ -27,7 +27,7 @@ struct CardRoutes: Sendable {
     /// reveals again (and is audited again) rather than storing the number in a response.
     @Sendable func reveal(_ call: APICall) async throws -> HTTPResponse {
         let token = try call.identifier("token", as: Token.self, notFound: .cardNotFound)
-        guard call.request.body.isEmpty || call.request.body.allSatisfy({ [0x20, 0x09, 0x0A, 0x0D].contains($0) })
+        guard call.request.body.allSatisfy({ [0x20, 0x09, 0x0A, 0x0D].contains($0) })
                 || (try? JSONParser.parse(call.request.body)) == .object([:]) else {
             throw APIError.badRequest("unexpected_body", "Reveal takes no body (or an empty JSON object).")
         }
