@@ -46,7 +46,8 @@ let package = Package(
         .testTarget(name: "LoggingTests", dependencies: ["Logging"]),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
-        .testTarget(name: "CofferTests", dependencies: ["VaultCore", "VaultStore", "VaultCrypto"]),
+        .testTarget(name: "CofferTests",
+                    dependencies: ["VaultCore", "VaultStore", "VaultCrypto", "VaultAPI", "HTTPServer", "Logging", "Metrics"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -21,6 +21,7 @@ public final class VaultAPI: Sendable {
         self.metrics = try APIMetrics(registry: metrics, vault: vault)
         var router = Router<RouteHandler>()
         NativeRoutes.register(in: &router, vault: vault, metrics: self.metrics)
+        TabaPayRoutes.register(in: &router, vault: vault)
         self.router = router
     }
 
@@ -32,13 +33,8 @@ public final class VaultAPI: Sendable {
         var response: HTTPResponse
         do {
             response = try await dispatch(request, &outcome)
-        } catch let error as APIError {
-            response = error.response
-        } catch let error as VaultError {
-            response = APIError(error).response
         } catch {
-            response = APIError(status: .internalServerError, code: "internal_error",
-                                message: "The request could not be completed.").response
+            response = outcome.errors.response(error)
         }
         response.headers.replaceOrAdd("X-Request-Id", requestID)
         let elapsed = ContinuousClock.now - started
@@ -51,11 +47,19 @@ public final class VaultAPI: Sendable {
         return response
     }
 
+    /// The answer to a request the HTTP layer refused before routing, in the error envelope of
+    /// the API its path belongs to (`HTTPServerConfiguration.parseErrorResponse`).
+    public static func parseErrorResponse(_ error: HTTPParseError, path: String?) -> HTTPResponse {
+        guard let path, path.hasPrefix(TabaPayRoutes.pathPrefix) else { return error.response }
+        return TabaPayError.refusedByServer(error).response
+    }
+
     /// What the access log and metrics learn about a request while it is dispatched.
     struct Outcome {
         /// The route template, never the raw path (paths carry tokens).
         var route = "unmatched"
         var tenant: TenantID?
+        var errors = ErrorStyle.native
     }
 
     private func dispatch(_ request: HTTPRequest, _ outcome: inout Outcome) async throws -> HTTPResponse {
@@ -70,6 +74,7 @@ public final class VaultAPI: Sendable {
             return response
         case .found(let matched, let parameters):
             outcome.route = matched.template
+            outcome.errors = matched.handler.errors
             var call = APICall(request: request, parameters: parameters)
             if case .everyone = matched.handler.access {} else {
                 let principal = try await authenticate(request)

@@ -4,7 +4,7 @@ import VaultCore
 /// becomes a record. Identifiers read back are validated (a malformed one is `.corrupt`), roles
 /// are parsed leniently, an unknown brand reads as `.unknown`.
 enum RecordColumns {
-    static let tenant = "id, name, parent_id, wrapped_fingerprint_key, created_at"
+    static let tenant = "id, name, parent_id, wrapped_fingerprint_key, created_at, sub_client_id"
     static let apiKey = "id, tenant_id, secret_hash, roles, label, created_at, revoked_at"
     static let dataKey = "version, wrapped_key, created_at"
     static let cardDataKey = "id, tenant_id, wrapped_private_key, public_key_der, created_at, expires_at, deleted_at"
@@ -12,6 +12,10 @@ enum RecordColumns {
     static let audit = "sequence, timestamp_ms, tenant_id, actor, action, subject, outcome, previous_hash, hash"
     static let idempotency = "tenant_id, key, request_hash, status, sealed_body, key_version, created_at"
     static let cardToken = "token, tenant_id, ciphertext, key_version, created_at, expires_at"
+    static let account = """
+        token, tenant_id, reference_id, duplicate_check, sealed_holder, key_version, sealed_bank_number, \
+        bank_fingerprint, bank_routing_number, bank_account_type, bank_last4, created_at, deleted_at
+        """
 }
 
 /// The statements that read and write records, built once (they are also the statement-cache keys).
@@ -29,7 +33,8 @@ enum RecordSQL {
     /// rows) instead of collecting and sorting every old card through the key_version index.
     static let cardsBelowKeyVersion = "SELECT \(RecordColumns.card) FROM cards WHERE token > ? AND +key_version < ? ORDER BY token LIMIT ?"
     static let auditEntriesAfter = "SELECT \(RecordColumns.audit) FROM audit_log WHERE sequence > ? ORDER BY sequence LIMIT ?"
-    static let insertTenant = "INSERT INTO tenants (\(RecordColumns.tenant)) VALUES (?, ?, ?, ?, ?)"
+    static let subTenant = "SELECT \(RecordColumns.tenant) FROM tenants WHERE parent_id = ? AND sub_client_id = ?"
+    static let insertTenant = "INSERT INTO tenants (\(RecordColumns.tenant)) VALUES (?, ?, ?, ?, ?, ?)"
     static let insertAPIKey = "INSERT INTO api_keys (\(RecordColumns.apiKey)) VALUES (?, ?, ?, ?, ?, ?, ?)"
     static let insertDataKey = "INSERT INTO data_keys (\(RecordColumns.dataKey)) VALUES (?, ?, ?)"
     static let insertCardDataKey = "INSERT INTO card_data_keys (\(RecordColumns.cardDataKey)) VALUES (?, ?, ?, ?, ?, ?, ?)"
@@ -39,6 +44,23 @@ enum RecordSQL {
     static let insertIdempotency = "INSERT INTO idempotency_keys (\(RecordColumns.idempotency)) VALUES (?, ?, ?, ?, ?, ?, ?)"
     static let takeCardToken = "DELETE FROM card_tokens WHERE token = ? AND tenant_id = ? RETURNING \(RecordColumns.cardToken)"
     static let insertCardToken = "INSERT INTO card_tokens (\(RecordColumns.cardToken)) VALUES (?, ?, ?, ?, ?, ?)"
+    static let accountByToken = "SELECT \(RecordColumns.account) FROM accounts WHERE token = ? AND tenant_id = ?"
+    static let newestAccountByReference = """
+        SELECT \(RecordColumns.account) FROM accounts
+        WHERE tenant_id = ? AND reference_id = ? AND deleted_at IS NULL ORDER BY rowid DESC LIMIT 1
+        """
+    static let duplicateCheckedAccounts = """
+        SELECT accounts.token FROM cards JOIN accounts ON accounts.token = cards.token
+        WHERE cards.tenant_id = ? AND cards.fingerprint = ? AND accounts.duplicate_check = 1
+          AND accounts.deleted_at IS NULL
+        ORDER BY accounts.rowid DESC LIMIT ?
+        """
+    static let insertAccount = "INSERT INTO accounts (\(RecordColumns.account)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    static let markAccountDeleted = """
+        UPDATE accounts SET deleted_at = ?, sealed_holder = X'',
+            sealed_bank_number = CASE WHEN sealed_bank_number IS NULL THEN NULL ELSE X'' END
+        WHERE token = ? AND tenant_id = ? AND deleted_at IS NULL
+        """
 }
 
 extension SQLiteRow {
@@ -52,6 +74,7 @@ extension SQLiteRow {
             id: try identifier(0, as: TenantID.self, "tenants.id"),
             name: text(1),
             parentID: isNull(2) ? nil : try identifier(2, as: TenantID.self, "tenants.parent_id"),
+            subClientID: isNull(5) ? nil : text(5),
             wrappedFingerprintKey: blob(3),
             createdAt: SQLiteTime.date(int64(4)))
     }
@@ -151,5 +174,26 @@ enum RoleList {
     /// Unknown values (from a newer binary, or removed roles) are dropped.
     static func parse(_ text: String) -> Set<Role> {
         Set(text.split(separator: ",").compactMap { Role(rawValue: String($0)) })
+    }
+}
+
+extension SQLiteRow {
+    func accountRecord() throws(StorageError) -> AccountRecord {
+        var bank: StoredBankAccount?
+        if !isNull(6) {
+            guard let type = BankAccountType(rawValue: text(9)) else { throw .corrupt("accounts.bank_account_type") }
+            bank = StoredBankAccount(sealedNumber: blob(6), fingerprint: blob(7), routingNumber: text(8),
+                                     accountType: type, last4: text(10))
+        }
+        return AccountRecord(
+            token: try identifier(0, as: Token.self, "accounts.token"),
+            tenantID: try identifier(1, as: TenantID.self, "accounts.tenant_id"),
+            referenceID: isNull(2) ? nil : text(2),
+            duplicateCheck: int(3) != 0,
+            sealedHolder: blob(4),
+            keyVersion: int(5),
+            bank: bank,
+            createdAt: SQLiteTime.date(int64(11)),
+            deletedAt: optionalInt64(12).map(SQLiteTime.date))
     }
 }

@@ -29,6 +29,10 @@ extension SQLiteBackedReader {
         try connection.query(RecordSQL.allTenants) { try $0.tenantRecord() }
     }
 
+    func subTenant(parent: TenantID, subClientID: String) throws -> TenantRecord? {
+        try connection.queryFirst(RecordSQL.subTenant, parent.rawValue, subClientID) { try $0.tenantRecord() }
+    }
+
     func apiKey(secretHash: [UInt8]) throws -> APIKeyRecord? {
         try connection.queryFirst(RecordSQL.apiKeyBySecretHash, secretHash) { try $0.apiKeyRecord() }
     }
@@ -81,6 +85,22 @@ extension SQLiteBackedReader {
     func idempotencyRecord(tenant: TenantID, key: String) throws -> IdempotencyRecord? {
         try connection.queryFirst(RecordSQL.idempotencyByKey, tenant.rawValue, key) { try $0.idempotencyRecord() }
     }
+
+    func account(_ token: Token, tenant: TenantID) throws -> AccountRecord? {
+        try connection.queryFirst(RecordSQL.accountByToken, token.rawValue, tenant.rawValue) { try $0.accountRecord() }
+    }
+
+    func newestAccount(referenceID: String, tenant: TenantID) throws -> AccountRecord? {
+        try connection.queryFirst(RecordSQL.newestAccountByReference, tenant.rawValue, referenceID) {
+            try $0.accountRecord()
+        }
+    }
+
+    func duplicateCheckedAccounts(fingerprint: [UInt8], tenant: TenantID, limit: Int) throws -> [Token] {
+        try connection.query(RecordSQL.duplicateCheckedAccounts, tenant.rawValue, fingerprint, max(limit, 0)) {
+            try $0.identifier(0, as: Token.self, "accounts.token")
+        }
+    }
 }
 
 extension SQLiteWriter {
@@ -93,7 +113,7 @@ extension SQLiteWriter {
     func insertTenant(_ tenant: TenantRecord) throws {
         try connection.execute(RecordSQL.insertTenant,
             tenant.id.rawValue, tenant.name, tenant.parentID?.rawValue, tenant.wrappedFingerprintKey,
-            SQLiteTime.milliseconds(tenant.createdAt))
+            SQLiteTime.milliseconds(tenant.createdAt), tenant.subClientID)
     }
 
     func insertAPIKey(_ key: APIKeyRecord) throws {
@@ -188,5 +208,18 @@ extension SQLiteWriter {
     func deleteCardTokens(expiredBefore date: Date) throws -> Int {
         try connection.executeCountingChanges(
             "DELETE FROM card_tokens WHERE expires_at < ?", SQLiteTime.milliseconds(date))
+    }
+
+    func insertAccount(_ account: AccountRecord) throws {
+        try connection.execute(RecordSQL.insertAccount,
+            account.token.rawValue, account.tenantID.rawValue, account.referenceID, account.duplicateCheck ? 1 : 0,
+            account.sealedHolder, account.keyVersion, account.bank?.sealedNumber, account.bank?.fingerprint,
+            account.bank?.routingNumber, account.bank?.accountType.rawValue, account.bank?.last4,
+            SQLiteTime.milliseconds(account.createdAt), account.deletedAt.map(SQLiteTime.milliseconds))
+    }
+
+    func markAccountDeleted(_ token: Token, tenant: TenantID, at date: Date) throws -> Bool {
+        try connection.executeCountingChanges(RecordSQL.markAccountDeleted,
+            SQLiteTime.milliseconds(date), token.rawValue, tenant.rawValue) > 0
     }
 }

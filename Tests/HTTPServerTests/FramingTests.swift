@@ -70,6 +70,21 @@ struct FramingTests {
         expectParseError(postHead(["Content-Length: 999999999999999999"]), .payloadTooLarge, "body_too_large")
     }
 
+    @Test func aFailedRequestKeepsItsPathForTheErrorResponse() throws {
+        var limits = HTTPParserLimits()
+        limits.maxBodyBytes = 10
+        var parser = HTTPRequestParser(limits: limits)
+        parser.append(octets("GET /first HTTP/1.1\r\nHost: a\r\n\r\n" + postHead(["Content-Length: 11"], requestLine: "POST /v1/x?q HTTP/1.1")))
+        #expect(try parser.next() != nil)
+        #expect(throws: HTTPParseError.self) { try parser.next() }
+        #expect(parser.failedRequestPath == "/v1/x")
+
+        var garbled = HTTPRequestParser()
+        garbled.append(octets("\u{1}\r\n"))
+        #expect(throws: HTTPParseError.self) { try garbled.next() }
+        #expect(garbled.failedRequestPath == nil, "no request line, no path")
+    }
+
     @Test func defaultBodyLimitIs1MiB() {
         let body = [UInt8](repeating: 0x61, count: 1024 * 1024)
         let request = feed(octets(postHead(["Content-Length: \(body.count)"])) + body)

@@ -68,6 +68,8 @@ public struct HTTPRequestParser: Sendable {
     private var readIndex = 0
     private var pending: PendingHead?
     private var head: HTTPRequestHead?
+    /// The path of the request being read, from its request line until it is complete.
+    private var requestPath: String?
     private var body: [UInt8] = []
 
     /// Compact once this many consumed bytes sit in front of unconsumed ones (and they are at
@@ -101,6 +103,7 @@ public struct HTTPRequestParser: Sendable {
             return try advance()
         } catch {
             state = .failed(error)
+            failedRequestPath = requestPath
             dropInput()
             pending = nil
             head = nil
@@ -130,6 +133,10 @@ public struct HTTPRequestParser: Sendable {
         if case .closed = state { return true }
         return false
     }
+
+    /// The path of the request the parser failed in, when its request line had been read: lets
+    /// the error response take the shape of the API the client was calling.
+    public private(set) var failedRequestPath: String?
 
     /// The error the parser failed with, if it has.
     public var failure: HTTPParseError? {
@@ -197,6 +204,7 @@ public struct HTTPRequestParser: Sendable {
                     try RequestLineParser.parse(bytes, start: start, length: length)
                 }
                 pending = PendingHead(line: line)
+                requestPath = line.path
                 readIndex += length + 2
                 state = .headers(scanned: 0)
 
@@ -387,6 +395,7 @@ public struct HTTPRequestParser: Sendable {
     private mutating func finishRequest() -> HTTPRequest {
         let request = HTTPRequest(head: head!, body: body)
         head = nil
+        requestPath = nil
         body = []
         pending = nil
         if request.keepAlive {

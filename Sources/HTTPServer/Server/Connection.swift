@@ -151,7 +151,8 @@ final class Connection {
                 event = try parser.next()
             } catch {
                 closeAfterWrite = true
-                startWriting(ErrorResponses.bytes(for: error))
+                startWriting(loop.core.configuration.parseErrorResponse(error, parser.failedRequestPath)
+                    .serialized(closing: true))
                 return
             }
             switch event {

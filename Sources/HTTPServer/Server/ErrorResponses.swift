@@ -1,11 +1,8 @@
-/// The responses the connection layer writes on its own, before closing: parse errors and 408.
-/// Their bodies are `HTTPParseError.response`'s envelope; codes and messages are fixed text
-/// (never request bytes), so an error response cannot reflect attacker input or card data.
+/// The 408 the connection layer writes on its own before closing, in `HTTPParseError.response`'s
+/// envelope (parse errors go through `HTTPServerConfiguration.parseErrorResponse`). Fixed text,
+/// never request bytes, so it cannot reflect attacker input or card data.
 enum ErrorResponses {
-    static let requestTimeout = bytes(for: HTTPParseError(
-        status: .requestTimeout, code: "request_timeout", message: "The request was not received in time."))
-
-    static func bytes(for error: HTTPParseError) -> [UInt8] {
-        error.response.serialized(closing: true)
-    }
+    static let requestTimeout = HTTPParseError(
+        status: .requestTimeout, code: "request_timeout", message: "The request was not received in time.")
+        .response.serialized(closing: true)
 }

@@ -44,6 +44,12 @@ public struct HTTPServerConfiguration: Sendable {
     public var eventLoopThreads = 1
     /// How long `shutdown()` lets in-flight requests finish before closing what is left.
     public var shutdownGracePeriod: Duration = .seconds(10)
+    /// The response to a request refused before any handler sees it (malformed framing, 413,
+    /// 431, …), given the path when the request line had been read — so an API can answer in the
+    /// error shape of the route family the client called. It must not echo request bytes.
+    public var parseErrorResponse: @Sendable (HTTPParseError, _ path: String?) -> HTTPResponse = { error, _ in
+        error.response
+    }
     /// How a complete request reaches the handler; see ``HandlerScheduling``.
     public var handlerScheduling = HandlerScheduling.enqueued
 

@@ -38,16 +38,20 @@ struct AccessRoutes: Sendable {
         return HTTPResponse(status: .noContent)
     }
 
-    /// `{"name": "...", "subTenant": true?}`: a new tenant with its own admin key, shown once.
-    /// A sub-tenant's parent is the caller's tenant (ISO sub-clients); other tenants are top-level.
+    /// `{"name": "...", "subTenant": true?, "subClientID": "1234"?}`: a new tenant with its own
+    /// admin key, shown once. A sub-tenant's parent is the caller's tenant (ISO sub-clients); a
+    /// `subClientID` (4, 6 or 8 digits) makes it one and names it in TabaPay paths
+    /// (`{ClientID}_{SubClientID}`). Other tenants are top-level.
     @Sendable func createTenant(_ call: APICall) async throws -> HTTPResponse {
         let name: String
         let isSubTenant: Bool
+        let subClientID: String?
         do {
             let body = try call.body()
-            try body.rejectUnknownKeys(allowed: ["name", "subTenant"])
+            try body.rejectUnknownKeys(allowed: ["name", "subTenant", "subClientID"])
             name = try body.string("name")
-            isSubTenant = try body.optionalBool("subTenant") ?? false
+            subClientID = try body.optionalString("subClientID")
+            isSubTenant = try body.optionalBool("subTenant") ?? (subClientID != nil)
         } catch let error as JSONFieldError {
             throw APIError.field(error)
         }
@@ -59,11 +63,13 @@ struct AccessRoutes: Sendable {
                 ("tenantId", .string(created.id.rawValue)),
                 ("name", .string(created.record.name)),
                 ("parentId", created.record.parentID.map { .string($0.rawValue) } ?? .null),
+                ("subClientID", created.record.subClientID.map { .string($0) } ?? .null),
                 ("apiKey", .string(created.adminKey.secret)),
             ]))))
         }
         let created = try await vault.createTenant(name: name, parent: isSubTenant ? call.tenant : nil,
-                                                   actor: call.actor, idempotency: call.recording(render))
+                                                   subClientID: subClientID, actor: call.actor,
+                                                   idempotency: call.recording(render))
         return call.respond(created, render)
     }
 

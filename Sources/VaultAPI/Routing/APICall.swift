@@ -59,5 +59,7 @@ enum Access: Sendable {
 
 struct RouteHandler: Sendable {
     var access: Access
+    /// How the route's failures are answered: the native envelope unless a dialect has its own.
+    var errors = ErrorStyle.native
     var run: @Sendable (APICall) async throws -> HTTPResponse
 }

@@ -28,6 +28,8 @@ struct APIError: Error, Sendable {
     static let unauthenticated = APIError(status: .unauthorized, code: "unauthenticated",
                                           message: VaultError.unauthenticated.message)
     static let forbidden = APIError(status: .forbidden, code: "forbidden", message: VaultError.forbidden.message)
+    static let internalError = APIError(status: .internalServerError, code: "internal_error",
+                                        message: "The request could not be completed.")
 
     var response: HTTPResponse {
         JSONResponse.make(status, .object(["error": .object(["code": .string(code), "message": .string(message)])]))
@@ -38,10 +40,11 @@ extension APIError {
     /// How each vault failure is answered.
     init(_ error: VaultError) {
         let status: HTTPStatus = switch error {
-        case .card, .keyExpired, .cardTokenNotFound, .cardTokenExpired: .badRequest
-        case .cardNotFound, .tenantNotFound, .keyNotFound: .notFound
-        case .keyDeleted: .gone
-        case .tooManyActiveKeys, .duplicateCard: .conflict
+        case .card, .bankAccount, .keyExpired, .cardTokenNotFound, .cardTokenExpired, .invalidSubClientID: .badRequest
+        case .cardNotFound, .accountNotFound, .tenantNotFound, .keyNotFound: .notFound
+        case .keyDeleted, .accountDeleted: .gone
+        case .referenceLookupExpired: .misdirectedRequest
+        case .tooManyActiveKeys, .duplicateCard, .subClientIDTaken: .conflict
         case .unauthenticated: .unauthorized
         case .forbidden: .forbidden
         case .storage(.unavailable): .serviceUnavailable
@@ -49,6 +52,20 @@ extension APIError {
         case .integrityFailure, .masterKeyMismatch, .invalidMasterKey, .storage: .internalServerError
         }
         self.init(status: status, code: error.code, message: error.message)
+    }
+}
+
+/// How a family of routes writes its failures. The native API uses `APIError`'s envelope; a
+/// compatibility dialect brings the envelope its clients parse.
+struct ErrorStyle: Sendable {
+    let response: @Sendable (any Error) -> HTTPResponse
+
+    static let native = ErrorStyle { error in
+        switch error {
+        case let error as APIError: error.response
+        case let error as VaultError: APIError(error).response
+        default: APIError.internalError.response
+        }
     }
 }
 

@@ -8,14 +8,18 @@ public struct TenantRecord: Sendable, Equatable {
     public var name: String
     /// The ISO parent for TabaPay-style sub-clients; nil for top-level tenants.
     public var parentID: TenantID?
+    /// The 4, 6 or 8 digits that name a sub-client under its parent (`{ClientID}_{SubClientID}`).
+    public var subClientID: String?
     /// The tenant's HMAC fingerprint key, sealed under the master key.
     public var wrappedFingerprintKey: [UInt8]
     public var createdAt: Date
 
-    public init(id: TenantID, name: String, parentID: TenantID?, wrappedFingerprintKey: [UInt8], createdAt: Date) {
+    public init(id: TenantID, name: String, parentID: TenantID?, subClientID: String? = nil,
+                wrappedFingerprintKey: [UInt8], createdAt: Date) {
         self.id = id
         self.name = name
         self.parentID = parentID
+        self.subClientID = subClientID
         self.wrappedFingerprintKey = wrappedFingerprintKey
         self.createdAt = createdAt
     }
@@ -162,5 +166,54 @@ public struct CardTokenRecord: Sendable, Equatable {
         self.keyVersion = keyVersion
         self.createdAt = createdAt
         self.expiresAt = expiresAt
+    }
+}
+
+/// A stored account: a card (whose `CardRecord` shares the token) or a bank account, with its
+/// holder's details. Deleted accounts stay as tombstones with their sealed columns emptied.
+public struct AccountRecord: Sendable, Equatable {
+    public var token: Token
+    public var tenantID: TenantID
+    public var referenceID: String?
+    /// Whether the account was created with a duplicate-card check and so takes part in later ones.
+    public var duplicateCheck: Bool
+    /// The holder's details (opaque to the vault), AES-256-GCM sealed under `keyVersion`.
+    public var sealedHolder: [UInt8]
+    public var keyVersion: Int
+    /// Present for bank accounts only.
+    public var bank: StoredBankAccount?
+    public var createdAt: Date
+    public var deletedAt: Date?
+
+    public init(token: Token, tenantID: TenantID, referenceID: String?, duplicateCheck: Bool, sealedHolder: [UInt8],
+                keyVersion: Int, bank: StoredBankAccount?, createdAt: Date, deletedAt: Date? = nil) {
+        self.token = token
+        self.tenantID = tenantID
+        self.referenceID = referenceID
+        self.duplicateCheck = duplicateCheck
+        self.sealedHolder = sealedHolder
+        self.keyVersion = keyVersion
+        self.bank = bank
+        self.createdAt = createdAt
+        self.deletedAt = deletedAt
+    }
+}
+
+/// A bank account as stored: the number sealed (under the account's key version) and fingerprinted.
+public struct StoredBankAccount: Sendable, Equatable {
+    public var sealedNumber: [UInt8]
+    /// HMAC-SHA256 under the tenant's fingerprint key, domain-separated from card fingerprints.
+    public var fingerprint: [UInt8]
+    public var routingNumber: String
+    public var accountType: BankAccountType
+    public var last4: String
+
+    public init(sealedNumber: [UInt8], fingerprint: [UInt8], routingNumber: String, accountType: BankAccountType,
+                last4: String) {
+        self.sealedNumber = sealedNumber
+        self.fingerprint = fingerprint
+        self.routingNumber = routingNumber
+        self.accountType = accountType
+        self.last4 = last4
     }
 }

@@ -18,6 +18,7 @@ public protocol StorageReader {
     func metadata(_ key: String) throws -> [UInt8]?
     func tenant(_ id: TenantID) throws -> TenantRecord?
     func tenants() throws -> [TenantRecord]
+    func subTenant(parent: TenantID, subClientID: String) throws -> TenantRecord?
     func apiKey(secretHash: [UInt8]) throws -> APIKeyRecord?
     func apiKeys(tenant: TenantID) throws -> [APIKeyRecord]
     /// All data-key versions, ascending.
@@ -37,6 +38,13 @@ public protocol StorageReader {
     /// Audit entries with sequence greater than `sequence`, ascending.
     func auditEntries(after sequence: Int64, limit: Int) throws -> [AuditEntry]
     func idempotencyRecord(tenant: TenantID, key: String) throws -> IdempotencyRecord?
+    /// The account, deleted or not.
+    func account(_ token: Token, tenant: TenantID) throws -> AccountRecord?
+    /// The most recently created live account with this reference ID.
+    func newestAccount(referenceID: String, tenant: TenantID) throws -> AccountRecord?
+    /// Live card accounts that took a duplicate check and hold a card with this fingerprint,
+    /// most recent first.
+    func duplicateCheckedAccounts(fingerprint: [UInt8], tenant: TenantID, limit: Int) throws -> [Token]
 }
 
 public protocol StorageWriter: StorageReader {
@@ -66,4 +74,8 @@ public protocol StorageWriter: StorageReader {
     func takeCardToken(_ token: Token, tenant: TenantID) throws -> CardTokenRecord?
     /// Deletes tokens that expired before `date`; returns how many.
     func deleteCardTokens(expiredBefore date: Date) throws -> Int
+    func insertAccount(_ account: AccountRecord) throws
+    /// Leaves a tombstone: sets `deletedAt` and overwrites the sealed holder and bank number.
+    /// False if the tenant has no such live account. A card account's card is deleted separately.
+    func markAccountDeleted(_ token: Token, tenant: TenantID, at date: Date) throws -> Bool
 }

@@ -3,13 +3,18 @@ import VaultCrypto
 
 extension Vault {
     /// Creates a tenant with its own fingerprint key and an admin API key for it, in one
-    /// transaction, so no tenant is ever left without a way in. A `parent` makes it an ISO sub-tenant.
-    public func createTenant(name: String, parent: TenantID? = nil, actor: String,
+    /// transaction, so no tenant is ever left without a way in. A `parent` makes it an ISO
+    /// sub-tenant; a `subClientID` (4, 6 or 8 digits, unique under the parent) names it in
+    /// `{ClientID}_{SubClientID}` paths.
+    public func createTenant(name: String, parent: TenantID? = nil, subClientID: String? = nil, actor: String,
                              idempotency: IdempotencyRecording<CreatedTenant>? = nil) async throws -> CreatedTenant {
+        if let subClientID {
+            guard parent != nil, Self.isSubClientID(subClientID) else { throw VaultError.invalidSubClientID }
+        }
         let id = TenantID.generate()
         let now = clock()
         let record = TenantRecord(
-            id: id, name: name, parentID: parent,
+            id: id, name: name, parentID: parent, subClientID: subClientID,
             wrappedFingerprintKey: keyring.masterKey.wrap(SymmetricKey.generate().secret, purpose: .fingerprintKey(id)),
             createdAt: now)
         let (key, keyRecord) = Self.newAPIKey(tenant: id, roles: Set(Role.allCases), label: "admin", at: now)
@@ -21,6 +26,9 @@ extension Vault {
         let recordResponse = recorder(idempotency)
         try await write { writer in
             if let parent, try writer.tenant(parent) == nil { throw VaultError.tenantNotFound }
+            if let parent, let subClientID, try writer.subTenant(parent: parent, subClientID: subClientID) != nil {
+                throw VaultError.subClientIDTaken
+            }
             try writer.insertTenant(record)
             try writer.insertAPIKey(keyRecord)
             for event in events { _ = try writer.appendAudit(event, at: now) }
@@ -32,6 +40,19 @@ extension Vault {
     public func tenant(_ id: TenantID) async throws -> TenantRecord {
         guard let record = try await read({ try $0.tenant(id) }) else { throw VaultError.tenantNotFound }
         return record
+    }
+
+    /// The ISO sub-tenant `parent` created under this sub-client ID.
+    public func subTenant(of parent: TenantID, subClientID: String) async throws -> TenantRecord {
+        guard let record = try await read({ try $0.subTenant(parent: parent, subClientID: subClientID) }) else {
+            throw VaultError.tenantNotFound
+        }
+        return record
+    }
+
+    /// 4, 6 or 8 ASCII digits.
+    public static func isSubClientID(_ string: String) -> Bool {
+        [4, 6, 8].contains(string.utf8.count) && string.utf8.allSatisfy { (0x30...0x39).contains($0) }
     }
 
     /// Issues an API key; its secret is returned once and the store keeps only its SHA-256.

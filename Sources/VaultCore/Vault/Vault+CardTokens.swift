@@ -22,11 +22,11 @@ extension Vault {
         let now = clock()
         try validateExpiration(card, at: now)
         _ = try await keyring.fingerprintKey(for: tenant, storage: storage)  // the tenant exists
-        guard let (version, key) = keyring.activeDataKey else { throw VaultError.integrityFailure }
+        let (version, key) = try activeDataKey()
         let token = Token.generate()
         let record = CardTokenRecord(
             token: token, tenantID: tenant,
-            ciphertext: CardSealing.seal(.singleUseToken, number: card.number, expiration: card.expiration, key: key,
+            ciphertext: RecordSealing.seal(.singleUseToken, number: card.number, expiration: card.expiration, key: key,
                                          tenant: tenant, token: token, keyVersion: version),
             keyVersion: version, createdAt: now, expiresAt: now.addingTimeInterval(lifetime))
         let issued = IssuedCardToken(token: token, expiresAt: record.expiresAt, brand: card.number.brand,
@@ -47,7 +47,7 @@ extension Vault {
         }
         guard record.expiresAt > clock() else { throw VaultError.cardTokenExpired }
         let key = try await keyring.dataKey(version: record.keyVersion, storage: storage)
-        return try CardSealing.open(record.ciphertext, as: .singleUseToken, key: key, tenant: tenant, token: token,
+        return try RecordSealing.open(record.ciphertext, as: .singleUseToken, key: key, tenant: tenant, token: token,
                                     keyVersion: record.keyVersion)
     }
 }

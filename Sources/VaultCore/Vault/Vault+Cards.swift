@@ -9,21 +9,11 @@ extension Vault {
                          idempotency: IdempotencyRecording<TokenizedCard>? = nil) async throws -> TokenizedCard {
         let card = try await resolve(input, tenant: tenant)
         let now = clock()
-        try validateExpiration(card, at: now)
-        let fingerprint = try await fingerprint(of: card.number, tenant: tenant)
-        guard let (version, key) = keyring.activeDataKey else { throw VaultError.integrityFailure }
-        let token = Token.generate()
-        let record = CardRecord(
-            token: token, tenantID: tenant,
-            ciphertext: CardSealing.seal(number: card.number, expiration: card.expiration, key: key,
-                                         tenant: tenant, token: token, keyVersion: version),
-            keyVersion: version, fingerprint: fingerprint,
-            bin: card.number.bin, last4: card.number.last4, brand: card.number.brand,
-            expiration: card.expiration, createdAt: now, updatedAt: now)
+        let record = try await sealedRecord(of: card, token: .generate(), tenant: tenant, at: now)
         let securityCode = card.securityCode
         let recordResponse = recorder(idempotency)
         return try await write { writer in
-            let earlier = try writer.cards(fingerprint: fingerprint, tenant: tenant).map(\.token)
+            let earlier = try writer.cards(fingerprint: record.fingerprint, tenant: tenant).map(\.token)
             if policy == .reject, !earlier.isEmpty { throw VaultError.duplicateCard(existing: earlier) }
             try writer.insertCard(record)
             let tokenized = TokenizedCard(metadata: CardMetadata(record), duplicates: earlier, securityCode: securityCode)
@@ -41,7 +31,7 @@ extension Vault {
         let record = try await record(of: token, tenant: tenant)
         let key = try await keyring.dataKey(version: record.keyVersion, storage: storage)
         do {
-            let card = try CardSealing.open(record.ciphertext, key: key, tenant: tenant, token: token,
+            let card = try RecordSealing.open(record.ciphertext, key: key, tenant: tenant, token: token,
                                             keyVersion: record.keyVersion)
             try await audit(.cardReveal, tenant: tenant, actor: actor, subject: token.rawValue)
             return card
@@ -51,13 +41,15 @@ extension Vault {
         }
     }
 
-    /// Removes a card; the store overwrites its ciphertext.
+    /// Removes a card; the store overwrites its ciphertext. A card held by an account takes the
+    /// account with it (leaving the account's tombstone).
     public func delete(_ token: Token, tenant: TenantID, actor: String) async throws {
         let now = clock()
         let event = AuditEvent(tenantID: tenant, actor: actor, action: .cardDelete, subject: token.rawValue,
                                outcome: .success)
         try await write { writer in
             guard try writer.deleteCard(token, tenant: tenant) else { throw VaultError.cardNotFound }
+            _ = try writer.markAccountDeleted(token, tenant: tenant, at: now)
             _ = try writer.appendAudit(event, at: now)
         }
     }
@@ -73,6 +65,26 @@ extension Vault {
             throw VaultError.cardNotFound
         }
         return record
+    }
+
+    /// A card ready to insert under `token`: fingerprinted and sealed under the active data key,
+    /// once its expiration is checked.
+    func sealedRecord(of card: CardData, token: Token, tenant: TenantID, at now: Date) async throws -> CardRecord {
+        try validateExpiration(card, at: now)
+        let fingerprint = try await fingerprint(of: card.number, tenant: tenant)
+        let (version, key) = try activeDataKey()
+        return CardRecord(
+            token: token, tenantID: tenant,
+            ciphertext: RecordSealing.seal(number: card.number, expiration: card.expiration, key: key,
+                                           tenant: tenant, token: token, keyVersion: version),
+            keyVersion: version, fingerprint: fingerprint,
+            bin: card.number.bin, last4: card.number.last4, brand: card.number.brand,
+            expiration: card.expiration, createdAt: now, updatedAt: now)
+    }
+
+    func activeDataKey() throws(VaultError) -> (version: Int, key: SymmetricKey) {
+        guard let active = keyring.activeDataKey else { throw .integrityFailure }
+        return active
     }
 
     func fingerprint(of number: PrimaryAccountNumber, tenant: TenantID) async throws -> [UInt8] {

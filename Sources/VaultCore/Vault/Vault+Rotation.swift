@@ -9,7 +9,7 @@ extension Vault {
     public func rotateDataKey(actor: String, batchSize: Int = 500,
                               progress: @Sendable (Int) -> Void = { _ in }) async throws -> RotationReport {
         try await keyring.reloadDataKeys(from: storage)
-        guard let current = keyring.activeDataKey else { throw VaultError.integrityFailure }
+        let current = try activeDataKey()
         let behind = try await read { try $0.cards(keyVersionBelow: current.version, after: nil, limit: 1) }
         let resumed = !behind.isEmpty
         if !resumed {
@@ -27,7 +27,7 @@ extension Vault {
             }
             try await keyring.reloadDataKeys(from: storage)
         }
-        guard let target = keyring.activeDataKey else { throw VaultError.integrityFailure }
+        let target = try activeDataKey()
         var reencrypted = 0
         var after: Token?
         while true {
@@ -38,10 +38,10 @@ extension Vault {
             updates.reserveCapacity(batch.count)
             for card in batch {
                 let oldKey = try await keyring.dataKey(version: card.keyVersion, storage: storage)
-                let plain = try CardSealing.open(card.ciphertext, key: oldKey, tenant: card.tenantID,
+                let plain = try RecordSealing.open(card.ciphertext, key: oldKey, tenant: card.tenantID,
                                                  token: card.token, keyVersion: card.keyVersion)
                 updates.append((card.token, card.tenantID,
-                                CardSealing.seal(number: plain.number, expiration: plain.expiration, key: target.key,
+                                RecordSealing.seal(number: plain.number, expiration: plain.expiration, key: target.key,
                                                  tenant: card.tenantID, token: card.token,
                                                  keyVersion: target.version)))
             }

@@ -2,16 +2,26 @@
 /// Messages are written for humans and never contain card data or secrets.
 public enum VaultError: Error, Equatable, Sendable {
     case card(CardError)
+    case bankAccount(BankAccountError)
     case cardNotFound
+    case accountNotFound
+    /// The account existed and was deleted.
+    case accountDeleted
+    /// A lookup by reference ID came after the window in which it is allowed.
+    case referenceLookupExpired
     /// The single-use token is unknown, already used, or belongs to another tenant.
     case cardTokenNotFound
     case cardTokenExpired
     case tenantNotFound
+    /// A sub-client ID must be 4, 6 or 8 digits, on a sub-tenant.
+    case invalidSubClientID
+    case subClientIDTaken
     case keyNotFound
     case keyDeleted
     case keyExpired
     case tooManyActiveKeys(limit: Int)
-    /// The card is already stored and the caller asked to refuse duplicates; the earlier tokens, oldest first.
+    /// The card is already stored and the caller asked to refuse duplicates; the earlier tokens,
+    /// in the order the operation documents.
     case duplicateCard(existing: [Token])
     /// A stored ciphertext did not authenticate: tampered, swapped between rows, or under a lost key.
     case integrityFailure
@@ -24,10 +34,16 @@ public enum VaultError: Error, Equatable, Sendable {
     public var code: String {
         switch self {
         case .card(let error): error.code
+        case .bankAccount(let error): error.code
         case .cardNotFound: "card_not_found"
+        case .accountNotFound: "account_not_found"
+        case .accountDeleted: "account_deleted"
+        case .referenceLookupExpired: "reference_lookup_expired"
         case .cardTokenNotFound: "card_token_not_found"
         case .cardTokenExpired: "card_token_expired"
         case .tenantNotFound: "tenant_not_found"
+        case .invalidSubClientID: "invalid_sub_client_id"
+        case .subClientIDTaken: "sub_client_id_taken"
         case .keyNotFound: "key_not_found"
         case .keyDeleted: "key_deleted"
         case .keyExpired: "key_expired"
@@ -45,10 +61,16 @@ public enum VaultError: Error, Equatable, Sendable {
     public var message: String {
         switch self {
         case .card(let error): error.message
+        case .bankAccount(let error): error.message
         case .cardNotFound: "No card with this token."
+        case .accountNotFound: "No account with this ID."
+        case .accountDeleted: "This account was deleted."
+        case .referenceLookupExpired: "Lookups by reference ID are only possible shortly after creation."
         case .cardTokenNotFound: "No unused card token with this value."
         case .cardTokenExpired: "This card token has expired."
         case .tenantNotFound: "No such tenant."
+        case .invalidSubClientID: "A sub-client ID is 4, 6 or 8 digits and only names a sub-tenant."
+        case .subClientIDTaken: "This sub-client ID is already used under this tenant."
         case .keyNotFound: "No key with this keyID."
         case .keyDeleted: "This key was deleted."
         case .keyExpired: "This key has expired."

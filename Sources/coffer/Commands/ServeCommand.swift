@@ -38,6 +38,7 @@ enum ServeCommand {
             throw CLIError.io("--tls-cert and --tls-key go together")
         }
         if let maxBody = try command.int("max-body-bytes") { configuration.limits.maxBodyBytes = maxBody }
+        configuration.parseErrorResponse = VaultAPI.parseErrorResponse
 
         let masterKey = try MasterKeyLocation.resolve(option: command.string("master-key-file"), directory: directory).load()
         let storage = try await directory.openStorage()

@@ -1,0 +1,109 @@
+import JSON
+import VaultCore
+
+/// Reads a TabaPay Create Account request: `{referenceID, card | bank, owner}` and the
+/// duplicate-check query string. Every refusal names the field (`card.accountNumber`,
+/// `owner.address.zipcode`) and nothing else.
+enum TabaPayAccountRequest {
+    static func parse(_ body: JSONReader) throws(TabaPayError) -> (referenceID: String, instrument: AccountInstrument,
+                                                                    owner: JSONValue) {
+        try fields {
+            try body.rejectUnknownKeys(allowed: ["referenceID", "card", "bank", "owner"])
+            let referenceID = try body.string("referenceID")
+            guard isReferenceID(referenceID) else { throw body.invalid("referenceID", reason: "") }
+            let instrument: AccountInstrument
+            switch (try body.optionalObject("card"), try body.optionalObject("bank")) {
+            case (let card?, nil): instrument = .card(try cardInput(card))
+            case (nil, let bank?): instrument = .bank(try bankAccount(bank))
+            default: throw TabaPayError.invalidField("card or bank")
+            }
+            return (referenceID, instrument, try TabaPayOwner.parse(try body.object("owner")))
+        }
+    }
+
+    /// `^[a-zA-Z0-9_-]{1,15}$`.
+    static func isReferenceID(_ string: String) -> Bool {
+        (1...15).contains(string.utf8.count) && string.utf8.allSatisfy(Base64URL.isAlphabetByte)
+    }
+
+    /// `?RejectDuplicateCard`, `?OKToAddDuplicateCard`, or both joined by `+`. Both together mean
+    /// "take part in the check, but add anyway": the same as `OKToAddDuplicateCard` alone.
+    static func duplicateCheck(query: String?) throws(TabaPayError) -> DuplicateCardCheck {
+        guard let query, !query.isEmpty else { return .none }
+        var reject = false, okToAdd = false
+        for flag in query.split(separator: "+", omittingEmptySubsequences: false) {
+            switch flag {
+            case "RejectDuplicateCard": reject = true
+            case "OKToAddDuplicateCard": okToAdd = true
+            default: throw .queryString
+            }
+        }
+        return okToAdd ? .report : reject ? .reject : .none
+    }
+
+    /// Exactly one of: `accountNumber` + `expirationDate`; `keyID` + `data` (+ `mode`); `token`; `device`.
+    private static func cardInput(_ card: JSONReader) throws -> CardInput {
+        let variants: [Set<String>] = [["accountNumber", "expirationDate"], ["keyID", "data", "mode"], ["token"], ["device"]]
+        try card.rejectUnknownKeys(allowed: variants.reduce([], { $0.union($1) }))
+        let present = variants.indices.filter { variants[$0].contains(where: card.has) }
+        guard present.count == 1 else { throw TabaPayError.invalidField("card") }
+        do {
+            switch present[0] {
+            case 0:
+                let digits = try card.string("accountNumber")
+                guard (13...19).contains(digits.utf8.count) else { throw card.invalid("accountNumber", reason: "") }
+                return .plain(CardData(number: try PrimaryAccountNumber(digits),
+                                       expiration: try ExpirationDate(yyyymm: try card.string("expirationDate")),
+                                       securityCode: nil))
+            case 1:
+                return .encrypted(try EncryptedCardData(keyID: try card.string("keyID"), data: try card.string("data"),
+                                                        mode: try card.optionalInt("mode")))
+            case 2:
+                guard let token = Token(validating: try card.string("token")) else { throw TabaPayError.cardToken }
+                return .singleUseToken(token)
+            default:
+                let device = try card.object("device")
+                try device.rejectUnknownKeys(allowed: ["id", "blob"])
+                _ = try device.string("id")
+                guard try device.string("blob").utf8.allSatisfy(\.isHexDigit) else {
+                    throw device.invalid("blob", reason: "")
+                }
+                throw TabaPayError.deviceNotEnabled
+            }
+        } catch let error as CardError {
+            throw TabaPayError(VaultError.card(error))
+        }
+    }
+
+    private static func bankAccount(_ bank: JSONReader) throws -> BankAccount {
+        try bank.rejectUnknownKeys(allowed: ["routingNumber", "accountNumber", "accountType"])
+        do {
+            let routing = try RoutingNumber(try bank.string("routingNumber"))
+            let number = try BankAccountNumber(try bank.string("accountNumber"))
+            guard let type = BankAccountType(rawValue: try bank.string("accountType")) else {
+                throw BankAccountError.invalidAccountType
+            }
+            return BankAccount(routingNumber: routing, accountNumber: number, accountType: type)
+        } catch let error as BankAccountError {
+            throw TabaPayError(VaultError.bankAccount(error))
+        }
+    }
+
+    /// Runs `body`, turning JSON field errors into TabaPay's field-naming errors.
+    static func fields<T>(_ body: () throws -> T) throws(TabaPayError) -> T {
+        do {
+            return try body()
+        } catch let error as JSONFieldError {
+            if case .unknownField(let path) = error { throw .unknownField(path) }
+            throw .invalidField(error.path.isEmpty ? "JSON" : error.path)
+        } catch {
+            throw TabaPayError(error)
+        }
+    }
+}
+
+private extension UInt8 {
+    var isHexDigit: Bool {
+        (0x30...0x39).contains(self) || (0x41...0x46).contains(self) || (0x61...0x66).contains(self)
+    }
+}

@@ -1,0 +1,80 @@
+import JSON
+
+/// The account owner of a TabaPay account: `name` (a `company`, or `first` + `last` with optional
+/// `middle` and `suffix`), an optional `address` and an optional `phone`. Validated as TabaPay
+/// documents it for US (country 840) owners, then kept with its defaults filled in (country
+/// 840, country calling code 1) as the JSON the vault seals and a retrieve returns.
+enum TabaPayOwner {
+    static func parse(_ owner: JSONReader) throws -> JSONValue {
+        try owner.rejectUnknownKeys(allowed: ["name", "address", "phone"])
+        var fields: [(String, JSONValue)] = [("name", try name(try owner.object("name")))]
+        if let address = try owner.optionalObject("address") { fields.append(("address", try self.address(address))) }
+        if let phone = try owner.optionalObject("phone") { fields.append(("phone", try self.phone(phone))) }
+        return .object(JSONObject(fields))
+    }
+
+    private static func name(_ name: JSONReader) throws -> JSONValue {
+        try name.rejectUnknownKeys(allowed: ["company", "first", "middle", "last", "suffix"])
+        let personal = ["first", "middle", "last", "suffix"]
+        if name.has("company") {
+            guard !personal.contains(where: name.has) else { throw name.invalid("company", reason: "") }
+            return .object(JSONObject([("company", .string(try text(name, "company")))]))
+        }
+        var fields: [(String, JSONValue)] = []
+        for key in personal {
+            let required = key == "first" || key == "last"
+            if required || name.has(key) { fields.append((key, .string(try text(name, key)))) }
+        }
+        return .object(JSONObject(fields))
+    }
+
+    private static func address(_ address: JSONReader) throws -> JSONValue {
+        try address.rejectUnknownKeys(allowed: ["line1", "line2", "city", "state", "zipcode", "country"])
+        let country = try address.optionalString("country") ?? "840"
+        guard isDigits(country, count: 3...3) else { throw address.invalid("country", reason: "") }
+        var fields: [(String, JSONValue)] = [("line1", .string(try text(address, "line1")))]
+        if address.has("line2") { fields.append(("line2", .string(try text(address, "line2")))) }
+        fields.append(("city", .string(try text(address, "city"))))
+        if country == "840" {
+            let state = try address.string("state")
+            guard state.utf8.count == 2, state.utf8.allSatisfy({ (0x41...0x5A).contains($0) }) else {
+                throw address.invalid("state", reason: "")
+            }
+            let zipcode = try address.string("zipcode")
+            guard isDigits(zipcode, count: 5...5) || isDigits(zipcode, count: 9...9) else {
+                throw address.invalid("zipcode", reason: "")
+            }
+            fields += [("state", .string(state)), ("zipcode", .string(zipcode))]
+        } else {
+            for key in ["state", "zipcode"] where address.has(key) {
+                fields.append((key, .string(try text(address, key, maximumLength: 10))))
+            }
+        }
+        fields.append(("country", .string(country)))
+        return .object(JSONObject(fields))
+    }
+
+    private static func phone(_ phone: JSONReader) throws -> JSONValue {
+        try phone.rejectUnknownKeys(allowed: ["countryCode", "number"])
+        let countryCode = try phone.optionalString("countryCode") ?? "1"
+        guard isDigits(countryCode, count: 1...3) else { throw phone.invalid("countryCode", reason: "") }
+        let number = try phone.string("number")
+        guard isDigits(number, count: countryCode == "1" ? 10...10 : 4...14) else {
+            throw phone.invalid("number", reason: "")
+        }
+        return .object(JSONObject([("countryCode", .string(countryCode)), ("number", .string(number))]))
+    }
+
+    /// 1–`maximumLength` characters with no control characters.
+    private static func text(_ object: JSONReader, _ key: String, maximumLength: Int = 100) throws -> String {
+        let value = try object.string(key)
+        guard (1...maximumLength).contains(value.count),
+              !value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+        else { throw object.invalid(key, reason: "") }
+        return value
+    }
+
+    private static func isDigits(_ string: String, count: ClosedRange<Int>) -> Bool {
+        count.contains(string.utf8.count) && string.utf8.allSatisfy { (0x30...0x39).contains($0) }
+    }
+}

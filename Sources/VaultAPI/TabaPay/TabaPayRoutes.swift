@@ -1,0 +1,203 @@
+import Foundation
+import HTTPServer
+import JSON
+import VaultCore
+
+/// The TabaPay-compatible dialect: accounts and keys under `/v1/clients/{ClientID}`, answered
+/// in TabaPay's `{SC, EC, EM}` envelope. The ClientID is the tenant; an ISO addresses a
+/// sub-client as `{ClientID}_{SubClientID}`. See docs/api/tabapay.md.
+struct TabaPayRoutes: Sendable {
+    let vault: Vault
+
+    /// A lookup by referenceID recovers a lost response; TabaPay allows it for 24 hours.
+    static let referenceLookupWindow: TimeInterval = 24 * 3600
+    static let pathPrefix = "/v1/clients/"
+
+    static func register(in router: inout Router<RouteHandler>, vault: Vault) {
+        let routes = TabaPayRoutes(vault: vault)
+        func add(_ method: String, _ path: String, _ access: Access,
+                 _ run: @escaping @Sendable (APICall) async throws -> HTTPResponse) {
+            router.add(method, pathPrefix + "{clientID}" + path, RouteHandler(access: access, errors: TabaPayError.style, run: run))
+        }
+        // `/cards` is the seed's path, `/accounts` TabaPay's documented one: both create.
+        add("POST", "/cards", .role(.tokenize), routes.createAccount)
+        add("POST", "/accounts", .role(.tokenize), routes.createAccount)
+        add("GET", "/accounts", .anyRole([.tokenize, .reveal]), routes.accountByReference)
+        add("GET", "/accounts/{accountID}", .anyRole([.tokenize, .reveal]), routes.account)
+        add("DELETE", "/accounts/{accountID}", .role(.tokenize), routes.deleteAccount)
+        add("POST", "/keys", .role(.keys), routes.createKey)
+        add("GET", "/keys/{keyID}", .role(.keys), routes.key)
+        add("DELETE", "/keys/{keyID}", .role(.keys), routes.deleteKey)
+    }
+
+    @Sendable func createAccount(_ call: APICall) async throws -> HTTPResponse {
+        let tenant = try await client(of: call)
+        let check = try TabaPayAccountRequest.duplicateCheck(query: call.request.query)
+        let (referenceID, instrument, owner) = try TabaPayAccountRequest.parse(try body(of: call))
+        let showsCard = if case .card(.plain) = instrument { false } else { true }
+        let render: @Sendable (CreatedAccount) -> StoredResponse = { created in
+            var fields = Self.success + [("accountID", JSONValue.string(created.id.rawValue))]
+            if showsCard, let card = created.card { fields.append(("card", Self.card(card))) }
+            if !created.duplicates.isEmpty {
+                fields.append(("duplicateAccountIDs", .array(created.duplicates.map { .string($0.rawValue) })))
+            }
+            return StoredResponse(status: 200, body: JSONWriter.write(.object(JSONObject(fields))))
+        }
+        let new = NewAccount(referenceID: referenceID, instrument: instrument, holder: JSONWriter.write(owner),
+                             duplicateCheck: check)
+        let created = try await vault.createAccount(new, tenant: tenant, actor: call.actor,
+                                                    idempotency: call.recording(render))
+        return call.respond(created, render)
+    }
+
+    @Sendable func account(_ call: APICall) async throws -> HTTPResponse {
+        let tenant = try await client(of: call)
+        try Self.rejectQuery(call)
+        let account = try await vault.account(try accountID(call), tenant: tenant)
+        return JSONResponse.make(.ok, .object(JSONObject(Self.success + Self.details(account))))
+    }
+
+    /// `GET …/accounts?referenceID=X`: the newest account with that reference, within 24 hours.
+    @Sendable func accountByReference(_ call: APICall) async throws -> HTTPResponse {
+        let tenant = try await client(of: call)
+        guard let query = call.request.query, query.hasPrefix("referenceID="), !query.contains("&") else {
+            throw TabaPayError.queryString
+        }
+        let referenceID = String(query.dropFirst("referenceID=".count))
+        guard TabaPayAccountRequest.isReferenceID(referenceID) else { throw TabaPayError.invalidField("referenceID") }
+        let account: AccountDetails
+        do {
+            account = try await vault.account(referenceID: referenceID, tenant: tenant,
+                                              maximumAge: Self.referenceLookupWindow)
+        } catch VaultError.accountNotFound {
+            throw TabaPayError.referenceID
+        }
+        let fields = Self.success + [("accountID", .string(account.id.rawValue))] + Self.details(account)
+        return JSONResponse.make(.ok, .object(JSONObject(fields)))
+    }
+
+    @Sendable func deleteAccount(_ call: APICall) async throws -> HTTPResponse {
+        let tenant = try await client(of: call)
+        try Self.rejectQuery(call)
+        try await vault.deleteAccount(try accountID(call), tenant: tenant, actor: call.actor)
+        return JSONResponse.make(.ok, .object(JSONObject(Self.success)))
+    }
+
+    /// `{"format": "ASN.1" | "Raw"}` (Raw when absent) → the new key, 200.
+    @Sendable func createKey(_ call: APICall) async throws -> HTTPResponse {
+        let tenant = try await client(of: call)
+        try Self.rejectQuery(call)
+        let body = try body(of: call)
+        let format = try TabaPayAccountRequest.fields {
+            try body.rejectUnknownKeys(allowed: ["format"])
+            return try Self.format(try body.optionalString("format"))
+        }
+        let render: @Sendable (CardDataPublicKey) -> StoredResponse = { key in
+            StoredResponse(status: 200, body: JSONWriter.write(Self.key(key, format: format)))
+        }
+        let key = try await vault.createCardDataKey(tenant: tenant, actor: call.actor, idempotency: call.recording(render))
+        return call.respond(key, render)
+    }
+
+    /// `GET …/keys/{KeyID}?Format=ASN.1|Raw` (Raw when absent).
+    @Sendable func key(_ call: APICall) async throws -> HTTPResponse {
+        let tenant = try await client(of: call)
+        let format: KeyRoutes.Format
+        switch call.request.query {
+        case nil: format = .raw
+        case let query? where query.hasPrefix("Format=") && !query.contains("&"):
+            format = try Self.format(String(query.dropFirst("Format=".count)))
+        default: throw TabaPayError.queryString
+        }
+        let key = try await vault.cardDataKey(try keyID(call), tenant: tenant)
+        return JSONResponse.make(.ok, Self.key(key, format: format))
+    }
+
+    @Sendable func deleteKey(_ call: APICall) async throws -> HTTPResponse {
+        let tenant = try await client(of: call)
+        try Self.rejectQuery(call)
+        try await vault.deleteCardDataKey(try keyID(call), tenant: tenant, actor: call.actor)
+        return JSONResponse.make(.ok, .object(JSONObject(Self.success)))
+    }
+
+    // MARK: Clients
+
+    /// The tenant a `{ClientID}` or `{ClientID}_{SubClientID}` path segment names, if the
+    /// caller's key may use it: a client's own key, or for a sub-client its ISO's key or its own.
+    /// A key for another client gets 401 whether or not the sub-client exists.
+    func client(of call: APICall) async throws -> TenantID {
+        let segment = call.parameters["clientID"] ?? ""
+        let caller = call.tenant
+        guard let client = TenantID(validating: String(segment.prefix(22))) else { throw TabaPayError.clientID }
+        let rest = segment.dropFirst(22)
+        if rest.isEmpty {
+            guard client == caller else { throw TabaPayError.clientID }
+            return client
+        }
+        guard rest.first == "_", case let subClientID = String(rest.dropFirst()), Vault.isSubClientID(subClientID) else {
+            throw client == caller ? TabaPayError.subClientID : TabaPayError.clientID
+        }
+        let subTenant: TenantRecord
+        do {
+            subTenant = try await vault.subTenant(of: client, subClientID: subClientID)
+        } catch VaultError.tenantNotFound {
+            throw client == caller ? TabaPayError.subClientID : TabaPayError.clientID
+        }
+        guard client == caller || subTenant.id == caller else { throw TabaPayError.clientID }
+        return subTenant.id
+    }
+
+    // MARK: Reading requests
+
+    /// The body as a JSON object; anything else is TabaPay's "JSON" error.
+    private func body(of call: APICall) throws(TabaPayError) -> JSONReader {
+        guard case .object(let object)? = try? JSONParser.parse(call.request.body) else { throw .malformedJSON }
+        return JSONReader(object)
+    }
+
+    private func accountID(_ call: APICall) throws -> Token {
+        try call.identifier("accountID", as: Token.self, notFound: .accountNotFound)
+    }
+
+    private func keyID(_ call: APICall) throws -> KeyID {
+        try call.identifier("keyID", as: KeyID.self, notFound: .keyNotFound)
+    }
+
+    private static func rejectQuery(_ call: APICall) throws(TabaPayError) {
+        if call.request.query != nil { throw .queryString }
+    }
+
+    private static func format(_ string: String?) throws(TabaPayError) -> KeyRoutes.Format {
+        guard let format = KeyRoutes.Format(rawValue: string ?? KeyRoutes.Format.raw.rawValue) else { throw .format }
+        return format
+    }
+
+    // MARK: Writing responses
+
+    private static let success: [(String, JSONValue)] = [("SC", .number(JSONNumber(200))), ("EC", .string("0"))]
+
+    private static func card(_ card: CardMetadata) -> JSONValue {
+        var fields: [(String, JSONValue)] = [("last4", .string(card.last4))]
+        if let expiration = card.expiration { fields.append(("expirationDate", .string(expiration.yyyymm))) }
+        return .object(JSONObject(fields))
+    }
+
+    private static func details(_ account: AccountDetails) -> [(String, JSONValue)] {
+        var fields: [(String, JSONValue)] = [("referenceID", account.referenceID.map { .string($0) } ?? .null)]
+        if let card = account.card { fields.append(("card", Self.card(card))) }
+        if let bank = account.bank {
+            fields.append(("bank", .object(JSONObject([
+                ("routingNumber", .string(bank.routingNumber)), ("last4", .string(bank.last4)),
+                ("accountType", .string(bank.accountType.rawValue)),
+            ]))))
+        }
+        // The owner was written by this dialect and sealed by the vault; it reads back as written.
+        fields.append(("owner", (try? JSONParser.parse(account.holder)) ?? .null))
+        return fields
+    }
+
+    private static func key(_ key: CardDataPublicKey, format: KeyRoutes.Format) -> JSONValue {
+        guard case .object(let fields) = KeyRoutes.json(key, format: format) else { return .null }
+        return .object(JSONObject(success + fields.pairs.map { ($0.key, $0.value) }))
+    }
+}

@@ -1,0 +1,57 @@
+import VaultCrypto
+
+/// How secrets are encrypted at rest: AES-256-GCM under a data-key version, with the kind of
+/// record, the tenant, the token and the version as associated data, so a ciphertext copied onto
+/// another row — or into another column — fails to open. Cards are sealed in their packed
+/// `CardNumber|YYYYMM|` form; a security code is never part of it.
+enum RecordSealing {
+    /// What the ciphertext is: a single-use token's card must not open as a stored card, nor a
+    /// holder's details as a bank account number.
+    enum Kind: String {
+        case card = "coffer-card-v1|"
+        case singleUseToken = "coffer-card-token-v1|"
+        case bankAccountNumber = "coffer-bank-account-v1|"
+        case accountHolder = "coffer-account-holder-v1|"
+    }
+
+    static func associatedData(_ kind: Kind, tenant: TenantID, token: Token, keyVersion: Int) -> [UInt8] {
+        var aad = Array(kind.rawValue.utf8)
+        aad += tenant.rawValue.utf8
+        aad.append(UInt8(ascii: "|"))
+        aad += token.rawValue.utf8
+        aad.append(UInt8(ascii: "|"))
+        aad += String(keyVersion).utf8
+        return aad
+    }
+
+    static func seal(_ kind: Kind, _ plaintext: SecretBytes, key: SymmetricKey, tenant: TenantID, token: Token,
+                     keyVersion: Int) -> [UInt8] {
+        let aad = associatedData(kind, tenant: tenant, token: token, keyVersion: keyVersion)
+        // A valid 32-byte key and a fresh random nonce: sealing cannot fail.
+        return try! AESGCM.seal(plaintext, using: key, authenticating: aad).combined
+    }
+
+    /// Any failure — tampering, a swapped row, the wrong key — is `integrityFailure`.
+    static func open(_ kind: Kind, _ ciphertext: [UInt8], key: SymmetricKey, tenant: TenantID, token: Token,
+                     keyVersion: Int) throws(VaultError) -> SecretBytes {
+        let aad = associatedData(kind, tenant: tenant, token: token, keyVersion: keyVersion)
+        do {
+            return try AESGCM.open(AESGCMSealedBox(combined: ciphertext), using: key, authenticating: aad)
+        } catch {
+            throw .integrityFailure
+        }
+    }
+
+    static func seal(_ kind: Kind = .card, number: PrimaryAccountNumber, expiration: ExpirationDate?,
+                     key: SymmetricKey, tenant: TenantID, token: Token, keyVersion: Int) -> [UInt8] {
+        let stored = CardData(number: number, expiration: expiration, securityCode: nil)
+        return seal(kind, SecretBytes(stored.packed.utf8), key: key, tenant: tenant, token: token, keyVersion: keyVersion)
+    }
+
+    static func open(_ ciphertext: [UInt8], as kind: Kind = .card, key: SymmetricKey, tenant: TenantID, token: Token,
+                     keyVersion: Int) throws(VaultError) -> CardData {
+        let plaintext = try open(kind, ciphertext, key: key, tenant: tenant, token: token, keyVersion: keyVersion)
+        let packed = plaintext.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
+        do { return try CardData(packed: packed) } catch { throw .integrityFailure }
+    }
+}
