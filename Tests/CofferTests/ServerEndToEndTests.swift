@@ -4,6 +4,7 @@ import FoundationNetworking
 #endif
 import Testing
 import VaultCore
+import VaultCrypto
 
 @Suite("coffer serve, driven with curl", .serialized)
 struct ServerEndToEndTests {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import VaultCore
+import VaultCrypto
 
 /// Encrypts `plaintext` with Python's `cryptography` to the Raw-form key (Base64URL modulus and
 /// exponent), RSA-OAEP SHA-256 with MGF1 over `mgf1`; Base64URL without padding.

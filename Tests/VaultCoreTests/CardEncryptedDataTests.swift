@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import VaultCore
+import VaultCrypto
 
 @Suite("EncryptedCardData and KeyID")
 struct CardEncryptedDataTests {

@@ -1,6 +1,7 @@
 import HTTPServer
 import JSON
 import VaultCore
+import VaultCrypto
 
 /// `/vault/v1/keys`: RSA public keys clients encrypt card data to.
 struct KeyRoutes: Sendable {

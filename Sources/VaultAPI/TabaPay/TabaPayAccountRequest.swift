@@ -1,5 +1,6 @@
 import JSON
 import VaultCore
+import VaultCrypto
 
 /// Reads a TabaPay Create Account request: `{referenceID, card | bank, owner}` and the
 /// duplicate-check query string. Every refusal names the field (`card.accountNumber`,

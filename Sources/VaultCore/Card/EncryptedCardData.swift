@@ -1,3 +1,5 @@
+import VaultCrypto
+
 /// The RSA padding a client used to encrypt card data: TabaPay's `mode` values.
 ///
 /// Parsing accepts all three; whether `.pkcs1v15` is allowed is a tenant policy decided by the

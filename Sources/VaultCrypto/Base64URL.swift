@@ -1,4 +1,4 @@
-/// Base64URL (RFC 4648 §5), strict, for identifiers, tokens, keys and encrypted card data.
+/// Base64URL (RFC 4648 §5), strict, for identifiers, tokens, keys, ciphertexts and JWT segments.
 ///
 /// Strict so that every byte string has exactly one accepted text form: `encode` never pads,
 /// and `decode` refuses padding `=`, whitespace, characters outside `A–Z a–z 0–9 - _`

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import VaultCore
+import VaultCrypto
 
 @Suite("Base64URL")
 struct Base64URLTests {
