@@ -28,7 +28,8 @@ let package = Package(
         .target(name: "Logging"),
         .target(name: "Metrics", dependencies: ["Logging"]),
         .target(name: "HTTPServer", dependencies: ["COpenSSL", "JSON"]),
-        .target(name: "VaultAPI", dependencies: ["VaultCore", "VaultCrypto", "HTTPServer", "JSON", "Logging", "Metrics"]),
+        .target(name: "VaultAPI",
+                dependencies: ["VaultCore", "VaultCrypto", "HTTPServer", "JSON", "JSONWebToken", "Logging", "Metrics"]),
         .executableTarget(
             name: "coffer",
             dependencies: ["VaultCore", "VaultStore", "VaultCrypto", "VaultAPI", "HTTPServer", "Logging", "Metrics",

@@ -34,10 +34,23 @@ public struct HS256: Sendable {
     }
 
     /// The compact serialization `header.payload.signature` of `claims`, with the header
-    /// `{"alg":"HS256","typ":"JWT"}`.
-    public func sign(_ claims: JWTClaims) -> String {
-        let signingInput = Self.encodedHeader + "." + Base64URL.encode(JSONWriter.write(.object(claims.payload)))
+    /// `{"alg":"HS256","typ":"JWT"}` — plus `"kid"` when a `keyID` names which of the issuer's
+    /// keys signed it (one per tenant, say), so the verifier can pick the key.
+    public func sign(_ claims: JWTClaims, keyID: String? = nil) -> String {
+        let header = keyID.map { Base64URL.encode(JSONWriter.write(["alg": "HS256", "typ": "JWT", "kid": .string($0)])) }
+        let signingInput = (header ?? Self.encodedHeader) + "." + Base64URL.encode(JSONWriter.write(.object(claims.payload)))
         return signingInput + "." + Base64URL.encode(authenticationCode(Array(signingInput.utf8)))
+    }
+
+    /// The header's `kid`, read WITHOUT verifying anything: use it only to choose the key that
+    /// `verify` then checks the whole token with; nil when the token has no readable `kid`.
+    public static func unverifiedKeyID(of token: String) -> String? {
+        guard token.utf8.count <= maximumTokenLength,
+              let end = token.utf8.firstIndex(of: UInt8(ascii: ".")),
+              let header = decode(ArraySlice(token.utf8[..<end])),
+              case .string(let keyID)? = (try? JSONParser.parse(header))?.objectValue?["kid"]
+        else { return nil }
+        return keyID
     }
 
     /// Checks `token` and returns its claims, or throws why it is refused.

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPServer
 import JSON
+import JSONWebToken
 import Logging
 import Metrics
 import VaultCore
@@ -14,14 +15,17 @@ public final class VaultAPI: Sendable {
     let logger: Logger
     let metrics: APIMetrics
     let router: Router<RouteHandler>
+    let ssoTokens: SSOTokens
 
     public init(vault: Vault, logger: Logger, metrics: MetricsRegistry) throws {
         self.vault = vault
         self.logger = logger
         self.metrics = try APIMetrics(registry: metrics, vault: vault)
+        ssoTokens = SSOTokens(vault: vault)
         var router = Router<RouteHandler>()
         NativeRoutes.register(in: &router, vault: vault, metrics: self.metrics)
         TabaPayRoutes.register(in: &router, vault: vault)
+        ClientSyncRoutes.register(in: &router, vault: vault, tokens: ssoTokens)
         self.router = router
     }
 
@@ -116,8 +120,9 @@ public final class VaultAPI: Sendable {
 
     private func authenticate(_ request: HTTPRequest) async throws -> Principal {
         guard let header = request.headers["Authorization"], header.hasPrefix("Bearer "),
-              case let secret = header.dropFirst("Bearer ".count), !secret.isEmpty, secret.count <= 256
+              case let secret = header.dropFirst("Bearer ".count), !secret.isEmpty, secret.utf8.count <= HS256.maximumTokenLength
         else { throw APIError.unauthenticated }
+        if SSOTokens.looksLikeToken(secret) { return try await ssoTokens.authenticate(String(secret)) }
         do {
             return try await vault.authenticate(apiKey: String(secret))
         } catch VaultError.unauthenticated {
@@ -130,6 +135,8 @@ public final class VaultAPI: Sendable {
         case .everyone: true
         case .role(let role): principal.has(role)
         case .anyRole(let roles): roles.contains(where: principal.has)
+        case .roleOrClientSession(let role):
+            if case .clientSession = principal.credential { true } else { principal.has(role) }
         }
     }
 

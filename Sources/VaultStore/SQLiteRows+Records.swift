@@ -12,6 +12,11 @@ enum RecordColumns {
     static let audit = "sequence, timestamp_ms, tenant_id, actor, action, subject, outcome, previous_hash, hash"
     static let idempotency = "tenant_id, key, request_hash, status, sealed_body, key_version, created_at"
     static let cardToken = "token, tenant_id, ciphertext, key_version, created_at, expires_at"
+    static let syncClient = "id, tenant_id, identifier, sealed_meta, key_version, created_at, updated_at"
+    static let paymentMethod = """
+        id, tenant_id, client_id, identifier, kind, token, owns_instrument, sealed_details, key_version, is_default, \
+        created_at, updated_at
+        """
     static let account = """
         token, tenant_id, reference_id, duplicate_check, sealed_holder, key_version, sealed_bank_number, \
         bank_fingerprint, bank_routing_number, bank_account_type, bank_last4, created_at, deleted_at
@@ -54,6 +59,20 @@ enum RecordSQL {
         WHERE cards.tenant_id = ? AND cards.fingerprint = ? AND accounts.duplicate_check = 1
           AND accounts.deleted_at IS NULL
         ORDER BY accounts.rowid DESC LIMIT ?
+        """
+    static let syncClientByID = "SELECT \(RecordColumns.syncClient) FROM sync_clients WHERE id = ? AND tenant_id = ?"
+    static let syncClientByIdentifier = "SELECT \(RecordColumns.syncClient) FROM sync_clients WHERE tenant_id = ? AND identifier = ?"
+    static let upsertSyncClient = """
+        INSERT INTO sync_clients (\(RecordColumns.syncClient)) VALUES (?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (id) DO UPDATE SET sealed_meta = excluded.sealed_meta, key_version = excluded.key_version,
+            updated_at = excluded.updated_at
+        """
+    static let paymentMethodsOfClient = "SELECT \(RecordColumns.paymentMethod) FROM payment_methods WHERE client_id = ? ORDER BY rowid"
+    static let upsertPaymentMethod = """
+        INSERT INTO payment_methods (\(RecordColumns.paymentMethod)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (id) DO UPDATE SET identifier = excluded.identifier, kind = excluded.kind, token = excluded.token,
+            owns_instrument = excluded.owns_instrument, sealed_details = excluded.sealed_details,
+            key_version = excluded.key_version, is_default = excluded.is_default, updated_at = excluded.updated_at
         """
     static let insertAccount = "INSERT INTO accounts (\(RecordColumns.account)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     static let markAccountDeleted = """
@@ -195,5 +214,27 @@ extension SQLiteRow {
             bank: bank,
             createdAt: SQLiteTime.date(int64(11)),
             deletedAt: optionalInt64(12).map(SQLiteTime.date))
+    }
+}
+
+extension SQLiteRow {
+    func syncClientRecord() throws(StorageError) -> SyncClientRecord {
+        guard let id = SyncClientID(validating: text(0)) else { throw .corrupt("sync_clients.id") }
+        return SyncClientRecord(
+            id: id, tenantID: try identifier(1, as: TenantID.self, "sync_clients.tenant_id"), identifier: text(2),
+            sealedMeta: blob(3), keyVersion: int(4),
+            createdAt: SQLiteTime.date(int64(5)), updatedAt: SQLiteTime.date(int64(6)))
+    }
+
+    func paymentMethodRecord() throws(StorageError) -> PaymentMethodRecord {
+        guard let id = PaymentMethodID(validating: text(0)), let client = SyncClientID(validating: text(2)),
+              let kind = PaymentMethodRecord.Kind(rawValue: text(4))
+        else { throw .corrupt("payment_methods row") }
+        return PaymentMethodRecord(
+            id: id, tenantID: try identifier(1, as: TenantID.self, "payment_methods.tenant_id"), clientID: client,
+            identifier: isNull(3) ? nil : text(3), kind: kind,
+            token: try identifier(5, as: Token.self, "payment_methods.token"), ownsInstrument: int(6) != 0,
+            sealedDetails: blob(7), keyVersion: int(8), isDefault: int(9) != 0,
+            createdAt: SQLiteTime.date(int64(10)), updatedAt: SQLiteTime.date(int64(11)))
     }
 }

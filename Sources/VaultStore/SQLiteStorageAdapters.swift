@@ -96,6 +96,26 @@ extension SQLiteBackedReader {
         }
     }
 
+    func syncClient(_ id: SyncClientID, tenant: TenantID) throws -> SyncClientRecord? {
+        try connection.queryFirst(RecordSQL.syncClientByID, id.rawValue, tenant.rawValue) { try $0.syncClientRecord() }
+    }
+
+    func syncClient(identifier: String, tenant: TenantID) throws -> SyncClientRecord? {
+        try connection.queryFirst(RecordSQL.syncClientByIdentifier, tenant.rawValue, identifier) {
+            try $0.syncClientRecord()
+        }
+    }
+
+    func paymentMethods(of client: SyncClientID) throws -> [PaymentMethodRecord] {
+        try connection.query(RecordSQL.paymentMethodsOfClient, client.rawValue) { try $0.paymentMethodRecord() }
+    }
+
+    func ssoSecret(tenant: TenantID) throws -> [UInt8]? {
+        try connection.queryFirst("SELECT wrapped_secret FROM sso_secrets WHERE tenant_id = ?", tenant.rawValue) {
+            $0.blob(0)
+        }
+    }
+
     func duplicateCheckedAccounts(fingerprint: [UInt8], tenant: TenantID, limit: Int) throws -> [Token] {
         try connection.query(RecordSQL.duplicateCheckedAccounts, tenant.rawValue, fingerprint, max(limit, 0)) {
             try $0.identifier(0, as: Token.self, "accounts.token")
@@ -221,5 +241,38 @@ extension SQLiteWriter {
     func markAccountDeleted(_ token: Token, tenant: TenantID, at date: Date) throws -> Bool {
         try connection.executeCountingChanges(RecordSQL.markAccountDeleted,
             SQLiteTime.milliseconds(date), token.rawValue, tenant.rawValue) > 0
+    }
+
+    func upsertSyncClient(_ client: SyncClientRecord) throws {
+        try connection.execute(RecordSQL.upsertSyncClient,
+            client.id.rawValue, client.tenantID.rawValue, client.identifier, client.sealedMeta, client.keyVersion,
+            SQLiteTime.milliseconds(client.createdAt), SQLiteTime.milliseconds(client.updatedAt))
+    }
+
+    func upsertPaymentMethod(_ method: PaymentMethodRecord) throws {
+        try connection.execute(RecordSQL.upsertPaymentMethod,
+            method.id.rawValue, method.tenantID.rawValue, method.clientID.rawValue, method.identifier,
+            method.kind.rawValue, method.token.rawValue, method.ownsInstrument ? 1 : 0, method.sealedDetails,
+            method.keyVersion, method.isDefault ? 1 : 0,
+            SQLiteTime.milliseconds(method.createdAt), SQLiteTime.milliseconds(method.updatedAt))
+    }
+
+    func setDefaultPaymentMethod(_ method: PaymentMethodID, client: SyncClientID) throws {
+        try connection.execute("UPDATE payment_methods SET is_default = (id = ?) WHERE client_id = ?",
+                               method.rawValue, client.rawValue)
+    }
+
+    func insertSSOSecret(tenant: TenantID, wrapped: [UInt8], at date: Date) throws {
+        try connection.execute("INSERT INTO sso_secrets (tenant_id, wrapped_secret, created_at) VALUES (?, ?, ?)",
+                               tenant.rawValue, wrapped, SQLiteTime.milliseconds(date))
+    }
+
+    func insertSSONonce(_ nonce: String, tenant: TenantID, expiresAt: Date) throws {
+        try connection.execute("INSERT INTO sso_nonces (tenant_id, nonce, expires_at) VALUES (?, ?, ?)",
+                               tenant.rawValue, nonce, SQLiteTime.milliseconds(expiresAt))
+    }
+
+    func deleteSSONonces(expiredBefore date: Date) throws -> Int {
+        try connection.executeCountingChanges("DELETE FROM sso_nonces WHERE expires_at < ?", SQLiteTime.milliseconds(date))
     }
 }

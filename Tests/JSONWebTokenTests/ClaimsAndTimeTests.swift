@@ -25,6 +25,21 @@ struct ClaimsAndTimeTests {
         #expect(refusal(forge(header: header, payload: validPayload)) == nil)
     }
 
+    @Test("kid: written when a key ID is given, readable before verifying, and no substitute for verifying")
+    func keyIDSelectsTheKey() throws {
+        let token = sequentialSigner.sign(ssoClaims(), keyID: "tenant-7")
+        #expect(HS256.unverifiedKeyID(of: token) == "tenant-7")
+        #expect(try sequentialSigner.verify(token, now: testDate) == ssoClaims())
+        #expect(HS256.unverifiedKeyID(of: sequentialSigner.sign(ssoClaims())) == nil)
+        for unreadable in ["", "abc", "!!.x.y", forge(header: #"{"alg":"HS256","kid":7}"#, payload: validPayload)] {
+            #expect(HS256.unverifiedKeyID(of: unreadable) == nil)
+        }
+        // A forger may write any kid; verification with the key it names still refuses the token.
+        let forged = forge(header: #"{"alg":"HS256","kid":"tenant-7"}"#, payload: validPayload, key: Array(repeating: 9, count: 32))
+        #expect(HS256.unverifiedKeyID(of: forged) == "tenant-7")
+        #expect(throws: JWTError.badSignature) { try sequentialSigner.verify(forged, now: testDate) }
+    }
+
     @Test func keyOfAtLeast256Bits() throws {
         #expect(throws: CryptoError.invalidKeySize) { try HS256(secret: SecretBytes([UInt8](repeating: 7, count: 31))) }
         #expect(throws: CryptoError.invalidKeySize) { try HS256(secret: SecretBytes([])) }

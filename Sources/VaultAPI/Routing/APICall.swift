@@ -15,6 +15,11 @@ struct APICall: Sendable {
     var tenant: TenantID { principal!.tenantID }
     var actor: String { principal?.actor ?? "anonymous" }
 
+    /// Refuses a client session for any client but its own; API keys pass (their role was checked).
+    func requireAccess(to client: SyncClientID) throws {
+        if case .clientSession(let own) = principal?.credential, own != client { throw APIError.forbidden }
+    }
+
     /// The body as a JSON object.
     func body() throws -> JSONReader {
         let value: JSONValue
@@ -55,6 +60,9 @@ enum Access: Sendable {
     case role(Role)
     /// Any of these roles (admin always passes).
     case anyRole([Role])
+    /// The role, or an SSO session of a sync client; the handler checks the client with
+    /// `APICall.requireAccess(to:)`.
+    case roleOrClientSession(Role)
 }
 
 struct RouteHandler: Sendable {

@@ -40,12 +40,12 @@ extension APIError {
     /// How each vault failure is answered.
     init(_ error: VaultError) {
         let status: HTTPStatus = switch error {
-        case .card, .bankAccount, .keyExpired, .cardTokenNotFound, .cardTokenExpired, .invalidSubClientID: .badRequest
-        case .cardNotFound, .accountNotFound, .tenantNotFound, .keyNotFound: .notFound
+        case .card, .bankAccount, .brandMismatch, .keyExpired, .cardTokenNotFound, .cardTokenExpired, .invalidSubClientID: .badRequest
+        case .cardNotFound, .accountNotFound, .tenantNotFound, .keyNotFound, .syncClientNotFound: .notFound
         case .keyDeleted, .accountDeleted: .gone
         case .referenceLookupExpired: .misdirectedRequest
         case .tooManyActiveKeys, .duplicateCard, .subClientIDTaken: .conflict
-        case .unauthenticated: .unauthorized
+        case .unauthenticated, .ssoTokenReused: .unauthorized
         case .forbidden: .forbidden
         case .storage(.unavailable): .serviceUnavailable
         case .storage(.constraintViolation): .conflict

@@ -103,7 +103,8 @@ struct TabaPayError: Error, Sendable, Equatable {
         case .unauthenticated: self = .unauthenticated
         case .forbidden: self = .forbidden
         case .storage(.unavailable): self = .unavailable
-        case .subClientIDTaken, .integrityFailure, .masterKeyMismatch, .invalidMasterKey, .storage: self = .internalError
+        case .syncClientNotFound, .brandMismatch, .ssoTokenReused,
+             .subClientIDTaken, .integrityFailure, .masterKeyMismatch, .invalidMasterKey, .storage: self = .internalError
         }
     }
 

@@ -1,3 +1,4 @@
+import Foundation
 import VaultCrypto
 
 /// Random 128-bit identifiers rendered as 22 Base64URL characters (DESIGN.md "Formats").
@@ -78,4 +79,38 @@ public struct KeyID: RandomIdentifier {
         guard IdentifierFormat.isValid(string) else { throw .invalidKeyID }
         rawValue = string
     }
+}
+
+/// 96 random bits as 24 lowercase hex characters: the shape of the client and payment-method ids
+/// that Q2-style client-sync APIs hand out, so integrations that validate them keep working.
+public protocol HexIdentifier: Hashable, Sendable, CustomStringConvertible {
+    var rawValue: String { get }
+    init(unchecked rawValue: String)
+}
+
+extension HexIdentifier {
+    public init?(validating string: String) {
+        guard string.utf8.count == 24,
+              string.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) })
+        else { return nil }
+        self.init(unchecked: string)
+    }
+
+    public static func generate() -> Self {
+        Self(unchecked: SecureRandom.bytes(count: 12).map { String(format: "%02x", $0) }.joined())
+    }
+
+    public var description: String { rawValue }
+}
+
+/// A client of a tenant in client sync, found again by the caller's own identifier.
+public struct SyncClientID: HexIdentifier {
+    public let rawValue: String
+    public init(unchecked rawValue: String) { self.rawValue = rawValue }
+}
+
+/// One of a sync client's payment methods; it refers to a card or bank account by token.
+public struct PaymentMethodID: HexIdentifier {
+    public let rawValue: String
+    public init(unchecked rawValue: String) { self.rawValue = rawValue }
 }

@@ -72,6 +72,7 @@ enum KeyPurpose {
     case dataKey(version: Int)
     case fingerprintKey(TenantID)
     case cardDataKey(TenantID, KeyID)
+    case ssoSecret(TenantID)
 
     var associatedData: [UInt8] {
         switch self {
@@ -79,6 +80,7 @@ enum KeyPurpose {
         case .dataKey(let version): Array("coffer-wrap-v1|data-key|\(version)".utf8)
         case .fingerprintKey(let tenant): Array("coffer-wrap-v1|fingerprint-key|\(tenant.rawValue)".utf8)
         case .cardDataKey(let tenant, let id): Array("coffer-wrap-v1|card-data-key|\(tenant.rawValue)|\(id.rawValue)".utf8)
+        case .ssoSecret(let tenant): Array("coffer-wrap-v1|sso-secret|\(tenant.rawValue)".utf8)
         }
     }
 }

@@ -217,3 +217,63 @@ public struct StoredBankAccount: Sendable, Equatable {
         self.last4 = last4
     }
 }
+
+/// A client in client sync; its personal data (`meta`, opaque to the vault) is sealed.
+public struct SyncClientRecord: Sendable, Equatable {
+    public var id: SyncClientID
+    public var tenantID: TenantID
+    /// The caller's own identifier for the client, unique within the tenant.
+    public var identifier: String
+    public var sealedMeta: [UInt8]
+    public var keyVersion: Int
+    public var createdAt: Date
+    public var updatedAt: Date
+
+    public init(id: SyncClientID, tenantID: TenantID, identifier: String, sealedMeta: [UInt8], keyVersion: Int,
+                createdAt: Date, updatedAt: Date) {
+        self.id = id
+        self.tenantID = tenantID
+        self.identifier = identifier
+        self.sealedMeta = sealedMeta
+        self.keyVersion = keyVersion
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+}
+
+/// A sync client's payment method: a card or bank account held in the vault, by token.
+public struct PaymentMethodRecord: Sendable, Equatable {
+    public enum Kind: String, Sendable { case card, bank }
+
+    public var id: PaymentMethodID
+    public var tenantID: TenantID
+    public var clientID: SyncClientID
+    public var identifier: String?
+    public var kind: Kind
+    public var token: Token
+    /// False when the method refers to a card stored independently of it, which it must not delete.
+    public var ownsInstrument: Bool
+    /// Name, zip code, label and hints (opaque to the vault), sealed.
+    public var sealedDetails: [UInt8]
+    public var keyVersion: Int
+    public var isDefault: Bool
+    public var createdAt: Date
+    public var updatedAt: Date
+
+    public init(id: PaymentMethodID, tenantID: TenantID, clientID: SyncClientID, identifier: String?, kind: Kind,
+                token: Token, ownsInstrument: Bool, sealedDetails: [UInt8], keyVersion: Int, isDefault: Bool,
+                createdAt: Date, updatedAt: Date) {
+        self.id = id
+        self.tenantID = tenantID
+        self.clientID = clientID
+        self.identifier = identifier
+        self.kind = kind
+        self.token = token
+        self.ownsInstrument = ownsInstrument
+        self.sealedDetails = sealedDetails
+        self.keyVersion = keyVersion
+        self.isDefault = isDefault
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+}

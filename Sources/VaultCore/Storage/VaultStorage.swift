@@ -45,6 +45,12 @@ public protocol StorageReader {
     /// Live card accounts that took a duplicate check and hold a card with this fingerprint,
     /// most recent first.
     func duplicateCheckedAccounts(fingerprint: [UInt8], tenant: TenantID, limit: Int) throws -> [Token]
+    func syncClient(_ id: SyncClientID, tenant: TenantID) throws -> SyncClientRecord?
+    func syncClient(identifier: String, tenant: TenantID) throws -> SyncClientRecord?
+    /// The client's payment methods, oldest first.
+    func paymentMethods(of client: SyncClientID) throws -> [PaymentMethodRecord]
+    /// The wrapped key that signs the tenant's SSO tokens, if one was made.
+    func ssoSecret(tenant: TenantID) throws -> [UInt8]?
 }
 
 public protocol StorageWriter: StorageReader {
@@ -78,4 +84,15 @@ public protocol StorageWriter: StorageReader {
     /// Leaves a tombstone: sets `deletedAt` and overwrites the sealed holder and bank number.
     /// False if the tenant has no such live account. A card account's card is deleted separately.
     func markAccountDeleted(_ token: Token, tenant: TenantID, at date: Date) throws -> Bool
+    /// Inserts the client, or replaces its sealed meta when `id` exists.
+    func upsertSyncClient(_ client: SyncClientRecord) throws
+    /// Inserts the method, or replaces everything but its id, client and creation time when `id` exists.
+    func upsertPaymentMethod(_ method: PaymentMethodRecord) throws
+    /// Makes `method` the client's only default.
+    func setDefaultPaymentMethod(_ method: PaymentMethodID, client: SyncClientID) throws
+    func insertSSOSecret(tenant: TenantID, wrapped: [UInt8], at date: Date) throws
+    /// Fails with `.constraintViolation` when the tenant has seen this nonce.
+    func insertSSONonce(_ nonce: String, tenant: TenantID, expiresAt: Date) throws
+    /// Forgets nonces of tokens that expired before `date`; returns how many.
+    func deleteSSONonces(expiredBefore date: Date) throws -> Int
 }

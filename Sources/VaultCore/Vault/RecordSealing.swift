@@ -12,29 +12,32 @@ enum RecordSealing {
         case singleUseToken = "coffer-card-token-v1|"
         case bankAccountNumber = "coffer-bank-account-v1|"
         case accountHolder = "coffer-account-holder-v1|"
+        case syncClientMeta = "coffer-sync-client-v1|"
+        case paymentMethodDetails = "coffer-payment-method-v1|"
     }
 
-    static func associatedData(_ kind: Kind, tenant: TenantID, token: Token, keyVersion: Int) -> [UInt8] {
+    /// `subject` is the row's identifier: a token, or a client or payment-method id.
+    static func associatedData(_ kind: Kind, tenant: TenantID, subject: String, keyVersion: Int) -> [UInt8] {
         var aad = Array(kind.rawValue.utf8)
         aad += tenant.rawValue.utf8
         aad.append(UInt8(ascii: "|"))
-        aad += token.rawValue.utf8
+        aad += subject.utf8
         aad.append(UInt8(ascii: "|"))
         aad += String(keyVersion).utf8
         return aad
     }
 
-    static func seal(_ kind: Kind, _ plaintext: SecretBytes, key: SymmetricKey, tenant: TenantID, token: Token,
+    static func seal(_ kind: Kind, _ plaintext: SecretBytes, key: SymmetricKey, tenant: TenantID, subject: String,
                      keyVersion: Int) -> [UInt8] {
-        let aad = associatedData(kind, tenant: tenant, token: token, keyVersion: keyVersion)
+        let aad = associatedData(kind, tenant: tenant, subject: subject, keyVersion: keyVersion)
         // A valid 32-byte key and a fresh random nonce: sealing cannot fail.
         return try! AESGCM.seal(plaintext, using: key, authenticating: aad).combined
     }
 
     /// Any failure — tampering, a swapped row, the wrong key — is `integrityFailure`.
-    static func open(_ kind: Kind, _ ciphertext: [UInt8], key: SymmetricKey, tenant: TenantID, token: Token,
+    static func open(_ kind: Kind, _ ciphertext: [UInt8], key: SymmetricKey, tenant: TenantID, subject: String,
                      keyVersion: Int) throws(VaultError) -> SecretBytes {
-        let aad = associatedData(kind, tenant: tenant, token: token, keyVersion: keyVersion)
+        let aad = associatedData(kind, tenant: tenant, subject: subject, keyVersion: keyVersion)
         do {
             return try AESGCM.open(AESGCMSealedBox(combined: ciphertext), using: key, authenticating: aad)
         } catch {
@@ -45,12 +48,13 @@ enum RecordSealing {
     static func seal(_ kind: Kind = .card, number: PrimaryAccountNumber, expiration: ExpirationDate?,
                      key: SymmetricKey, tenant: TenantID, token: Token, keyVersion: Int) -> [UInt8] {
         let stored = CardData(number: number, expiration: expiration, securityCode: nil)
-        return seal(kind, SecretBytes(stored.packed.utf8), key: key, tenant: tenant, token: token, keyVersion: keyVersion)
+        return seal(kind, SecretBytes(stored.packed.utf8), key: key, tenant: tenant, subject: token.rawValue,
+                    keyVersion: keyVersion)
     }
 
     static func open(_ ciphertext: [UInt8], as kind: Kind = .card, key: SymmetricKey, tenant: TenantID, token: Token,
                      keyVersion: Int) throws(VaultError) -> CardData {
-        let plaintext = try open(kind, ciphertext, key: key, tenant: tenant, token: token, keyVersion: keyVersion)
+        let plaintext = try open(kind, ciphertext, key: key, tenant: tenant, subject: token.rawValue, keyVersion: keyVersion)
         let packed = plaintext.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
         do { return try CardData(packed: packed) } catch { throw .integrityFailure }
     }

@@ -90,6 +90,11 @@ extension Vault {
         }
     }
 
+    /// Audits a credential refused by another layer (an SSO token that failed verification).
+    public func recordFailedAuthentication(tenant: TenantID?, subject: String?) async throws {
+        try await audit(.authenticationFailure, tenant: tenant, actor: "anonymous", subject: subject, outcome: .failure)
+    }
+
     /// Checks a presented API key. The lookup is by hash, so timing reveals nothing about the
     /// secret; a failure is audited and answered `unauthenticated` whatever its cause.
     public func authenticate(apiKey presented: String) async throws -> Principal {
@@ -100,6 +105,6 @@ extension Vault {
                             subject: record?.id.rawValue, outcome: .failure)
             throw VaultError.unauthenticated
         }
-        return Principal(tenantID: record.tenantID, apiKeyID: record.id, roles: record.roles)
+        return Principal(tenantID: record.tenantID, credential: .apiKey(record.id), roles: record.roles)
     }
 }

@@ -26,7 +26,7 @@ extension Vault {
             token: token, tenantID: tenant, referenceID: new.referenceID,
             duplicateCheck: card != nil && new.duplicateCheck != .none,
             sealedHolder: RecordSealing.seal(.accountHolder, SecretBytes(new.holder), key: key, tenant: tenant,
-                                             token: token, keyVersion: version),
+                                             subject: token.rawValue, keyVersion: version),
             keyVersion: version, bank: bank, createdAt: now)
         let check = new.duplicateCheck
         let recordResponse = recorder(idempotency)
@@ -86,13 +86,13 @@ extension Vault {
         guard record.bank != nil || card != nil else { throw VaultError.integrityFailure }
         let key = try await keyring.dataKey(version: record.keyVersion, storage: storage)
         let holder = try RecordSealing.open(.accountHolder, record.sealedHolder, key: key, tenant: record.tenantID,
-                                            token: record.token, keyVersion: record.keyVersion)
+                                            subject: record.token.rawValue, keyVersion: record.keyVersion)
         return AccountDetails(id: record.token, referenceID: record.referenceID, card: card.map(CardMetadata.init),
                               bank: record.bank.map(Self.summary), holder: holder.withUnsafeBytes { Array($0) },
                               createdAt: record.createdAt)
     }
 
-    private func sealedBankAccount(_ account: BankAccount, token: Token, tenant: TenantID) async throws -> StoredBankAccount {
+    func sealedBankAccount(_ account: BankAccount, token: Token, tenant: TenantID) async throws -> StoredBankAccount {
         let fingerprintKey = try await keyring.fingerprintKey(for: tenant, storage: storage)
         // Domain-separated from card fingerprints, which are over the PAN digits alone.
         let identity = SecretBytes("bank|\(account.routingNumber.digits)|\(account.accountNumber.digits)".utf8)
@@ -100,12 +100,12 @@ extension Vault {
         let (version, key) = try activeDataKey()
         return StoredBankAccount(
             sealedNumber: RecordSealing.seal(.bankAccountNumber, SecretBytes(account.accountNumber.digits.utf8),
-                                             key: key, tenant: tenant, token: token, keyVersion: version),
+                                             key: key, tenant: tenant, subject: token.rawValue, keyVersion: version),
             fingerprint: fingerprint, routingNumber: account.routingNumber.digits,
             accountType: account.accountType, last4: account.accountNumber.last4)
     }
 
-    private static func summary(_ bank: StoredBankAccount) -> BankAccountSummary {
+    static func summary(_ bank: StoredBankAccount) -> BankAccountSummary {
         BankAccountSummary(routingNumber: bank.routingNumber, accountType: bank.accountType, last4: bank.last4)
     }
 }

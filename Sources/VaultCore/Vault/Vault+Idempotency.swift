@@ -85,12 +85,14 @@ extension Vault {
         Array("coffer-idempotency-v1|\(tenant.rawValue)|\(keyVersion)|".utf8) + Array(key.utf8)
     }
 
-    /// Forgets expired single-use tokens and idempotency records older than the window.
-    public func removeExpiredRecords() async throws -> (cardTokens: Int, idempotencyRecords: Int) {
+    /// Forgets expired single-use tokens, idempotency records older than the window, and the
+    /// nonces of single-use SSO tokens that have expired (they are refused as expired anyway).
+    public func removeExpiredRecords() async throws -> (cardTokens: Int, idempotencyRecords: Int, ssoNonces: Int) {
         let now = clock()
         return try await write { writer in
             (try writer.deleteCardTokens(expiredBefore: now),
-             try writer.deleteIdempotencyRecords(before: now.addingTimeInterval(-Vault.idempotencyWindow)))
+             try writer.deleteIdempotencyRecords(before: now.addingTimeInterval(-Vault.idempotencyWindow)),
+             try writer.deleteSSONonces(expiredBefore: now.addingTimeInterval(-60)))
         }
     }
 }

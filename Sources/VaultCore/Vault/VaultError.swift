@@ -9,6 +9,11 @@ public enum VaultError: Error, Equatable, Sendable {
     case accountDeleted
     /// A lookup by reference ID came after the window in which it is allowed.
     case referenceLookupExpired
+    case syncClientNotFound
+    /// A brand hint that contradicts the card number.
+    case brandMismatch
+    /// A single-use SSO token presented a second time.
+    case ssoTokenReused
     /// The single-use token is unknown, already used, or belongs to another tenant.
     case cardTokenNotFound
     case cardTokenExpired
@@ -39,6 +44,9 @@ public enum VaultError: Error, Equatable, Sendable {
         case .accountNotFound: "account_not_found"
         case .accountDeleted: "account_deleted"
         case .referenceLookupExpired: "reference_lookup_expired"
+        case .syncClientNotFound: "client_not_found"
+        case .brandMismatch: "card_brand_mismatch"
+        case .ssoTokenReused: "sso_token_reused"
         case .cardTokenNotFound: "card_token_not_found"
         case .cardTokenExpired: "card_token_expired"
         case .tenantNotFound: "tenant_not_found"
@@ -66,6 +74,9 @@ public enum VaultError: Error, Equatable, Sendable {
         case .accountNotFound: "No account with this ID."
         case .accountDeleted: "This account was deleted."
         case .referenceLookupExpired: "Lookups by reference ID are only possible shortly after creation."
+        case .syncClientNotFound: "No client with this ID."
+        case .brandMismatch: "The card brand given does not match the card number."
+        case .ssoTokenReused: "This single-use token was already used."
         case .cardTokenNotFound: "No unused card token with this value."
         case .cardTokenExpired: "This card token has expired."
         case .tenantNotFound: "No such tenant."

@@ -55,16 +55,37 @@ public struct CardDataPublicKey: Sendable {
     public var expiresAt: Date
 }
 
-/// Who is calling, once an API key has been checked.
+/// Who is calling, once a credential has been checked.
 public struct Principal: Sendable, Equatable {
     public var tenantID: TenantID
-    public var apiKeyID: APIKeyID
+    public var credential: Credential
     public var roles: Set<Role>
+
+    public enum Credential: Sendable, Equatable {
+        case apiKey(APIKeyID)
+        /// An SSO token: good only for its own client's routes, with no roles.
+        case clientSession(SyncClientID)
+    }
+
+    public init(tenantID: TenantID, credential: Credential, roles: Set<Role>) {
+        self.tenantID = tenantID
+        self.credential = credential
+        self.roles = roles
+    }
 
     public func has(_ role: Role) -> Bool { roles.contains(role) || roles.contains(.admin) }
 
+    public var apiKeyID: APIKeyID? {
+        if case .apiKey(let id) = credential { id } else { nil }
+    }
+
     /// The audit actor name of this principal.
-    public var actor: String { "apikey:\(apiKeyID.rawValue)" }
+    public var actor: String {
+        switch credential {
+        case .apiKey(let id): "apikey:\(id.rawValue)"
+        case .clientSession(let client): "client:\(client.rawValue)"
+        }
+    }
 }
 
 /// A newly created API key; the secret is shown once and only its hash is kept.

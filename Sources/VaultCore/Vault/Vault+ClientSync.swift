@@ -1,0 +1,223 @@
+import Foundation
+import VaultCrypto
+
+extension Vault {
+    /// Finds or creates the client by its identifier and adds or updates its payment methods, in
+    /// one transaction: all of it happens or none of it. A method whose identifier the client
+    /// already has is updated; its card is replaced only when the number or expiry changed, so
+    /// repeating a sync stores nothing new. The first method of a client becomes its default.
+    public func syncClient(_ client: SyncClientInput, paymentMethods: [PaymentMethodInput], tenant: TenantID,
+                           idempotency: IdempotencyRecording<ClientSyncResult>? = nil) async throws -> ClientSyncResult {
+        try await sync(.identifier(client.identifier, meta: client.meta), paymentMethods, tenant: tenant,
+                       idempotency: idempotency)
+    }
+
+    /// Adds (or, by identifier, updates) one payment method of an existing client.
+    public func addPaymentMethod(_ method: PaymentMethodInput, client: SyncClientID, tenant: TenantID,
+                                 idempotency: IdempotencyRecording<ClientSyncResult>? = nil) async throws -> ClientSyncResult {
+        try await sync(.id(client), [method], tenant: tenant, idempotency: idempotency)
+    }
+
+    public func syncClient(identifier: String, tenant: TenantID) async throws -> SyncClientID {
+        guard let record = try await read({ try $0.syncClient(identifier: identifier, tenant: tenant) }) else {
+            throw VaultError.syncClientNotFound
+        }
+        return record.id
+    }
+
+    public func paymentMethods(of client: SyncClientID, tenant: TenantID) async throws -> [PaymentMethodDetails] {
+        let rows = try await read { reader -> [(PaymentMethodRecord, CardRecord?, AccountRecord?)]? in
+            guard try reader.syncClient(client, tenant: tenant) != nil else { return nil }
+            return try reader.paymentMethods(of: client).map { method in
+                switch method.kind {
+                case .card: (method, try reader.card(method.token, tenant: tenant), nil)
+                case .bank: (method, nil, try reader.account(method.token, tenant: tenant))
+                }
+            }
+        }
+        guard let rows else { throw VaultError.syncClientNotFound }
+        var methods: [PaymentMethodDetails] = []
+        for (method, card, account) in rows {
+            let key = try await keyring.dataKey(version: method.keyVersion, storage: storage)
+            let details = try RecordSealing.open(.paymentMethodDetails, method.sealedDetails, key: key, tenant: tenant,
+                                                 subject: method.id.rawValue, keyVersion: method.keyVersion)
+            methods.append(PaymentMethodDetails(
+                id: method.id, identifier: method.identifier, isDefault: method.isDefault, card: card.map(CardMetadata.init),
+                bank: account.flatMap { $0.deletedAt == nil ? $0.bank : nil }.map(Self.summary),
+                details: details.withUnsafeBytes { Array($0) }, createdAt: method.createdAt))
+        }
+        return methods
+    }
+
+    // MARK: SSO
+
+    /// The key that signs the tenant's SSO tokens, made (and stored wrapped under the master key)
+    /// on first use when `creating`; otherwise a tenant without one is `unauthenticated`.
+    public func ssoSigningKey(tenant: TenantID, creating: Bool) async throws -> SymmetricKey {
+        let wrapped: [UInt8]
+        if let stored = try await read({ try $0.ssoSecret(tenant: tenant) }) {
+            wrapped = stored
+        } else {
+            guard creating else { throw VaultError.unauthenticated }
+            let now = clock()
+            let candidate = keyring.masterKey.wrap(SymmetricKey.generate().secret, purpose: .ssoSecret(tenant))
+            wrapped = try await write { writer in
+                if let existing = try writer.ssoSecret(tenant: tenant) { return existing }
+                guard try writer.tenant(tenant) != nil else { throw VaultError.tenantNotFound }
+                try writer.insertSSOSecret(tenant: tenant, wrapped: candidate, at: now)
+                return candidate
+            }
+        }
+        return try SymmetricKey(keyring.masterKey.unwrap(wrapped, purpose: .ssoSecret(tenant)))
+    }
+
+    /// Marks a single-use SSO token's nonce as used; `ssoTokenReused` the second time.
+    public func consumeSSONonce(_ nonce: String, tenant: TenantID, expiresAt: Date) async throws {
+        do {
+            try await write { try $0.insertSSONonce(nonce, tenant: tenant, expiresAt: expiresAt) }
+        } catch VaultError.storage(.constraintViolation) {
+            throw VaultError.ssoTokenReused
+        }
+    }
+
+    /// The vault's clock, so the API layer's token times agree with the vault's.
+    public var now: Date { clock() }
+
+    // MARK: The one write
+
+    private enum ClientReference: Sendable {
+        case identifier(String, meta: [UInt8]?)
+        case id(SyncClientID)
+    }
+
+    /// A payment method with its crypto done: what the write transaction inserts if the
+    /// method is new or its instrument changed.
+    private struct PreparedMethod: Sendable {
+        var identifier: String?
+        var kind: PaymentMethodRecord.Kind
+        var token: Token
+        var ownsInstrument: Bool
+        var card: CardRecord?
+        var account: AccountRecord?
+        var details: [UInt8]
+        var setAsDefault: Bool
+    }
+
+    private func sync(_ reference: ClientReference, _ inputs: [PaymentMethodInput], tenant: TenantID,
+                      idempotency: IdempotencyRecording<ClientSyncResult>?) async throws -> ClientSyncResult {
+        let now = clock()
+        var prepared: [PreparedMethod] = []
+        for input in inputs { prepared.append(try await prepare(input, tenant: tenant, at: now)) }
+        let (version, key) = try activeDataKey()
+        let seal: @Sendable (RecordSealing.Kind, [UInt8], String) -> [UInt8] = { kind, plaintext, subject in
+            RecordSealing.seal(kind, SecretBytes(plaintext), key: key, tenant: tenant, subject: subject, keyVersion: version)
+        }
+        let methods = prepared
+        let recordResponse = recorder(idempotency)
+        return try await write { writer in
+            let client = try Self.client(reference, tenant: tenant, writer: writer, at: now, version: version, seal: seal)
+            var existing = try writer.paymentMethods(of: client)
+            var synced: [(id: PaymentMethodID, identifier: String?)] = []
+            for method in methods {
+                let earlier = method.identifier.flatMap { identifier in existing.first { $0.identifier == identifier } }
+                var record: PaymentMethodRecord
+                if let earlier, try Self.holdsSameInstrument(earlier, as: method, tenant: tenant, writer: writer) {
+                    record = earlier
+                } else {
+                    if let card = method.card { try writer.insertCard(card) }
+                    if let account = method.account { try writer.insertAccount(account) }
+                    if let earlier, earlier.ownsInstrument { try Self.deleteInstrument(of: earlier, writer: writer, at: now) }
+                    let id = earlier?.id ?? PaymentMethodID.generate()
+                    record = PaymentMethodRecord(
+                        id: id, tenantID: tenant, clientID: client, identifier: method.identifier, kind: method.kind,
+                        token: method.token, ownsInstrument: method.ownsInstrument, sealedDetails: [], keyVersion: version,
+                        isDefault: earlier?.isDefault ?? false, createdAt: earlier?.createdAt ?? now, updatedAt: now)
+                }
+                record.sealedDetails = seal(.paymentMethodDetails, method.details, record.id.rawValue)
+                record.keyVersion = version
+                record.updatedAt = now
+                record.isDefault = record.isDefault || method.setAsDefault || !existing.contains(where: \.isDefault)
+                try writer.upsertPaymentMethod(record)
+                if record.isDefault { try writer.setDefaultPaymentMethod(record.id, client: client) }
+                existing = try writer.paymentMethods(of: client)
+                synced.append((record.id, method.identifier))
+            }
+            let result = ClientSyncResult(clientID: client, paymentMethods: synced)
+            try recordResponse?(writer, result)
+            return result
+        }
+    }
+
+    private static func client(_ reference: ClientReference, tenant: TenantID, writer: any StorageWriter, at now: Date,
+                               version: Int, seal: (RecordSealing.Kind, [UInt8], String) -> [UInt8]) throws -> SyncClientID {
+        switch reference {
+        case .id(let id):
+            guard try writer.syncClient(id, tenant: tenant) != nil else { throw VaultError.syncClientNotFound }
+            return id
+        case .identifier(let identifier, let meta):
+            let found = try writer.syncClient(identifier: identifier, tenant: tenant)
+            if let found, meta == nil { return found.id }
+            let id = found?.id ?? SyncClientID.generate()
+            try writer.upsertSyncClient(SyncClientRecord(
+                id: id, tenantID: tenant, identifier: identifier, sealedMeta: seal(.syncClientMeta, meta ?? [], id.rawValue),
+                keyVersion: version, createdAt: found?.createdAt ?? now, updatedAt: now))
+            return id
+        }
+    }
+
+    /// Resolves and seals the instrument before the transaction: RSA, HMAC and AES work stay out of the writer.
+    private func prepare(_ input: PaymentMethodInput, tenant: TenantID, at now: Date) async throws -> PreparedMethod {
+        let token = Token.generate()
+        var method = PreparedMethod(identifier: input.identifier, kind: .card, token: token, ownsInstrument: true,
+                                    details: input.details, setAsDefault: input.setAsDefault)
+        switch input.instrument {
+        case .card(let cardInput):
+            let card = try await resolve(cardInput, tenant: tenant)
+            try Self.check(card.number.brand, against: input.brandHint)
+            method.card = try await sealedRecord(of: card, token: token, tenant: tenant, at: now)
+        case .token(let given):
+            do {
+                let card = try await takeCardToken(given, tenant: tenant)
+                try Self.check(card.number.brand, against: input.brandHint)
+                method.card = try await sealedRecord(of: card, token: token, tenant: tenant, at: now)
+            } catch VaultError.cardTokenNotFound {
+                try Self.check(try await record(of: given, tenant: tenant).brand, against: input.brandHint)
+                method.token = given
+                method.ownsInstrument = false
+            }
+        case .bank(let account):
+            let (version, key) = try activeDataKey()
+            method.kind = .bank
+            method.account = AccountRecord(
+                token: token, tenantID: tenant, referenceID: nil, duplicateCheck: false,
+                sealedHolder: RecordSealing.seal(.accountHolder, SecretBytes(input.details), key: key, tenant: tenant,
+                                                 subject: token.rawValue, keyVersion: version),
+                keyVersion: version, bank: try await sealedBankAccount(account, token: token, tenant: tenant), createdAt: now)
+        }
+        return method
+    }
+
+    private static func check(_ brand: CardBrand, against hint: CardBrand?) throws(VaultError) {
+        if let hint, brand != .unknown, brand != hint { throw .brandMismatch }
+    }
+
+    /// Whether an update can keep the method's instrument: the same stored card, or a card or bank
+    /// account with the same fingerprint (and, for cards, expiry).
+    private static func holdsSameInstrument(_ earlier: PaymentMethodRecord, as method: PreparedMethod, tenant: TenantID,
+                                            writer: any StorageWriter) throws -> Bool {
+        guard earlier.kind == method.kind else { return false }
+        if !method.ownsInstrument { return earlier.token == method.token }
+        if let card = method.card, let stored = try writer.card(earlier.token, tenant: tenant) {
+            return earlier.ownsInstrument && stored.fingerprint == card.fingerprint && stored.expiration == card.expiration
+        }
+        if let bank = method.account?.bank, let stored = try writer.account(earlier.token, tenant: tenant)?.bank {
+            return stored.fingerprint == bank.fingerprint && stored.accountType == bank.accountType
+        }
+        return false
+    }
+
+    private static func deleteInstrument(of method: PaymentMethodRecord, writer: any StorageWriter, at now: Date) throws {
+        _ = try writer.deleteCard(method.token, tenant: method.tenantID)
+        _ = try writer.markAccountDeleted(method.token, tenant: method.tenantID, at: now)
+    }
+}
