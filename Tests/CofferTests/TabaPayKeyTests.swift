@@ -3,19 +3,34 @@ import Testing
 import VaultCore
 import VaultCrypto
 
-/// Encrypts `plaintext` with Python's `cryptography` to the Raw-form key (Base64URL modulus and
-/// exponent), RSA-OAEP SHA-256 with MGF1 over `mgf1`; Base64URL without padding.
-func pythonEncrypt(_ plaintext: String, modulus: String, exponent: String, mgf1: String) throws -> String {
+/// The public key as the key routes serve it: `ASN.1` (Base64URL DER SubjectPublicKeyInfo) or
+/// `Raw` (Base64URL modulus and exponent).
+enum ServedPublicKey {
+    case asn1(String)
+    case raw(modulus: String, exponent: String)
+}
+
+/// Encrypts `plaintext` with Python's `cryptography` to a served public key, RSA-OAEP SHA-256
+/// with MGF1 over `mgf1`; Base64URL without padding.
+func pythonEncrypt(_ plaintext: String, to key: ServedPublicKey, mgf1: String) throws -> String {
+    let (form, first, second) = switch key {
+    case .asn1(let der): ("asn1", der, "")
+    case .raw(let modulus, let exponent): ("raw", modulus, exponent)
+    }
     let result = try ProcessRunner.python("""
         import base64, sys
-        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives import hashes, serialization
         from cryptography.hazmat.primitives.asymmetric import padding, rsa
-        def decode(text): return int.from_bytes(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)), "big")
-        key = rsa.RSAPublicNumbers(decode(sys.argv[2]), decode(sys.argv[1])).public_key()
-        mgf = hashes.SHA256() if sys.argv[3] == "sha256" else hashes.SHA1()
-        ciphertext = key.encrypt(sys.argv[4].encode(), padding.OAEP(mgf=padding.MGF1(mgf), algorithm=hashes.SHA256(), label=None))
+        def decode(text): return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        form, first, second, mgf1, plaintext = sys.argv[1:6]
+        if form == "asn1":
+            key = serialization.load_der_public_key(decode(first))
+        else:
+            key = rsa.RSAPublicNumbers(int.from_bytes(decode(second), "big"), int.from_bytes(decode(first), "big")).public_key()
+        mgf = hashes.SHA256() if mgf1 == "sha256" else hashes.SHA1()
+        ciphertext = key.encrypt(plaintext.encode(), padding.OAEP(mgf=padding.MGF1(mgf), algorithm=hashes.SHA256(), label=None))
         print(base64.urlsafe_b64encode(ciphertext).rstrip(b"=").decode())
-        """, [modulus, exponent, mgf1, plaintext])
+        """, [form, first, second, mgf1, plaintext])
     #expect(result.status == 0, "\(result.standardError)")
     return result.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)
 }
@@ -58,7 +73,7 @@ struct TabaPayKeyTests {
         #expect(await api.request("POST", base, body: "{}", key: api.key).status == 200, "a slot is free again")
     }
 
-    @Test("Card data encrypted by openssl (ASN.1 key) and Python cryptography (Raw key) in modes 2 and 1 creates accounts")
+    @Test("Card data encrypted by openssl (ASN.1 key) and Python cryptography (Raw and ASN.1 keys) in modes 2 and 1 creates accounts")
     func encryptedCardData() async throws {
         let api = try await APIHarness.make()
         let base = "/v1/clients/\(api.client.rawValue)"
@@ -69,16 +84,20 @@ struct TabaPayKeyTests {
         let modulus = try #require(raw.json?["keyModulus"] as? String)
         let exponent = try #require(raw.json?["keyExponent"] as? String)
 
+        let asn1 = try #require(created.json?["key"] as? String)
         let cases: [(tool: String, mode: Int, pan: String)] = [
             ("openssl", 2, "5555555555554444"), ("openssl", 1, "4012888888881881"),
-            ("python", 2, "378282246310005"), ("python", 1, "6011111111111117"),
+            ("python-raw", 2, "378282246310005"), ("python-raw", 1, "6011111111111117"),
+            ("python-asn1", 2, "3530111333300000"), ("python-asn1", 1, "4000056655665556"),
         ]
         for (index, item) in cases.enumerated() {
             let packed = "\(item.pan)|2031\(String(index + 1).leftPadded(to: 2))|123"
             let mgf1 = item.mode == 2 ? "sha256" : "sha1"
-            let data = item.tool == "openssl"
-                ? try opensslEncrypt(packed, publicKeyDER: der, mgf1: mgf1, in: api.test.directory)
-                : try pythonEncrypt(packed, modulus: modulus, exponent: exponent, mgf1: mgf1)
+            let data = switch item.tool {
+            case "openssl": try opensslEncrypt(packed, publicKeyDER: der, mgf1: mgf1, in: api.test.directory)
+            case "python-raw": try pythonEncrypt(packed, to: .raw(modulus: modulus, exponent: exponent), mgf1: mgf1)
+            default: try pythonEncrypt(packed, to: .asn1(asn1), mgf1: mgf1)
+            }
             let card = #"{"keyID":"\#(keyID)","data":"\#(data)","mode":\#(item.mode)}"#
             let response = await api.request("POST", "\(base)/accounts", body: tabaPayAccountBody(card: card), key: api.key)
             #expect(response.status == 200, "\(item): \(response.body)")
