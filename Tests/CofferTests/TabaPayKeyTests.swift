@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 import VaultCore
 import VaultCrypto
@@ -77,14 +78,11 @@ struct TabaPayKeyTests {
     func encryptedCardData() async throws {
         let api = try await APIHarness.make()
         let base = "/v1/clients/\(api.client.rawValue)"
-        let created = await api.request("POST", "\(base)/keys", body: #"{"format":"ASN.1"}"#, key: api.key)
-        let keyID = try #require(created.json?["keyID"] as? String)
-        let der = try #require((created.json?["key"] as? String).flatMap { Base64URL.decode($0) })
+        let (keyID, asn1, der) = try await Self.createKey(api)
         let raw = await api.request("GET", "\(base)/keys/\(keyID)?Format=Raw", key: api.key)
         let modulus = try #require(raw.json?["keyModulus"] as? String)
         let exponent = try #require(raw.json?["keyExponent"] as? String)
 
-        let asn1 = try #require(created.json?["key"] as? String)
         let cases: [(tool: String, mode: Int, pan: String)] = [
             ("openssl", 2, "5555555555554444"), ("openssl", 1, "4012888888881881"),
             ("python-raw", 2, "378282246310005"), ("python-raw", 1, "6011111111111117"),
@@ -114,9 +112,7 @@ struct TabaPayKeyTests {
     func failures() async throws {
         let api = try await APIHarness.make()
         let base = "/v1/clients/\(api.client.rawValue)"
-        let created = await api.request("POST", "\(base)/keys", body: #"{"format":"ASN.1"}"#, key: api.key)
-        let keyID = try #require(created.json?["keyID"] as? String)
-        let der = try #require((created.json?["key"] as? String).flatMap { Base64URL.decode($0) })
+        let (keyID, _, der) = try await Self.createKey(api)
         func account(_ data: String, mode: Int = 2, keyID: String = keyID) async -> APIHarness.Response {
             await api.request("POST", "\(base)/accounts",
                               body: tabaPayAccountBody(card: #"{"keyID":"\#(keyID)","data":"\#(data)","mode":\#(mode)}"#), key: api.key)
@@ -152,6 +148,13 @@ struct TabaPayKeyTests {
         let deleted = await account(good)
         #expect(deleted.status == 410 && deleted.em == "Key Deleted")
         #expect(try await api.test.vault.cardCount() == 1)
+    }
+
+    /// A new key of the harness's client: its keyID, its ASN.1 form as served, and the DER bytes.
+    static func createKey(_ api: APIHarness) async throws -> (keyID: String, asn1: String, der: [UInt8]) {
+        let created = await api.request("POST", "/v1/clients/\(api.client.rawValue)/keys", body: #"{"format":"ASN.1"}"#, key: api.key)
+        let asn1 = try #require(created.json?["key"] as? String)
+        return (try #require(created.json?["keyID"] as? String), asn1, try #require(Base64URL.decode(asn1)))
     }
 
     @Test("A single-use card token from the native API creates an account once")

@@ -1,4 +1,5 @@
 import HTTPServer
+import TestSupport
 import Testing
 
 /// Randomized robustness checks with fixed seeds, so any failure reproduces exactly.
@@ -15,7 +16,7 @@ struct RandomizedTests {
 
     /// Random bytes never crash the parser and never come out as a request.
     @Test func garbageNeverYieldsARequest() {
-        var rng = SeededRNG(seed: 0xC0FFEE)
+        var rng = SplitMix64(seed: 0xC0FFEE)
         for _ in 0..<3000 {
             let length = Int.random(in: 0...400, using: &rng)
             let input = (0..<length).map { _ in UInt8.random(in: 0...255, using: &rng) }
@@ -35,7 +36,7 @@ struct RandomizedTests {
             "Content-Length", "Transfer-Encoding", "chunked", "Expect", "100-continue", "0", "5",
             "ffffffff", ";", "=", "\"", "\t", "Connection", "close", "hello", "\0", "\u{7F}", "é",
         ]
-        var rng = SeededRNG(seed: 42)
+        var rng = SplitMix64(seed: 42)
         var requests = 0
         for _ in 0..<3000 {
             let count = Int.random(in: 1...40, using: &rng)
@@ -52,7 +53,7 @@ struct RandomizedTests {
     /// Mutating valid requests (flip, insert, delete bytes) never crashes, and the result is
     /// the same however the bytes arrive.
     @Test func mutatedRequestsAreSplitIndependent() {
-        var rng = SeededRNG(seed: 7)
+        var rng = SplitMix64(seed: 7)
         for _ in 0..<4000 {
             var input = octets(Self.validRequests.randomElement(using: &rng)!)
             for _ in 0..<Int.random(in: 1...3, using: &rng) {

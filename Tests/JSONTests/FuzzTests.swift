@@ -1,18 +1,7 @@
-import Testing
 @testable import JSON
+import TestSupport
+import Testing
 
-/// SplitMix64: a small seedable generator so fuzz runs are reproducible.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// Scalars chosen to hit every escaping and UTF-8 path.
 private let interestingScalars: [Unicode.Scalar] = [
@@ -21,7 +10,7 @@ private let interestingScalars: [Unicode.Scalar] = [
     "😀", "\u{10000}", "\u{10FFFF}", "\u{301}",
 ]
 
-private func randomString(_ g: inout SeededGenerator) -> String {
+private func randomString(_ g: inout SplitMix64) -> String {
     var s = String.UnicodeScalarView()
     for _ in 0..<Int.random(in: 0...12, using: &g) {
         if Bool.random(using: &g) {
@@ -33,7 +22,7 @@ private func randomString(_ g: inout SeededGenerator) -> String {
     return String(s)
 }
 
-private func randomNumber(_ g: inout SeededGenerator) -> JSONNumber {
+private func randomNumber(_ g: inout SplitMix64) -> JSONNumber {
     switch Int.random(in: 0..<5, using: &g) {
     case 0:
         return JSONNumber(Int.random(in: Int.min...Int.max, using: &g))
@@ -66,7 +55,7 @@ private func randomNumber(_ g: inout SeededGenerator) -> JSONNumber {
     }
 }
 
-private func randomValue(_ g: inout SeededGenerator, depth: Int) -> JSONValue {
+private func randomValue(_ g: inout SplitMix64, depth: Int) -> JSONValue {
     let choice = Int.random(in: 0..<(depth >= 5 ? 4 : 6), using: &g)
     switch choice {
     case 0: return Int.random(in: 0..<5, using: &g) == 0 ? .null : .bool(Bool.random(using: &g))
@@ -85,7 +74,7 @@ private func randomValue(_ g: inout SeededGenerator, depth: Int) -> JSONValue {
 
 @Suite struct Fuzz {
     @Test func randomValuesRoundTrip() throws {
-        var g = SeededGenerator(seed: 0xC0FFEE)
+        var g = SplitMix64(seed: 0xC0FFEE)
         for _ in 0..<3_000 {
             let value = randomValue(&g, depth: 0)
             let written = JSONWriter.write(value)
@@ -100,7 +89,7 @@ private func randomValue(_ g: inout SeededGenerator, depth: Int) -> JSONValue {
     }
 
     @Test func randomBytesNeverCrash() {
-        var g = SeededGenerator(seed: 42)
+        var g = SplitMix64(seed: 42)
         let alphabet = Array(#"{}[],:"\ 0123456789-+.eEtrufalsnu"#.utf8) + [0x0A, 0x09, 0x00, 0x80, 0xC3, 0xA9, 0xED, 0xF0, 0xFF]
         var accepted = 0
         for _ in 0..<30_000 {
@@ -117,7 +106,7 @@ private func randomValue(_ g: inout SeededGenerator, depth: Int) -> JSONValue {
     }
 
     @Test func mutatedDocumentsNeverCrash() {
-        var g = SeededGenerator(seed: 7)
+        var g = SplitMix64(seed: 7)
         var accepted = 0
         for _ in 0..<5_000 {
             var bytes = JSONWriter.write(randomValue(&g, depth: 0))

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// PyJWT, the independent implementation these tests cross-check against, run with `python3 -c`.
@@ -19,23 +20,9 @@ enum PyJWT {
     /// final newline, or throws `Failure` if it exits non-zero.
     @discardableResult
     static func run(_ script: String, _ arguments: String...) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script] + arguments
-        let output = Pipe(), error = Pipe()
-        process.standardOutput = output
-        process.standardError = error
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        // Outputs are a few hundred bytes, well under a pipe buffer: reading one pipe, then the
-        // other, cannot stall the child.
-        let out = output.fileHandleForReading.readDataToEndOfFile()
-        let err = error.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw Failure(status: process.terminationStatus, standardError: String(decoding: err, as: UTF8.self))
-        }
-        var text = String(decoding: out, as: UTF8.self)
+        let result = try ProcessRunner.python(script, arguments)
+        guard result.status == 0 else { throw Failure(status: result.status, standardError: result.standardError) }
+        var text = result.standardOutput
         if text.hasSuffix("\n") { text.removeLast() }
         return text
     }

@@ -1,7 +1,8 @@
 import Foundation
-import Synchronization
-import Testing
 @testable import Logging
+import Synchronization
+import TestSupport
+import Testing
 
 /// 2026-11-23T09:00:00.123456789Z
 let fixedInstant = LogTimestamp(seconds: 1_795_424_400, nanoseconds: 123_456_789)

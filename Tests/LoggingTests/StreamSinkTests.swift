@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 @testable import Logging
+import TestSupport
+import Testing
 
 @Suite struct StreamSink {
     /// Many tasks write lines of up to 40 KB (far past PIPE_BUF) to one file; every line must come

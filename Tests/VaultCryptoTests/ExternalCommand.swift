@@ -1,13 +1,5 @@
 import Foundation
-
-/// The result of an external command run by a test.
-struct CommandOutput {
-    let status: Int32
-    let stdout: Data
-    let stderr: String
-
-    var stdoutText: String { String(decoding: stdout, as: UTF8.self) }
-}
+import TestSupport
 
 enum ExternalCommandError: Error, CustomStringConvertible {
     case failed(command: String, status: Int32, stderr: String)
@@ -21,34 +13,22 @@ enum ExternalCommandError: Error, CustomStringConvertible {
 /// Runs an external program (openssl, python3) to cross-check VaultCrypto against other
 /// implementations. Throws if the program exits non-zero.
 @discardableResult
-func runCommand(_ executable: String, _ arguments: [String]) throws -> CommandOutput {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    let stdout = Pipe(), stderr = Pipe()
-    process.standardOutput = stdout
-    process.standardError = stderr
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
-    // Outputs are small (well under a pipe buffer), so reading one after the other cannot stall.
-    let out = stdout.fileHandleForReading.readDataToEndOfFile()
-    let err = stderr.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    let result = CommandOutput(status: process.terminationStatus, stdout: out, stderr: String(decoding: err, as: UTF8.self))
+func runCommand(_ executable: String, _ arguments: [String]) throws -> ProcessResult {
+    let result = try ProcessRunner.run(executable, arguments)
     guard result.status == 0 else {
         throw ExternalCommandError.failed(command: ([executable] + arguments).joined(separator: " "),
-                                          status: result.status, stderr: result.stderr)
+                                          status: result.status, stderr: result.standardError)
     }
     return result
 }
 
 @discardableResult
-func openssl(_ arguments: String...) throws -> CommandOutput {
+func openssl(_ arguments: String...) throws -> ProcessResult {
     try runCommand("/usr/bin/openssl", arguments)
 }
 
 @discardableResult
-func python(_ script: String, _ arguments: String...) throws -> CommandOutput {
+func python(_ script: String, _ arguments: String...) throws -> ProcessResult {
     try runCommand("/usr/bin/env", ["python3", "-c", script] + arguments)
 }
 

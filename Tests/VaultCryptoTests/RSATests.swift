@@ -75,9 +75,9 @@ struct RSATests {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let der = try directory.write(key.publicKey.subjectPublicKeyInfoDER, to: "public.der")
-        let modulus = try openssl("rsa", "-pubin", "-inform", "DER", "-in", der, "-noout", "-modulus").stdoutText
+        let modulus = try openssl("rsa", "-pubin", "-inform", "DER", "-in", der, "-noout", "-modulus").standardOutput
         #expect(modulus.trimmingCharacters(in: .whitespacesAndNewlines) == "Modulus=" + key.publicKey.modulus.hex.uppercased())
-        let text = try openssl("rsa", "-pubin", "-inform", "DER", "-in", der, "-noout", "-text").stdoutText
+        let text = try openssl("rsa", "-pubin", "-inform", "DER", "-in", der, "-noout", "-text").standardOutput
         #expect(text.contains("Public-Key: (2048 bit)"))
         #expect(text.contains("Exponent: 65537 (0x10001)"))
         // Round trip through OpenSSL's DER output gives the same bytes: ours is canonical.
@@ -90,7 +90,7 @@ struct RSATests {
     ])
     func pythonEncryptsWeDecrypt(mgf1: String, padding: RSAPadding) throws {
         let lines = try python(pythonEncrypt, key.publicKey.subjectPublicKeyInfoDER.hex, cardData.hex, mgf1)
-            .stdoutText.split(separator: "\n").map(String.init)
+            .standardOutput.split(separator: "\n").map(String.init)
         try #require(lines.count == 4)
         let ciphertext = [UInt8](hex: lines[0])
         #expect(try key.decrypt(ciphertext, padding: padding).bytes == cardData)
@@ -109,7 +109,7 @@ struct RSATests {
     func othersDecryptWithOurExport(mgf1: String, padding: RSAPadding) throws {
         let ciphertext = try key.publicKey.encrypt(cardData, padding: padding)
         let pkcs8 = key.pkcs8DER.bytes
-        let python = try python(pythonDecrypt, pkcs8.hex, ciphertext.hex, mgf1).stdoutText
+        let python = try python(pythonDecrypt, pkcs8.hex, ciphertext.hex, mgf1).standardOutput
         #expect(python.trimmingCharacters(in: .whitespacesAndNewlines) == cardData.hex)
 
         let directory = try TemporaryDirectory()
@@ -121,7 +121,7 @@ struct RSATests {
                     "-pkeyopt", "rsa_padding_mode:oaep", "-pkeyopt", "rsa_oaep_md:sha256", "-pkeyopt", "rsa_mgf1_md:\(mgf1)")
         #expect(try directory.read("plain.bin") == cardData)
         // OpenSSL agrees it is unencrypted PKCS#8 (PrivateKeyInfo), not PKCS#1.
-        let parsed = try openssl("asn1parse", "-inform", "DER", "-in", privateKey).stdoutText
+        let parsed = try openssl("asn1parse", "-inform", "DER", "-in", privateKey).standardOutput
         #expect(parsed.contains("rsaEncryption"))
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import TestSupport
 import Testing
 
 /// A real `coffer serve --dev` on an ephemeral loopback port, driven with `curl`.
