@@ -22,6 +22,7 @@ public final class VaultAPI: Sendable {
         var router = Router<RouteHandler>()
         NativeRoutes.register(in: &router, vault: vault, metrics: self.metrics)
         TabaPayRoutes.register(in: &router, vault: vault)
+        InTandemRoutes.register(in: &router, vault: vault)
         self.router = router
     }
 

@@ -45,6 +45,10 @@ public protocol StorageReader {
     /// Live card accounts that took a duplicate check and hold a card with this fingerprint,
     /// most recent first.
     func duplicateCheckedAccounts(fingerprint: [UInt8], tenant: TenantID, limit: Int) throws -> [Token]
+    func paymentSettings(tenant: TenantID) throws -> PaymentSettingsRecord?
+    func platformClient(_ id: PlatformClientID, tenant: TenantID) throws -> PlatformClientRecord?
+    /// The client's gateway cards in the order they were synced.
+    func gatewayCards(client: PlatformClientID, tenant: TenantID) throws -> [GatewayCardRecord]
 }
 
 public protocol StorageWriter: StorageReader {
@@ -78,4 +82,12 @@ public protocol StorageWriter: StorageReader {
     /// Leaves a tombstone: sets `deletedAt` and overwrites the sealed holder and bank number.
     /// False if the tenant has no such live account. A card account's card is deleted separately.
     func markAccountDeleted(_ token: Token, tenant: TenantID, at date: Date) throws -> Bool
+    /// Inserts or replaces the tenant's settings row.
+    func savePaymentSettings(_ settings: PaymentSettingsRecord) throws
+    func insertPlatformClient(_ client: PlatformClientRecord) throws
+    func insertGatewayCard(_ card: GatewayCardRecord) throws
+    /// Makes this card its client's only default card.
+    func makeDefaultGatewayCard(_ id: GatewayCardID, client: PlatformClientID, tenant: TenantID) throws
+    /// Removes and returns the card (its row is overwritten with `secure_delete`); nil if absent.
+    func deleteGatewayCard(_ id: GatewayCardID, tenant: TenantID) throws -> GatewayCardRecord?
 }

@@ -12,9 +12,13 @@ enum RecordSealing {
         case singleUseToken = "coffer-card-token-v1|"
         case bankAccountNumber = "coffer-bank-account-v1|"
         case accountHolder = "coffer-account-holder-v1|"
+        case stripeAccessToken = "coffer-stripe-access-token-v1|"
+        case platformClientProfile = "coffer-platform-client-v1|"
+        case cardholderName = "coffer-cardholder-name-v1|"
     }
 
-    static func associatedData(_ kind: Kind, tenant: TenantID, token: Token, keyVersion: Int) -> [UInt8] {
+    /// `token` is the id of the row the secret belongs to; a one-row-per-tenant record uses the tenant id.
+    static func associatedData(_ kind: Kind, tenant: TenantID, token: some RandomIdentifier, keyVersion: Int) -> [UInt8] {
         var aad = Array(kind.rawValue.utf8)
         aad += tenant.rawValue.utf8
         aad.append(UInt8(ascii: "|"))
@@ -24,7 +28,7 @@ enum RecordSealing {
         return aad
     }
 
-    static func seal(_ kind: Kind, _ plaintext: SecretBytes, key: SymmetricKey, tenant: TenantID, token: Token,
+    static func seal(_ kind: Kind, _ plaintext: SecretBytes, key: SymmetricKey, tenant: TenantID, token: some RandomIdentifier,
                      keyVersion: Int) -> [UInt8] {
         let aad = associatedData(kind, tenant: tenant, token: token, keyVersion: keyVersion)
         // A valid 32-byte key and a fresh random nonce: sealing cannot fail.
@@ -32,7 +36,7 @@ enum RecordSealing {
     }
 
     /// Any failure — tampering, a swapped row, the wrong key — is `integrityFailure`.
-    static func open(_ kind: Kind, _ ciphertext: [UInt8], key: SymmetricKey, tenant: TenantID, token: Token,
+    static func open(_ kind: Kind, _ ciphertext: [UInt8], key: SymmetricKey, tenant: TenantID, token: some RandomIdentifier,
                      keyVersion: Int) throws(VaultError) -> SecretBytes {
         let aad = associatedData(kind, tenant: tenant, token: token, keyVersion: keyVersion)
         do {
