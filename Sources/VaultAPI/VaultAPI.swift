@@ -26,6 +26,7 @@ public final class VaultAPI: Sendable {
         NativeRoutes.register(in: &router, vault: vault, metrics: self.metrics)
         TabaPayRoutes.register(in: &router, vault: vault)
         ClientSyncRoutes.register(in: &router, vault: vault, tokens: ssoTokens)
+        InTandemRoutes.register(in: &router, vault: vault)
         self.router = router
     }
 
@@ -54,8 +55,12 @@ public final class VaultAPI: Sendable {
     /// The answer to a request the HTTP layer refused before routing, in the error envelope of
     /// the API its path belongs to (`HTTPServerConfiguration.parseErrorResponse`).
     public static func parseErrorResponse(_ error: HTTPParseError, path: String?) -> HTTPResponse {
-        guard let path, path.hasPrefix(TabaPayRoutes.pathPrefix) else { return error.response }
-        return TabaPayError.refusedByServer(error).response
+        guard let path else { return error.response }
+        if path.hasPrefix(TabaPayRoutes.pathPrefix) { return TabaPayError.refusedByServer(error).response }
+        if path.hasPrefix(InTandemRoutes.pathPrefix + "/") {
+            return InTandemError(status: error.status, message: error.message).response
+        }
+        return error.response
     }
 
     /// What the access log and metrics learn about a request while it is dispatched.

@@ -80,7 +80,7 @@ struct TabaPayClientTests {
         #expect(account.status == 200)
     }
 
-    @Test("Requests the HTTP layer refuses on TabaPay paths are answered in TabaPay's envelope")
+    @Test("Requests the HTTP layer refuses on dialect paths are answered in the dialect's envelope")
     func serverRefusals() throws {
         let tooLarge = HTTPParseError(status: .payloadTooLarge, code: "body_too_large", message: "The request body is too large.")
         let tabaPay = VaultAPI.parseErrorResponse(tooLarge, path: "/v1/clients/x/accounts")
@@ -90,5 +90,8 @@ struct TabaPayClientTests {
         #expect((json?["EC"] as? String)?.count == 8)
         #expect(VaultAPI.parseErrorResponse(tooLarge, path: "/vault/v1/cards").body == tooLarge.response.body)
         #expect(VaultAPI.parseErrorResponse(tooLarge, path: nil).body == tooLarge.response.body)
+        let inTandem = VaultAPI.parseErrorResponse(tooLarge, path: "/platform/v1/payment/cards/sync_card")
+        let envelope = try JSONSerialization.jsonObject(with: Data(inTandem.body)) as? [String: String]
+        #expect(inTandem.status == .payloadTooLarge && envelope?["status"] == "Error" && envelope?["error"] == tooLarge.message)
     }
 }

@@ -45,6 +45,7 @@ extension APIError {
         case .keyDeleted, .accountDeleted: .gone
         case .referenceLookupExpired: .misdirectedRequest
         case .tooManyActiveKeys, .duplicateCard, .subClientIDTaken: .conflict
+        case .platform: .unprocessableEntity
         case .unauthenticated, .ssoTokenReused: .unauthorized
         case .forbidden: .forbidden
         case .storage(.unavailable): .serviceUnavailable

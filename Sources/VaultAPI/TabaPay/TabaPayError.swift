@@ -103,7 +103,7 @@ struct TabaPayError: Error, Sendable, Equatable {
         case .unauthenticated: self = .unauthenticated
         case .forbidden: self = .forbidden
         case .storage(.unavailable): self = .unavailable
-        case .syncClientNotFound, .brandMismatch, .ssoTokenReused,
+        case .syncClientNotFound, .brandMismatch, .ssoTokenReused, .platform,
              .subClientIDTaken, .integrityFailure, .masterKeyMismatch, .invalidMasterKey, .storage: self = .internalError
         }
     }

@@ -18,12 +18,12 @@ enum TabaPayOwner {
         let personal = ["first", "middle", "last", "suffix"]
         if name.has("company") {
             guard !personal.contains(where: name.has) else { throw name.invalid("company", reason: "") }
-            return .object(JSONObject([("company", .string(try text(name, "company")))]))
+            return .object(JSONObject([("company", .string(try name.text("company")))]))
         }
         var fields: [(String, JSONValue)] = []
         for key in personal {
             let required = key == "first" || key == "last"
-            if required || name.has(key) { fields.append((key, .string(try text(name, key)))) }
+            if required || name.has(key) { fields.append((key, .string(try name.text(key)))) }
         }
         return .object(JSONObject(fields))
     }
@@ -32,9 +32,9 @@ enum TabaPayOwner {
         try address.rejectUnknownKeys(allowed: ["line1", "line2", "city", "state", "zipcode", "country"])
         let country = try address.optionalString("country") ?? "840"
         guard isDigits(country, count: 3...3) else { throw address.invalid("country", reason: "") }
-        var fields: [(String, JSONValue)] = [("line1", .string(try text(address, "line1")))]
-        if address.has("line2") { fields.append(("line2", .string(try text(address, "line2")))) }
-        fields.append(("city", .string(try text(address, "city"))))
+        var fields: [(String, JSONValue)] = [("line1", .string(try address.text("line1")))]
+        if address.has("line2") { fields.append(("line2", .string(try address.text("line2")))) }
+        fields.append(("city", .string(try address.text("city"))))
         if country == "840" {
             let state = try address.string("state")
             guard state.utf8.count == 2, state.utf8.allSatisfy({ (0x41...0x5A).contains($0) }) else {
@@ -47,7 +47,7 @@ enum TabaPayOwner {
             fields += [("state", .string(state)), ("zipcode", .string(zipcode))]
         } else {
             for key in ["state", "zipcode"] where address.has(key) {
-                fields.append((key, .string(try text(address, key, maximumLength: 10))))
+                fields.append((key, .string(try address.text(key, maximumLength: 10))))
             }
         }
         fields.append(("country", .string(country)))
@@ -63,15 +63,6 @@ enum TabaPayOwner {
             throw phone.invalid("number", reason: "")
         }
         return .object(JSONObject([("countryCode", .string(countryCode)), ("number", .string(number))]))
-    }
-
-    /// 1–`maximumLength` characters with no control characters.
-    private static func text(_ object: JSONReader, _ key: String, maximumLength: Int = 100) throws -> String {
-        let value = try object.string(key)
-        guard (1...maximumLength).contains(value.count),
-              !value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
-        else { throw object.invalid(key, reason: "") }
-        return value
     }
 
     private static func isDigits(_ string: String, count: ClosedRange<Int>) -> Bool {

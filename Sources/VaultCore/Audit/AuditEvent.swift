@@ -35,6 +35,9 @@ public struct AuditAction: RawRepresentable, Hashable, Sendable, CustomStringCon
     public static let cardDataKeyCreate = AuditAction(rawValue: "cardkey.create")
     public static let cardDataKeyDelete = AuditAction(rawValue: "cardkey.delete")
     public static let dataKeyRotate = AuditAction(rawValue: "datakey.rotate")
+    public static let paymentSettingsUpdate = AuditAction(rawValue: "paymentsettings.update")
+    public static let gatewayCardSync = AuditAction(rawValue: "gatewaycard.sync")
+    public static let gatewayCardDelete = AuditAction(rawValue: "gatewaycard.delete")
     public static let authenticationFailure = AuditAction(rawValue: "auth.failure")
 }
 

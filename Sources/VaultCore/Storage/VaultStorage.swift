@@ -51,6 +51,10 @@ public protocol StorageReader {
     func paymentMethods(of client: SyncClientID) throws -> [PaymentMethodRecord]
     /// The wrapped key that signs the tenant's SSO tokens, if one was made.
     func ssoSecret(tenant: TenantID) throws -> [UInt8]?
+    func paymentSettings(tenant: TenantID) throws -> PaymentSettingsRecord?
+    func platformClient(_ id: PlatformClientID, tenant: TenantID) throws -> PlatformClientRecord?
+    /// The client's gateway cards in the order they were synced.
+    func gatewayCards(client: PlatformClientID, tenant: TenantID) throws -> [GatewayCardRecord]
 }
 
 public protocol StorageWriter: StorageReader {
@@ -95,4 +99,12 @@ public protocol StorageWriter: StorageReader {
     func insertSSONonce(_ nonce: String, tenant: TenantID, expiresAt: Date) throws
     /// Forgets nonces of tokens that expired before `date`; returns how many.
     func deleteSSONonces(expiredBefore date: Date) throws -> Int
+    /// Inserts or replaces the tenant's settings row.
+    func savePaymentSettings(_ settings: PaymentSettingsRecord) throws
+    func insertPlatformClient(_ client: PlatformClientRecord) throws
+    func insertGatewayCard(_ card: GatewayCardRecord) throws
+    /// Makes this card its client's only default card.
+    func makeDefaultGatewayCard(_ id: GatewayCardID, client: PlatformClientID, tenant: TenantID) throws
+    /// Removes and returns the card (its row is overwritten with `secure_delete`); nil if absent.
+    func deleteGatewayCard(_ id: GatewayCardID, tenant: TenantID) throws -> GatewayCardRecord?
 }

@@ -14,9 +14,12 @@ enum RecordSealing {
         case accountHolder = "coffer-account-holder-v1|"
         case syncClientMeta = "coffer-sync-client-v1|"
         case paymentMethodDetails = "coffer-payment-method-v1|"
+        case stripeAccessToken = "coffer-stripe-access-token-v1|"
+        case platformClientProfile = "coffer-platform-client-v1|"
+        case cardholderName = "coffer-cardholder-name-v1|"
     }
 
-    /// `subject` is the row's identifier: a token, or a client or payment-method id.
+    /// `subject` is the row's identifier: a token, a client, payment-method or gateway-card id, or for a one-row-per-tenant record the tenant id.
     static func associatedData(_ kind: Kind, tenant: TenantID, subject: String, keyVersion: Int) -> [UInt8] {
         var aad = Array(kind.rawValue.utf8)
         aad += tenant.rawValue.utf8

@@ -3,6 +3,8 @@
 public enum VaultError: Error, Equatable, Sendable {
     case card(CardError)
     case bankAccount(BankAccountError)
+    /// A payment-settings, platform-client or gateway-card rule of the platform dialect.
+    case platform(PlatformError)
     case cardNotFound
     case accountNotFound
     /// The account existed and was deleted.
@@ -40,6 +42,7 @@ public enum VaultError: Error, Equatable, Sendable {
         switch self {
         case .card(let error): error.code
         case .bankAccount(let error): error.code
+        case .platform(let error): error.code
         case .cardNotFound: "card_not_found"
         case .accountNotFound: "account_not_found"
         case .accountDeleted: "account_deleted"
@@ -70,6 +73,7 @@ public enum VaultError: Error, Equatable, Sendable {
         switch self {
         case .card(let error): error.message
         case .bankAccount(let error): error.message
+        case .platform(let error): error.message
         case .cardNotFound: "No card with this token."
         case .accountNotFound: "No account with this ID."
         case .accountDeleted: "This account was deleted."

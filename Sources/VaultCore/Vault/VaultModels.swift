@@ -122,6 +122,8 @@ public struct VaultPolicy: Sendable {
     public var cardDataKeyBits = 2048
     /// PKCS#1 v1.5 invites padding-oracle attacks: refused unless a deployment opts in.
     public var allowsPKCS1v15 = false
+    /// How many gateway cards one platform client may hold.
+    public var maximumGatewayCardsPerClient = 10
 
     public init() {}
 }

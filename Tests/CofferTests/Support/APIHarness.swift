@@ -17,9 +17,9 @@ struct APIHarness {
     let client: TenantID
     let key: String
 
-    static func make() async throws -> APIHarness {
+    static func make(policy: VaultPolicy = VaultPolicy()) async throws -> APIHarness {
         let clock = TestClock(Date())
-        let test = try await TestVault.make(clock: { clock.now })
+        let test = try await TestVault.make(policy: policy, clock: { clock.now })
         let created = try await test.vault.createTenant(name: "client", actor: "test")
         let log = CapturingLogSink()
         let api = try VaultAPI(vault: test.vault, logger: Logger(label: "test", sink: log), metrics: MetricsRegistry())

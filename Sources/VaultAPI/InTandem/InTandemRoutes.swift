@@ -1,0 +1,115 @@
+import HTTPServer
+import JSON
+import VaultCore
+
+/// The inTandem (vcita) platform dialect: payment settings, clients, and cards synced from an
+/// external gateway under `/platform/v1`, answered in the platform's `{status, data | error}`
+/// envelope. Every route takes a staff key; the key's tenant is the business. See docs/api/intandem.md.
+struct InTandemRoutes: Sendable {
+    let vault: Vault
+
+    static let pathPrefix = "/platform/v1"
+
+    static func register(in router: inout Router<RouteHandler>, vault: Vault) {
+        let routes = InTandemRoutes(vault: vault)
+        func add(_ method: String, _ path: String, _ run: @escaping @Sendable (APICall) async throws -> HTTPResponse) {
+            router.add(method, pathPrefix + path, RouteHandler(access: .role(.staff), errors: InTandemError.style, run: run))
+        }
+        add("POST", "/payment/settings", routes.updateSettings)
+        add("GET", "/payment/settings", routes.settings)
+        add("POST", "/clients", routes.createClient)
+        add("GET", "/clients/{client_id}/payment/cards", routes.cards)
+        add("POST", "/payment/cards/sync_card", routes.syncCard)
+        add("DELETE", "/payment/cards/{card_id}", routes.deleteCard)
+    }
+
+    @Sendable func updateSettings(_ call: APICall) async throws -> HTTPResponse {
+        let update = try InTandemRequests.settings(try Self.body(of: call))
+        let settings = try await vault.updatePaymentSettings(update, tenant: call.tenant, actor: call.actor)
+        return JSONResponse.make(.ok, Self.success([("payment_settings", Self.settings(settings))]))
+    }
+
+    @Sendable func settings(_ call: APICall) async throws -> HTTPResponse {
+        let settings = try await vault.paymentSettings(tenant: call.tenant)
+        return JSONResponse.make(.ok, Self.success([("payment_settings", Self.settings(settings))]))
+    }
+
+    @Sendable func createClient(_ call: APICall) async throws -> HTTPResponse {
+        let profile = try InTandemRequests.clientProfile(try Self.body(of: call))
+        let render: @Sendable (PlatformClient) -> StoredResponse = { client in
+            let fields = [("id", JSONValue.string(client.id.rawValue))] + profile + [("created_at", timestamp(client.createdAt))]
+            return Self.stored(.created, [("client", .object(JSONObject(fields)))])
+        }
+        let client = try await vault.createPlatformClient(profile: JSONWriter.write(.object(JSONObject(profile))),
+                                                          tenant: call.tenant, idempotency: call.recording(render))
+        return call.respond(client, render)
+    }
+
+    @Sendable func syncCard(_ call: APICall) async throws -> HTTPResponse {
+        let new = try InTandemRequests.syncCard(try Self.body(of: call))
+        let render: @Sendable (GatewayCard) -> StoredResponse = { card in Self.stored(.created, [("card", Self.card(card))]) }
+        let card = try await vault.syncGatewayCard(new, tenant: call.tenant, staff: call.principal!,
+                                                   idempotency: call.recording(render))
+        return call.respond(card, render)
+    }
+
+    @Sendable func cards(_ call: APICall) async throws -> HTTPResponse {
+        let cards: [GatewayCard]
+        do {
+            let client = try call.identifier("client_id", as: PlatformClientID.self, notFound: .platform(.clientNotFound))
+            cards = try await vault.gatewayCards(client: client, tenant: call.tenant)
+        } catch VaultError.platform(.clientNotFound) {
+            throw InTandemError.notFound(.clientNotFound)
+        }
+        return JSONResponse.make(.ok, Self.success([("cards", .array(cards.map(Self.card)))]))
+    }
+
+    @Sendable func deleteCard(_ call: APICall) async throws -> HTTPResponse {
+        let id = try call.identifier("card_id", as: GatewayCardID.self, notFound: .platform(.cardNotFound))
+        try await vault.deleteGatewayCard(id, tenant: call.tenant, actor: call.actor)
+        return JSONResponse.make(.ok, Self.success([]))
+    }
+
+    // MARK: Reading and writing bodies
+
+    private static func body(of call: APICall) throws(InTandemError) -> JSONReader {
+        guard case .object(let object)? = try? JSONParser.parse(call.request.body) else { throw .malformedJSON }
+        return JSONReader(object)
+    }
+
+    private static func success(_ data: [(String, JSONValue)]) -> JSONValue {
+        .object(JSONObject([("status", "OK"), ("data", .object(JSONObject(data)))]))
+    }
+
+    private static func stored(_ status: HTTPStatus, _ data: [(String, JSONValue)]) -> StoredResponse {
+        StoredResponse(status: status.rawValue, body: JSONWriter.write(success(data)))
+    }
+
+    /// Never the access token: only whether one is held.
+    private static func settings(_ settings: PaymentSettings) -> JSONValue {
+        .object(JSONObject([
+            ("stripe_user_id", settings.stripeUserID.map { .string($0) } ?? .null),
+            ("stripe_connected", .bool(settings.stripeConnected)),
+            ("payments_gateway_type", settings.gateway.map { .string($0.rawValue) } ?? .null),
+            ("payments_enabled", .bool(settings.paymentsEnabled)),
+            ("allow_credit_card", .bool(settings.allowCreditCard)),
+        ]))
+    }
+
+    /// The platform's card fields, plus the gateway ids and, when linked, the vault token.
+    private static func card(_ card: GatewayCard) -> JSONValue {
+        let record = card.record
+        var fields: [(String, JSONValue)] = [
+            ("id", .string(record.id.rawValue)), ("active", true), ("business_id", .string(record.tenantID.rawValue)),
+            ("card_brand", .string(record.brand.rawValue)), ("cardholder_name", .string(card.cardholderName)),
+            ("client_id", .string(record.clientID.rawValue)), ("created_at", timestamp(record.createdAt)),
+            ("customer_id", .string(record.customerID)), ("default", .bool(record.isDefault)),
+            ("exp_month", .number(JSONNumber(record.expMonth))), ("exp_year", .number(JSONNumber(record.expYear))),
+            ("external_card_id", .string(record.externalCardID)), ("last_4", .string(record.last4)),
+            ("payment_provider", .string(record.paymentProvider)), ("staff_id", .string(record.staffID.rawValue)),
+            ("staff_name", .string(record.staffName)),
+        ]
+        if let token = record.vaultToken { fields.append(("vault_token", .string(token.rawValue))) }
+        return .object(JSONObject(fields))
+    }
+}

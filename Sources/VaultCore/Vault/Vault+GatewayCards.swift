@@ -1,0 +1,87 @@
+import Foundation
+import VaultCrypto
+
+extension Vault {
+    /// Records a card the external gateway holds for a client. Every rule — gateway ready, client
+    /// known, vault card matching, no duplicate, under the card limit, one default — is checked
+    /// inside the write transaction (one writer), so concurrent syncs of one card store it once.
+    /// The API key's label is recorded as the staff name; the audit entry names the key.
+    public func syncGatewayCard(_ new: NewGatewayCard, tenant: TenantID, staff: Principal,
+                                idempotency: IdempotencyRecording<GatewayCard>? = nil) async throws -> GatewayCard {
+        let id = GatewayCardID.generate()
+        let now = clock()
+        let details = new.details
+        let (sealedName, version) = try sealWithActiveKey(.cardholderName, SecretBytes(details.cardholderName.utf8),
+                                                          tenant: tenant, token: id)
+        let limit = policy.maximumGatewayCardsPerClient
+        let event = AuditEvent(tenantID: tenant, actor: staff.actor, action: .gatewayCardSync, subject: id.rawValue,
+                               outcome: .success)
+        let recordResponse = recorder(idempotency)
+        return try await write { writer in
+            let gateway = try Self.readyGateway(try writer.paymentSettings(tenant: tenant))
+            guard try writer.platformClient(new.clientID, tenant: tenant) != nil else {
+                throw VaultError.platform(.clientNotFound)
+            }
+            if let token = new.vaultToken {
+                guard let card = try writer.card(token, tenant: tenant) else { throw VaultError.platform(.vaultCardNotFound) }
+                guard details.matches(card) else { throw VaultError.platform(.vaultCardMismatch) }
+            }
+            let existing = try writer.gatewayCards(client: new.clientID, tenant: tenant)
+            guard !existing.contains(where: details.isSameCard) else { throw VaultError.platform(.duplicateCard) }
+            guard existing.count < limit else { throw VaultError.platform(.cardLimitReached(limit: limit)) }
+            // A key revoked since it authenticated this request no longer names a staff member.
+            guard let key = try writer.apiKeys(tenant: tenant).first(where: { $0.id == staff.apiKeyID }),
+                  key.revokedAt == nil else { throw VaultError.unauthenticated }
+            var record = GatewayCardRecord(
+                id: id, tenantID: tenant, clientID: new.clientID, customerID: new.customerID,
+                externalCardID: new.externalCardID, paymentProvider: gateway.rawValue, vaultToken: new.vaultToken,
+                brand: details.brand, sealedCardholderName: sealedName, keyVersion: version, expMonth: details.expMonth,
+                expYear: details.expYear, last4: details.last4, isDefault: false, staffID: key.id, staffName: key.label,
+                createdAt: now)
+            try writer.insertGatewayCard(record)
+            if existing.isEmpty || new.makeDefault {
+                try writer.makeDefaultGatewayCard(id, client: new.clientID, tenant: tenant)
+                record.isDefault = true
+            }
+            _ = try writer.appendAudit(event, at: now)
+            let card = GatewayCard(record: record, cardholderName: details.cardholderName)
+            try recordResponse?(writer, card)
+            return card
+        }
+    }
+
+    /// The client's cards in the order they were synced.
+    public func gatewayCards(client: PlatformClientID, tenant: TenantID) async throws -> [GatewayCard] {
+        let records = try await read { reader -> [GatewayCardRecord]? in
+            guard try reader.platformClient(client, tenant: tenant) != nil else { return nil }
+            return try reader.gatewayCards(client: client, tenant: tenant)
+        }
+        guard let records else { throw VaultError.platform(.clientNotFound) }
+        var cards: [GatewayCard] = []
+        for record in records {
+            let name = try await openSealed(.cardholderName, record.sealedCardholderName, version: record.keyVersion,
+                                            tenant: tenant, token: record.id)
+            cards.append(GatewayCard(record: record, cardholderName: name.withUnsafeBytes {
+                String(decoding: $0, as: UTF8.self)
+            }))
+        }
+        return cards
+    }
+
+    /// Removes the card. When it was the default, the client's most recently synced remaining
+    /// card becomes the default, so a client with cards always has exactly one.
+    public func deleteGatewayCard(_ id: GatewayCardID, tenant: TenantID, actor: String) async throws {
+        let now = clock()
+        let event = AuditEvent(tenantID: tenant, actor: actor, action: .gatewayCardDelete, subject: id.rawValue,
+                               outcome: .success)
+        try await write { writer in
+            guard let card = try writer.deleteGatewayCard(id, tenant: tenant) else {
+                throw VaultError.platform(.cardNotFound)
+            }
+            if card.isDefault, let newest = try writer.gatewayCards(client: card.clientID, tenant: tenant).last {
+                try writer.makeDefaultGatewayCard(newest.id, client: card.clientID, tenant: tenant)
+            }
+            _ = try writer.appendAudit(event, at: now)
+        }
+    }
+}

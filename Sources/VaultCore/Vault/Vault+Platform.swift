@@ -1,0 +1,91 @@
+import Foundation
+import VaultCrypto
+
+/// The platform dialect's payment settings and clients; its gateway cards are in Vault+GatewayCards.
+extension Vault {
+    /// Merges `update` into the tenant's settings in one transaction, so two partial updates
+    /// (credentials, then switches) never lose each other's fields. Audited: credentials changed.
+    public func updatePaymentSettings(_ update: PaymentSettingsUpdate, tenant: TenantID,
+                                      actor: String) async throws -> PaymentSettings {
+        let now = clock()
+        let sealedToken = try update.stripeAccessToken.map { secret throws(VaultError) in
+            try sealWithActiveKey(.stripeAccessToken, secret, tenant: tenant, token: tenant)
+        }
+        let event = AuditEvent(tenantID: tenant, actor: actor, action: .paymentSettingsUpdate, subject: tenant.rawValue,
+                               outcome: .success)
+        let stored = try await write { writer in
+            var record = try writer.paymentSettings(tenant: tenant) ?? PaymentSettingsRecord(tenantID: tenant, updatedAt: now)
+            if let id = update.stripeUserID { record.stripeUserID = id }
+            if let sealedToken {
+                record.sealedStripeAccessToken = sealedToken.sealed
+                record.keyVersion = sealedToken.version
+            }
+            if let gateway = update.gateway { record.gateway = gateway.rawValue }
+            if let enabled = update.paymentsEnabled { record.paymentsEnabled = enabled }
+            if let allowed = update.allowCreditCard { record.allowCreditCard = allowed }
+            record.updatedAt = now
+            try writer.savePaymentSettings(record)
+            _ = try writer.appendAudit(event, at: now)
+            return record
+        }
+        return Self.view(of: stored, tenant: tenant)
+    }
+
+    public func paymentSettings(tenant: TenantID) async throws -> PaymentSettings {
+        let stored = try await read { try $0.paymentSettings(tenant: tenant) }
+        return Self.view(of: stored, tenant: tenant)
+    }
+
+    /// Stores a client with its profile — name and email in whatever encoding the API layer
+    /// chose — sealed: it is personal data.
+    public func createPlatformClient(profile: [UInt8], tenant: TenantID,
+                                     idempotency: IdempotencyRecording<PlatformClient>? = nil) async throws -> PlatformClient {
+        let id = PlatformClientID.generate()
+        let (sealed, version) = try sealWithActiveKey(.platformClientProfile, SecretBytes(profile), tenant: tenant, token: id)
+        let record = PlatformClientRecord(id: id, tenantID: tenant, sealedProfile: sealed, keyVersion: version,
+                                          createdAt: clock())
+        let client = PlatformClient(id: id, createdAt: record.createdAt)
+        let recordResponse = recorder(idempotency)
+        try await write { writer in
+            try writer.insertPlatformClient(record)
+            try recordResponse?(writer, client)
+        }
+        return client
+    }
+
+    /// The gateway a card can be synced from now, or why there is none.
+    static func readyGateway(_ settings: PaymentSettingsRecord?) throws(VaultError) -> PaymentGateway {
+        guard let settings, let gateway = settings.gateway.flatMap(PaymentGateway.init(rawValue:)),
+              isConnected(gateway, settings) else { throw .platform(.gatewayNotConnected) }
+        guard settings.paymentsEnabled else { throw .platform(.paymentsDisabled) }
+        guard settings.allowCreditCard else { throw .platform(.creditCardsNotAllowed) }
+        return gateway
+    }
+
+    private static func isConnected(_ gateway: PaymentGateway, _ settings: PaymentSettingsRecord) -> Bool {
+        switch gateway {
+        case .stripe: settings.stripeUserID != nil && settings.sealedStripeAccessToken != nil
+        }
+    }
+
+    private static func view(of record: PaymentSettingsRecord?, tenant: TenantID) -> PaymentSettings {
+        let record = record ?? PaymentSettingsRecord(tenantID: tenant, updatedAt: .distantPast)
+        return PaymentSettings(stripeUserID: record.stripeUserID, stripeConnected: isConnected(.stripe, record),
+                               gateway: record.gateway.flatMap(PaymentGateway.init(rawValue:)),
+                               paymentsEnabled: record.paymentsEnabled, allowCreditCard: record.allowCreditCard)
+    }
+
+    /// Seals a secret under the active data key, bound to its kind, tenant and row.
+    func sealWithActiveKey(_ kind: RecordSealing.Kind, _ secret: SecretBytes, tenant: TenantID,
+                           token: some RandomIdentifier) throws(VaultError) -> (sealed: [UInt8], version: Int) {
+        let (version, key) = try activeDataKey()
+        return (RecordSealing.seal(kind, secret, key: key, tenant: tenant, subject: token.rawValue, keyVersion: version), version)
+    }
+
+    /// Opens what `sealWithActiveKey` sealed, under the version it was sealed with.
+    func openSealed(_ kind: RecordSealing.Kind, _ sealed: [UInt8], version: Int, tenant: TenantID,
+                    token: some RandomIdentifier) async throws -> SecretBytes {
+        let key = try await keyring.dataKey(version: version, storage: storage)
+        return try RecordSealing.open(kind, sealed, key: key, tenant: tenant, subject: token.rawValue, keyVersion: version)
+    }
+}
