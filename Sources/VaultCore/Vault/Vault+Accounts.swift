@@ -12,22 +12,19 @@ extension Vault {
                               idempotency: IdempotencyRecording<CreatedAccount>? = nil) async throws -> CreatedAccount {
         let token = Token.generate()
         let now = clock()
-        let card: CardRecord?, bank: StoredBankAccount?
+        let card: CardRecord?, bankAccount: BankAccount?
         switch new.instrument {
         case .card(let input):
             card = try await sealedRecord(of: try await resolve(input, tenant: tenant), token: token, tenant: tenant, at: now)
-            bank = nil
+            bankAccount = nil
         case .bank(let account):
             card = nil
-            bank = try await sealedBankAccount(account, token: token, tenant: tenant)
+            bankAccount = account
         }
-        let (version, key) = try activeDataKey()
-        let record = AccountRecord(
-            token: token, tenantID: tenant, referenceID: new.referenceID,
-            duplicateCheck: card != nil && new.duplicateCheck != .none,
-            sealedHolder: RecordSealing.seal(.accountHolder, SecretBytes(new.holder), key: key, tenant: tenant,
-                                             subject: token.rawValue, keyVersion: version),
-            keyVersion: version, bank: bank, createdAt: now)
+        let record = try await sealedAccount(token: token, tenant: tenant, referenceID: new.referenceID,
+                                             duplicateCheck: card != nil && new.duplicateCheck != .none,
+                                             holder: new.holder, bank: bankAccount, at: now)
+        let bank = record.bank
         let check = new.duplicateCheck
         let recordResponse = recorder(idempotency)
         return try await write { writer in
@@ -84,25 +81,35 @@ extension Vault {
 
     private func details(of record: AccountRecord, card: CardRecord?) async throws -> AccountDetails {
         guard record.bank != nil || card != nil else { throw VaultError.integrityFailure }
-        let key = try await keyring.dataKey(version: record.keyVersion, storage: storage)
-        let holder = try RecordSealing.open(.accountHolder, record.sealedHolder, key: key, tenant: record.tenantID,
-                                            subject: record.token.rawValue, keyVersion: record.keyVersion)
+        let holder = try await openSealed(.accountHolder, record.sealedHolder, version: record.keyVersion,
+                                          tenant: record.tenantID, subject: record.token.rawValue)
         return AccountDetails(id: record.token, referenceID: record.referenceID, card: card.map(CardMetadata.init),
                               bank: record.bank.map(Self.summary), holder: holder.withUnsafeBytes { Array($0) },
                               createdAt: record.createdAt)
     }
 
-    func sealedBankAccount(_ account: BankAccount, token: Token, tenant: TenantID) async throws -> StoredBankAccount {
-        let fingerprintKey = try await keyring.fingerprintKey(for: tenant, storage: storage)
-        // Domain-separated from card fingerprints, which are over the PAN digits alone.
-        let identity = SecretBytes("bank|\(account.routingNumber.digits)|\(account.accountNumber.digits)".utf8)
-        let fingerprint = HMACSHA256.authenticationCode(for: identity, using: fingerprintKey)
+    /// An account ready to insert: the holder's details and any bank account number sealed under
+    /// one data-key version (the record names one), the bank account fingerprinted.
+    func sealedAccount(token: Token, tenant: TenantID, referenceID: String?, duplicateCheck: Bool, holder: [UInt8],
+                       bank account: BankAccount?, at now: Date) async throws -> AccountRecord {
         let (version, key) = try activeDataKey()
-        return StoredBankAccount(
-            sealedNumber: RecordSealing.seal(.bankAccountNumber, SecretBytes(account.accountNumber.digits.utf8),
-                                             key: key, tenant: tenant, subject: token.rawValue, keyVersion: version),
-            fingerprint: fingerprint, routingNumber: account.routingNumber.digits,
-            accountType: account.accountType, last4: account.accountNumber.last4)
+        let seal = { (kind: RecordSealing.Kind, plaintext: SecretBytes) in
+            RecordSealing.seal(kind, plaintext, key: key, tenant: tenant, subject: token.rawValue, keyVersion: version)
+        }
+        var bank: StoredBankAccount?
+        if let account {
+            let fingerprintKey = try await keyring.fingerprintKey(for: tenant, storage: storage)
+            // Domain-separated from card fingerprints, which are over the PAN digits alone.
+            let identity = SecretBytes("bank|\(account.routingNumber.digits)|\(account.accountNumber.digits)".utf8)
+            bank = StoredBankAccount(
+                sealedNumber: seal(.bankAccountNumber, SecretBytes(account.accountNumber.digits.utf8)),
+                fingerprint: HMACSHA256.authenticationCode(for: identity, using: fingerprintKey),
+                routingNumber: account.routingNumber.digits, accountType: account.accountType,
+                last4: account.accountNumber.last4)
+        }
+        return AccountRecord(token: token, tenantID: tenant, referenceID: referenceID, duplicateCheck: duplicateCheck,
+                             sealedHolder: seal(.accountHolder, SecretBytes(holder)), keyVersion: version, bank: bank,
+                             createdAt: now)
     }
 
     static func summary(_ bank: StoredBankAccount) -> BankAccountSummary {

@@ -82,11 +82,6 @@ extension Vault {
             expiration: card.expiration, createdAt: now, updatedAt: now)
     }
 
-    func activeDataKey() throws(VaultError) -> (version: Int, key: SymmetricKey) {
-        guard let active = keyring.activeDataKey else { throw .integrityFailure }
-        return active
-    }
-
     func fingerprint(of number: PrimaryAccountNumber, tenant: TenantID) async throws -> [UInt8] {
         let key = try await keyring.fingerprintKey(for: tenant, storage: storage)
         return HMACSHA256.authenticationCode(for: number.utf8Digits, using: key)

@@ -38,9 +38,8 @@ extension Vault {
         guard let rows else { throw VaultError.syncClientNotFound }
         var methods: [PaymentMethodDetails] = []
         for (method, card, account) in rows {
-            let key = try await keyring.dataKey(version: method.keyVersion, storage: storage)
-            let details = try RecordSealing.open(.paymentMethodDetails, method.sealedDetails, key: key, tenant: tenant,
-                                                 subject: method.id.rawValue, keyVersion: method.keyVersion)
+            let details = try await openSealed(.paymentMethodDetails, method.sealedDetails, version: method.keyVersion,
+                                               tenant: tenant, subject: method.id.rawValue)
             methods.append(PaymentMethodDetails(
                 id: method.id, identifier: method.identifier, isDefault: method.isDefault, card: card.map(CardMetadata.init),
                 bank: account.flatMap { $0.deletedAt == nil ? $0.bank : nil }.map(Self.summary),
@@ -186,13 +185,9 @@ extension Vault {
                 method.ownsInstrument = false
             }
         case .bank(let account):
-            let (version, key) = try activeDataKey()
             method.kind = .bank
-            method.account = AccountRecord(
-                token: token, tenantID: tenant, referenceID: nil, duplicateCheck: false,
-                sealedHolder: RecordSealing.seal(.accountHolder, SecretBytes(input.details), key: key, tenant: tenant,
-                                                 subject: token.rawValue, keyVersion: version),
-                keyVersion: version, bank: try await sealedBankAccount(account, token: token, tenant: tenant), createdAt: now)
+            method.account = try await sealedAccount(token: token, tenant: tenant, referenceID: nil, duplicateCheck: false,
+                                                     holder: input.details, bank: account, at: now)
         }
         return method
     }

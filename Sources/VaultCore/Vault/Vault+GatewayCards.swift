@@ -12,7 +12,7 @@ extension Vault {
         let now = clock()
         let details = new.details
         let (sealedName, version) = try sealWithActiveKey(.cardholderName, SecretBytes(details.cardholderName.utf8),
-                                                          tenant: tenant, token: id)
+                                                          tenant: tenant, subject: id.rawValue)
         let limit = policy.maximumGatewayCardsPerClient
         let event = AuditEvent(tenantID: tenant, actor: staff.actor, action: .gatewayCardSync, subject: id.rawValue,
                                outcome: .success)
@@ -60,7 +60,7 @@ extension Vault {
         var cards: [GatewayCard] = []
         for record in records {
             let name = try await openSealed(.cardholderName, record.sealedCardholderName, version: record.keyVersion,
-                                            tenant: tenant, token: record.id)
+                                            tenant: tenant, subject: record.id.rawValue)
             cards.append(GatewayCard(record: record, cardholderName: name.withUnsafeBytes {
                 String(decoding: $0, as: UTF8.self)
             }))

@@ -9,7 +9,7 @@ extension Vault {
                                       actor: String) async throws -> PaymentSettings {
         let now = clock()
         let sealedToken = try update.stripeAccessToken.map { secret throws(VaultError) in
-            try sealWithActiveKey(.stripeAccessToken, secret, tenant: tenant, token: tenant)
+            try sealWithActiveKey(.stripeAccessToken, secret, tenant: tenant, subject: tenant.rawValue)
         }
         let event = AuditEvent(tenantID: tenant, actor: actor, action: .paymentSettingsUpdate, subject: tenant.rawValue,
                                outcome: .success)
@@ -41,7 +41,7 @@ extension Vault {
     public func createPlatformClient(profile: [UInt8], tenant: TenantID,
                                      idempotency: IdempotencyRecording<PlatformClient>? = nil) async throws -> PlatformClient {
         let id = PlatformClientID.generate()
-        let (sealed, version) = try sealWithActiveKey(.platformClientProfile, SecretBytes(profile), tenant: tenant, token: id)
+        let (sealed, version) = try sealWithActiveKey(.platformClientProfile, SecretBytes(profile), tenant: tenant, subject: id.rawValue)
         let record = PlatformClientRecord(id: id, tenantID: tenant, sealedProfile: sealed, keyVersion: version,
                                           createdAt: clock())
         let client = PlatformClient(id: id, createdAt: record.createdAt)
@@ -73,19 +73,5 @@ extension Vault {
         return PaymentSettings(stripeUserID: record.stripeUserID, stripeConnected: isConnected(.stripe, record),
                                gateway: record.gateway.flatMap(PaymentGateway.init(rawValue:)),
                                paymentsEnabled: record.paymentsEnabled, allowCreditCard: record.allowCreditCard)
-    }
-
-    /// Seals a secret under the active data key, bound to its kind, tenant and row.
-    func sealWithActiveKey(_ kind: RecordSealing.Kind, _ secret: SecretBytes, tenant: TenantID,
-                           token: some RandomIdentifier) throws(VaultError) -> (sealed: [UInt8], version: Int) {
-        let (version, key) = try activeDataKey()
-        return (RecordSealing.seal(kind, secret, key: key, tenant: tenant, subject: token.rawValue, keyVersion: version), version)
-    }
-
-    /// Opens what `sealWithActiveKey` sealed, under the version it was sealed with.
-    func openSealed(_ kind: RecordSealing.Kind, _ sealed: [UInt8], version: Int, tenant: TenantID,
-                    token: some RandomIdentifier) async throws -> SecretBytes {
-        let key = try await keyring.dataKey(version: version, storage: storage)
-        return try RecordSealing.open(kind, sealed, key: key, tenant: tenant, subject: token.rawValue, keyVersion: version)
     }
 }
