@@ -47,10 +47,10 @@ wrk_figures() {  # name, then wrk arguments; with a server running, also its CPU
 
 measure() {  # label, binary
   local label=$1 binary=$2
-  rm -rf "$work/data"
+  rm -rf "$work/data" "$work/out"
   "$binary" serve --dev --data-dir "$work/data" --listen 127.0.0.1:0 >"$work/out" 2>/dev/null &
   server_pid=$!
-  for _ in $(seq 1 100); do grep -q listening "$work/out" && break; sleep 0.1; done
+  for _ in $(seq 1 100); do grep -qs listening "$work/out" && break; sleep 0.1; done
   key=$(head -1 "$work/out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["apiKey"])')
   url=$(grep listening "$work/out" | awk '{ print $3 }')
   auth=(-H "Authorization: Bearer $key" -H "Content-Type: application/json")
