@@ -38,10 +38,6 @@ enum ServeCommand {
             throw CLIError.io("--tls-cert and --tls-key go together")
         }
         if let maxBody = try command.int("max-body-bytes") { configuration.limits.maxBodyBytes = maxBody }
-        // Handlers start on the event loop: routing, the auth cache, JSON, a pooled SQLite point
-        // read and AES-GCM run there until the first suspension (the durable write), saving a
-        // thread hop per request. Nothing in VaultAPI blocks for long before its first await.
-        configuration.handlerScheduling = .immediate
 
         let masterKey = try MasterKeyLocation.resolve(option: command.string("master-key-file"), directory: directory).load()
         let storage = try await directory.openStorage()
