@@ -4,34 +4,53 @@
 # Each run: ../shared/bench/floors.sh nginx (nginx, 1 worker, wrk -t1 -c64: GET and a ~300-byte POST),
 # then a fresh release `coffer serve --dev` measured with the same wrk settings: tokenize (a new
 # card per request, durable) and reveal (1,000 stored tokens round robin, each reveal audited).
-# Prints every figure and the median of each over the runs. Loopback only; every process it
+# Prints every figure and the median of each over the runs; for Coffer also the server's CPU time
+# (user + system, from /proc) per answered request. Loopback only; every process it
 # starts is stopped by PID.
+#
+# Environment:
+#   SCRATCH=.build-perf          the build directory (`swift build --scratch-path`; default .build)
+#   COFFER_BINS="base=/tmp/a new=/tmp/b"
+#                                A/B: measure these prebuilt binaries instead of building, each in
+#                                every run, the order rotated run to run; figures are named
+#                                LABEL_tokenize_… and LABEL_reveal_…
+#   NGINX=0                      skip the nginx ceiling
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-3}; secs=${2:-10}
 floors=${FLOORS:-../shared/bench/floors.sh}
-swift build -c release --product coffer >/dev/null
+scratch=${SCRATCH:-.build}
+if [ -z "${COFFER_BINS:-}" ]; then
+  swift build -c release --product coffer --scratch-path "$scratch" >/dev/null
+  COFFER_BINS="coffer=$scratch/release/coffer"
+fi
+read -r -a bins <<<"$COFFER_BINS"
 work=$(mktemp -d); results="$work/results"
 server_pid=""
 cleanup() { [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 
-wrk_figures() {  # name, then wrk arguments
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$server_pid/stat"; }
+
+wrk_figures() {  # name, then wrk arguments; with a server running, also its CPU time per request
   local name=$1; shift
-  wrk -t1 -c64 -d"${secs}s" --latency "$@" | awk -v n="$name" '
+  local before=0; [ -n "$server_pid" ] && before=$(cpu_ticks)
+  wrk -t1 -c64 -d"${secs}s" --latency "$@" >"$work/wrk"
+  local ticks=0; [ -n "$server_pid" ] && ticks=$(( $(cpu_ticks) - before ))
+  awk -v n="$name" -v ticks="$ticks" -v hz="$(getconf CLK_TCK)" '
+    /requests in/ { if (ticks > 0) print n "_server_cpu_us_per_req " int(ticks * 1e6 / hz / $1 * 10) / 10 }
     /Requests\/sec/ { print n "_req_per_s " $2 }
     /^ +50%/ { print n "_p50_ms " ($2 ~ /us$/ ? $2 / 1000 : ($2 ~ /ms$/ ? $2 + 0 : $2 * 1000)) }
     /^ +99%/ { print n "_p99_ms " ($2 ~ /us$/ ? $2 / 1000 : ($2 ~ /ms$/ ? $2 + 0 : $2 * 1000)) }
-    /Non-2xx/ { print n "_non_2xx " $4 }'
+    /Non-2xx/ { print n "_non_2xx " $4 }' "$work/wrk"
 }
 
-for run in $(seq 1 "$runs"); do
-  echo "# run $run" >&2
-  bash "$floors" nginx "$secs" | tee -a "$results"
-  rm -rf "$work/data"
-  .build/release/coffer serve --dev --data-dir "$work/data" --listen 127.0.0.1:0 >"$work/out" 2>/dev/null &
+measure() {  # label, binary
+  local label=$1 binary=$2
+  rm -rf "$work/data" "$work/out"
+  "$binary" serve --dev --data-dir "$work/data" --listen 127.0.0.1:0 >"$work/out" 2>/dev/null &
   server_pid=$!
-  for _ in $(seq 1 100); do grep -q listening "$work/out" && break; sleep 0.1; done
+  for _ in $(seq 1 100); do grep -qs listening "$work/out" && break; sleep 0.1; done
   key=$(head -1 "$work/out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["apiKey"])')
   url=$(grep listening "$work/out" | awk '{ print $3 }')
   auth=(-H "Authorization: Bearer $key" -H "Content-Type: application/json")
@@ -46,9 +65,19 @@ for i in range(1000):
     connection.request("POST", "/vault/v1/cards", json.dumps({"number": number}), {"Authorization": "Bearer " + sys.argv[2]})
     print(json.loads(connection.getresponse().read())["token"])
 PY
-  wrk_figures coffer_tokenize "${auth[@]}" -s scripts/wrk/tokenize.lua "$url" | tee -a "$results"
-  wrk_figures coffer_reveal "${auth[@]}" -s scripts/wrk/reveal.lua "$url" -- "$work/tokens" | tee -a "$results"
+  wrk_figures "${label}_tokenize" "${auth[@]}" -s scripts/wrk/tokenize.lua "$url" | tee -a "$results"
+  wrk_figures "${label}_reveal" "${auth[@]}" -s scripts/wrk/reveal.lua "$url" -- "$work/tokens" | tee -a "$results"
   kill -TERM "$server_pid"; wait "$server_pid" || true; server_pid=""
+}
+
+for run in $(seq 1 "$runs"); do
+  echo "# run $run" >&2
+  if [ "${NGINX:-1}" != 0 ]; then bash "$floors" nginx "$secs" | tee -a "$results"; fi
+  count=${#bins[@]}
+  for i in $(seq 0 $((count - 1))); do
+    entry=${bins[$(( (i + run - 1) % count ))]}
+    measure "${entry%%=*}" "${entry#*=}"
+  done
 done
 
 echo "# medians of $runs runs"

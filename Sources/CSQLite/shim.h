@@ -23,4 +23,12 @@ static inline int coffer_sqlite_disable_double_quoted_strings(sqlite3 *db) {
     return sqlite3_db_config(db, SQLITE_DBCONFIG_DQS_DDL, 0, (int *)0);
 }
 
+// sqlite3_config is variadic too. SQLITE_CONFIG_MEMSTATUS off: by default every sqlite3_malloc and
+// sqlite3_free takes one process-wide mutex to keep memory statistics (sqlite3_memory_used),
+// which serialises the writer thread and every reader. Must run before sqlite3_initialize; it
+// returns SQLITE_MISUSE (and changes nothing) if SQLite is already initialised.
+static inline int coffer_sqlite_disable_memory_statistics(void) {
+    return sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 #endif

@@ -76,6 +76,19 @@ public struct Logger: Sendable {
         sink.write(line: line)
     }
 
+    /// The same line as `log(level:_:metadata:)` with `Dictionary(uniqueKeysWithValues: fields)`,
+    /// for call sites that know their keys (an access-log line per request): the fields are
+    /// sorted as given, without building or hashing a dictionary. Keys must be distinct.
+    public func log(level: LogLevel, _ message: @autoclosure () -> String, fields: @autoclosure () -> [(key: String, value: LogValue)]) {
+        guard level >= logLevel else { return }
+        var members = fields()
+        guard self.metadata.isEmpty, !members.contains(where: { Self.isReserved($0.key) }) else {
+            return log(level: level, message(), metadata: Dictionary(members, uniquingKeysWith: { _, last in last }))
+        }
+        if members.count > 1 { members.sort { $0.key < $1.key } }
+        sink.write(line: Self.formatLine(timestamp: clock.now(), level: level, label: label, message: message(), members: members))
+    }
+
     public func trace(_ message: @autoclosure () -> String, metadata: @autoclosure () -> [String: LogValue] = [:]) {
         log(level: .trace, message(), metadata: metadata())
     }
@@ -121,6 +134,15 @@ public struct Logger: Sendable {
     static func formatLine(
         timestamp: LogTimestamp, level: LogLevel, label: String, message: String, metadata: [String: LogValue]
     ) -> [UInt8] {
+        formatLine(timestamp: timestamp, level: level, label: label, message: message,
+                   members: metadata.isEmpty ? [] : orderedMembers(metadata))
+    }
+
+    /// One complete line from members already in order (sorted, no reserved key).
+    static func formatLine(
+        timestamp: LogTimestamp, level: LogLevel, label: String, message: String,
+        members: [(key: String, value: LogValue)]
+    ) -> [UInt8] {
         var writer = JSONLineWriter(capacity: 256)
         writer.bytes.append(contentsOf: tsPrefix)
         timestamp.appendISO8601(to: &writer.bytes)
@@ -128,11 +150,9 @@ public struct Logger: Sendable {
         writer.writeString(label)
         writer.bytes.append(contentsOf: msgPrefix)
         writer.writeString(message)
-        if !metadata.isEmpty {
-            for member in orderedMembers(metadata) {
-                writer.bytes.append(UInt8(ascii: ","))
-                writer.writeMember(member.key, member.value)
-            }
+        for member in members {
+            writer.bytes.append(UInt8(ascii: ","))
+            writer.writeMember(member.key, member.value)
         }
         writer.bytes.append(UInt8(ascii: "}"))
         Redactor.redact(bytes: &writer.bytes)

@@ -44,10 +44,10 @@ public final class VaultAPI: Sendable {
         response.headers.replaceOrAdd("X-Request-Id", requestID)
         let elapsed = ContinuousClock.now - started
         metrics.record(method: request.method, route: outcome.route, status: response.status.rawValue, duration: elapsed)
-        logger.info("request", metadata: [
-            "request_id": .string(requestID), "method": .string(request.method), "route": .string(outcome.route),
-            "status": .int(response.status.rawValue), "duration_ms": .double(Double(elapsed / .microseconds(1)) / 1000),
-            "tenant": .string(outcome.tenant?.rawValue ?? "-"),
+        logger.log(level: .info, "request", fields: [
+            ("duration_ms", .double(Double(elapsed / .microseconds(1)) / 1000)), ("method", .string(request.method)),
+            ("request_id", .string(requestID)), ("route", .string(outcome.route)),
+            ("status", .int(response.status.rawValue)), ("tenant", .string(outcome.tenant?.rawValue ?? "-")),
         ])
         return response
     }

@@ -35,30 +35,32 @@ struct Router<Handler: Sendable>: Sendable {
     }
 
     /// Matches `path` (no query). Segments are compared as sent: percent-encoding is not decoded,
-    /// so an encoded slash can never change which route is taken.
+    /// so an encoded slash can never change which route is taken. Compares UTF-8 bytes and
+    /// builds the parameters only for the route that matched (this runs for every request).
     func match(method: String, path: String) -> Match {
-        let parts = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
+        let parts = Array(path.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).dropFirst())
         var allowed: [String] = []
-        for route in routes where route.segments.count == parts.count {
-            var parameters: [String: String] = [:]
-            var matches = true
-            for (segment, part) in zip(route.segments, parts) {
-                switch segment {
-                case .literal(let literal) where literal == part:
-                    continue
-                case .parameter(let name) where !part.isEmpty:
-                    parameters[name] = String(part)
-                default:
-                    matches = false
+        for index in routes.indices where routes[index].segments.count == parts.count && matches(routes[index].segments, parts) {
+            if routes[index].method == method || (method == "HEAD" && routes[index].method == "GET") {
+                let route = routes[index]
+                var parameters: [String: String] = [:]
+                for (segment, part) in zip(route.segments, parts) {
+                    if case .parameter(let name) = segment { parameters[name] = String(Substring(part)) }
                 }
-                if !matches { break }
-            }
-            guard matches else { continue }
-            if route.method == method || (method == "HEAD" && route.method == "GET") {
                 return .found(route, parameters: parameters)
             }
-            allowed.append(route.method)
+            allowed.append(routes[index].method)
         }
         return allowed.isEmpty ? .notFound : .methodNotAllowed(allowed: allowed)
+    }
+
+    private func matches(_ segments: [Segment], _ parts: [Substring.UTF8View]) -> Bool {
+        for index in segments.indices {
+            switch segments[index] {
+            case .literal(let literal): if !literal.utf8.elementsEqual(parts[index]) { return false }
+            case .parameter: if parts[index].isEmpty { return false }
+            }
+        }
+        return true
     }
 }

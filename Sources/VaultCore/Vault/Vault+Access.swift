@@ -88,6 +88,8 @@ extension Vault {
             guard try writer.revokeAPIKey(id, tenant: tenant, at: now) else { throw VaultError.keyNotFound }
             _ = try writer.appendAudit(event, at: now)
         }
+        // Committed: no request from now on may be served from a cached authentication.
+        principals.invalidate()
     }
 
     /// Audits a credential refused by another layer (an SSO token that failed verification).
@@ -97,14 +99,20 @@ extension Vault {
 
     /// Checks a presented API key. The lookup is by hash, so timing reveals nothing about the
     /// secret; a failure is audited and answered `unauthenticated` whatever its cause.
+    /// A success is remembered for `VaultPolicy.apiKeyCacheLifetime` (see `PrincipalCache`).
     public func authenticate(apiKey presented: String) async throws -> Principal {
-        let hash = SHA256.hash(Array(presented.utf8))
+        let hash = SHA256.hash(presented.utf8)
+        let key = PrincipalCache.Key(digest: hash)
+        if let principal = principals.principal(for: key) { return principal }
+        let generation = principals.generation
         let record = try await read { try $0.apiKey(secretHash: hash) }
         guard let record, record.revokedAt == nil else {
             try await audit(.authenticationFailure, tenant: record?.tenantID, actor: "anonymous",
                             subject: record?.id.rawValue, outcome: .failure)
             throw VaultError.unauthenticated
         }
-        return Principal(tenantID: record.tenantID, credential: .apiKey(record.id), roles: record.roles)
+        let principal = Principal(tenantID: record.tenantID, credential: .apiKey(record.id), roles: record.roles)
+        principals.insert(principal, for: key, generation: generation)
+        return principal
     }
 }

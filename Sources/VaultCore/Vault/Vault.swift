@@ -8,12 +8,14 @@ public final class Vault: Sendable {
     let keyring: Keyring
     let policy: VaultPolicy
     let clock: @Sendable () -> Date
+    let principals: PrincipalCache
 
     private init(storage: any VaultStorage, keyring: Keyring, policy: VaultPolicy, clock: @escaping @Sendable () -> Date) {
         self.storage = storage
         self.keyring = keyring
         self.policy = policy
         self.clock = clock
+        self.principals = PrincipalCache(lifetime: policy.apiKeyCacheLifetime)
     }
 
     /// Opens the vault over a migrated store. On first use it records a check value for the master

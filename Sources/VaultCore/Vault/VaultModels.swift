@@ -124,6 +124,11 @@ public struct VaultPolicy: Sendable {
     public var allowsPKCS1v15 = false
     /// How many gateway cards one platform client may hold.
     public var maximumGatewayCardsPerClient = 10
+    /// How long a successful API-key authentication is remembered in memory (keyed by the key's
+    /// SHA-256). A revocation through this vault takes effect at once regardless; this bounds
+    /// only how long a revocation written by another process goes unnoticed. `.zero` turns the
+    /// cache off (every request reads the key from the store).
+    public var apiKeyCacheLifetime: Duration = .seconds(2)
 
     public init() {}
 }
