@@ -24,7 +24,7 @@ struct InTandemRoutes: Sendable {
     }
 
     @Sendable func updateSettings(_ call: APICall) async throws -> HTTPResponse {
-        let update = try InTandemRequests.settings(try Self.body(of: call))
+        let update = try InTandemRequests.settings(try call.body(orThrow: InTandemError.malformedJSON))
         let settings = try await vault.updatePaymentSettings(update, tenant: call.tenant, actor: call.actor)
         return JSONResponse.make(.ok, Self.success([("payment_settings", Self.settings(settings))]))
     }
@@ -35,7 +35,7 @@ struct InTandemRoutes: Sendable {
     }
 
     @Sendable func createClient(_ call: APICall) async throws -> HTTPResponse {
-        let profile = try InTandemRequests.clientProfile(try Self.body(of: call))
+        let profile = try InTandemRequests.clientProfile(try call.body(orThrow: InTandemError.malformedJSON))
         let render: @Sendable (PlatformClient) -> StoredResponse = { client in
             let fields = [("id", JSONValue.string(client.id.rawValue))] + profile + [("created_at", timestamp(client.createdAt))]
             return Self.stored(.created, [("client", .object(JSONObject(fields)))])
@@ -46,7 +46,7 @@ struct InTandemRoutes: Sendable {
     }
 
     @Sendable func syncCard(_ call: APICall) async throws -> HTTPResponse {
-        let new = try InTandemRequests.syncCard(try Self.body(of: call))
+        let new = try InTandemRequests.syncCard(try call.body(orThrow: InTandemError.malformedJSON))
         let render: @Sendable (GatewayCard) -> StoredResponse = { card in Self.stored(.created, [("card", Self.card(card))]) }
         let card = try await vault.syncGatewayCard(new, tenant: call.tenant, staff: call.principal!,
                                                    idempotency: call.recording(render))
@@ -71,11 +71,6 @@ struct InTandemRoutes: Sendable {
     }
 
     // MARK: Reading and writing bodies
-
-    private static func body(of call: APICall) throws(InTandemError) -> JSONReader {
-        guard case .object(let object)? = try? JSONParser.parse(call.request.body) else { throw .malformedJSON }
-        return JSONReader(object)
-    }
 
     private static func success(_ data: [(String, JSONValue)]) -> JSONValue {
         .object(JSONObject([("status", "OK"), ("data", .object(JSONObject(data)))]))

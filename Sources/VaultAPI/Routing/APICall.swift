@@ -27,6 +27,12 @@ struct APICall: Sendable {
         do { return try JSONReader.object(value) } catch { throw APIError.field(error) }
     }
 
+    /// The body as a JSON object; anything else throws `malformed`, a dialect's own "not JSON" error.
+    func body<Failure: Error>(orThrow malformed: Failure) throws(Failure) -> JSONReader {
+        guard case .object(let object)? = try? JSONParser.parse(request.body) else { throw malformed }
+        return JSONReader(object)
+    }
+
     /// A path parameter that must be a 22-character identifier; anything else cannot exist.
     func identifier<ID: RandomIdentifier>(_ name: String, as type: ID.Type, notFound: VaultError) throws -> ID {
         guard let value = parameters[name], let id = ID(validating: value) else { throw notFound }

@@ -33,7 +33,7 @@ struct TabaPayRoutes: Sendable {
     @Sendable func createAccount(_ call: APICall) async throws -> HTTPResponse {
         let tenant = try await client(of: call)
         let check = try TabaPayAccountRequest.duplicateCheck(query: call.request.query)
-        let (referenceID, instrument, owner) = try TabaPayAccountRequest.parse(try body(of: call))
+        let (referenceID, instrument, owner) = try TabaPayAccountRequest.parse(try call.body(orThrow: TabaPayError.malformedJSON))
         let showsCard = if case .card(.plain) = instrument { false } else { true }
         let render: @Sendable (CreatedAccount) -> StoredResponse = { created in
             var fields = Self.success + [("accountID", JSONValue.string(created.id.rawValue))]
@@ -87,7 +87,7 @@ struct TabaPayRoutes: Sendable {
     @Sendable func createKey(_ call: APICall) async throws -> HTTPResponse {
         let tenant = try await client(of: call)
         try Self.rejectQuery(call)
-        let body = try body(of: call)
+        let body = try call.body(orThrow: TabaPayError.malformedJSON)
         let format = try TabaPayAccountRequest.fields {
             try body.rejectUnknownKeys(allowed: ["format"])
             return try Self.format(try body.optionalString("format"))
@@ -148,12 +148,6 @@ struct TabaPayRoutes: Sendable {
     }
 
     // MARK: Reading requests
-
-    /// The body as a JSON object; anything else is TabaPay's "JSON" error.
-    private func body(of call: APICall) throws(TabaPayError) -> JSONReader {
-        guard case .object(let object)? = try? JSONParser.parse(call.request.body) else { throw .malformedJSON }
-        return JSONReader(object)
-    }
 
     private func accountID(_ call: APICall) throws -> Token {
         try call.identifier("accountID", as: Token.self, notFound: .accountNotFound)
