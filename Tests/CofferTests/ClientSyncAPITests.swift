@@ -255,6 +255,23 @@ struct ClientSyncAPITests {
         #expect(await api.request("GET", "/v1/payment/list/\(String(repeating: "a", count: 24))", key: api.key).status == 404)
     }
 
+    @Test("An Idempotency-Key retry of a sync replays the first response, SSO token included")
+    func idempotentSync() async throws {
+        let api = try await APIHarness.makeForClientSync()
+        let first = await api.request("POST", "/v1/client/sync", body: clientSyncSeedBody, key: api.key,
+                                      headers: ["Idempotency-Key": "sync-1"])
+        let retry = await api.request("POST", "/v1/client/sync", body: clientSyncSeedBody, key: api.key,
+                                      headers: ["Idempotency-Key": "sync-1"])
+        #expect(first.status == 200 && first.body == retry.body)
+        let token = try #require(first.json?["ssoToken"] as? String)
+        let clientID = try #require(first.json?["clientId"] as? String)
+        #expect(await api.request("GET", "/v1/payment/list/\(clientID)", key: token).status == 200)
+        let other = await api.request("POST", "/v1/client/sync", body: clientSyncSeedBody.replacingOccurrences(of: "fiId123", with: "x"),
+                                      key: api.key, headers: ["Idempotency-Key": "sync-1"])
+        #expect(other.status == 422)
+        #expect(try await api.test.vault.cardCount() == 1)
+    }
+
     @Test("Concurrent syncs of one new client identifier end with one client")
     func concurrentSyncs() async throws {
         let api = try await APIHarness.makeForClientSync()

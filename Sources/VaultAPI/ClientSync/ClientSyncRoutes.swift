@@ -39,12 +39,13 @@ struct ClientSyncRoutes: Sendable {
             return (try body.string("identifier"), try ClientSyncRequest.tokenOptions(body))
         }
         let client = try await vault.syncClient(identifier: identifier, tenant: call.tenant)
-        let token = try await tokens.issue(for: client, tenant: call.tenant, options)
+        let token = try await tokens.issuer(for: call.tenant, options).token(for: client)
         return JSONResponse.make(.ok, ["token": .string(token)])
     }
 
     /// `{client, token, cards}` → `{clientId, ssoToken, cards: [{paymentMethodId, identifier}]}`,
-    /// the client and every card in one transaction. The SSO token is issued after it commits.
+    /// the client and every card in one transaction. The SSO token is signed in that transaction
+    /// too, so an idempotent retry replays the whole first response, token included.
     @Sendable func sync(_ call: APICall) async throws -> HTTPResponse {
         let (client, options, methods) = try Self.fields {
             let body = try call.body()
@@ -54,13 +55,16 @@ struct ClientSyncRoutes: Sendable {
             guard methods.count <= 50 else { throw body.invalid("cards", reason: "must hold at most 50 cards") }
             return (try ClientSyncRequest.client(try body.object("client")), options, methods)
         }
+        let issuer = try await tokens.issuer(for: call.tenant, options)
+        let render: @Sendable (ClientSyncResult) -> StoredResponse = { result in
+            StoredResponse(status: 200, body: JSONWriter.write(.object(JSONObject([
+                ("clientId", .string(result.clientID.rawValue)), ("ssoToken", .string(issuer.token(for: result.clientID))),
+                ("cards", Self.methodList(result)),
+            ]))))
+        }
         let result = try await vault.syncClient(client, paymentMethods: methods, tenant: call.tenant,
-                                                idempotency: call.recording(Self.syncedMethods))
-        let token = try await tokens.issue(for: result.clientID, tenant: call.tenant, options)
-        return JSONResponse.make(.ok, .object(JSONObject([
-            ("clientId", .string(result.clientID.rawValue)), ("ssoToken", .string(token)),
-            ("cards", Self.methodList(result)),
-        ])))
+                                                idempotency: call.recording(render))
+        return call.respond(result, render)
     }
 
     /// `{clientId, paymentType, …}` → `{paymentMethodId}`. An SSO session may add to its own client only.
@@ -90,11 +94,6 @@ struct ClientSyncRoutes: Sendable {
     }
 
     // MARK: Shapes
-
-    /// What a sync's retry replays: everything but the SSO token, which is issued anew.
-    private static let syncedMethods: @Sendable (ClientSyncResult) -> StoredResponse = { result in
-        StoredResponse(status: 200, body: JSONWriter.write(methodList(result)))
-    }
 
     private static func methodList(_ result: ClientSyncResult) -> JSONValue {
         .array(result.paymentMethods.map { method in

@@ -29,19 +29,35 @@ struct SSOTokens: Sendable {
         var singleUse = false
     }
 
-    func issue(for client: SyncClientID, tenant: TenantID, _ options: Options) async throws -> String {
+    /// Checks the requested lifetime and fetches the tenant's key, so tokens can then be signed
+    /// synchronously — inside the transaction that decides the client, for an idempotent replay.
+    func issuer(for tenant: TenantID, _ options: Options) async throws -> Issuer {
         let now = vault.now
         var expiresAt = options.expiration ?? now.addingTimeInterval(Self.defaultLifetime)
         if let lifetime = options.lifetime { expiresAt = min(expiresAt, now.addingTimeInterval(TimeInterval(lifetime))) }
         guard expiresAt > now, expiresAt.timeIntervalSince(now) <= Self.maximumLifetime else {
             throw APIError.badRequest("invalid_field", "The token must expire in the future, within 30 days.")
         }
-        let key = try await vault.ssoSigningKey(tenant: tenant, creating: true)
-        let claims = JWTClaims(
-            issuer: Self.issuer, subject: client.rawValue, expiresAt: Int(expiresAt.timeIntervalSince1970),
-            issuedAt: Int(now.timeIntervalSince1970), id: IdentifierFormat.random(),
-            additional: options.singleUse ? ["nonce": true] : [:])
-        return HS256(key: key).sign(claims, keyID: tenant.rawValue)
+        return Issuer(signer: HS256(key: try await vault.ssoSigningKey(tenant: tenant, creating: true)), tenant: tenant,
+                      id: IdentifierFormat.random(), issuedAt: Int(now.timeIntervalSince1970),
+                      expiresAt: Int(expiresAt.timeIntervalSince1970), singleUse: options.singleUse)
+    }
+
+    /// Signs one token (one `jti`, one set of times) for a tenant: asked again for the same
+    /// client it gives the same token, so a response rendered twice is one response.
+    struct Issuer: Sendable {
+        let signer: HS256
+        let tenant: TenantID
+        let id: String
+        let issuedAt: Int
+        let expiresAt: Int
+        let singleUse: Bool
+
+        func token(for client: SyncClientID) -> String {
+            let claims = JWTClaims(issuer: SSOTokens.issuer, subject: client.rawValue, expiresAt: expiresAt, issuedAt: issuedAt,
+                                   id: id, additional: singleUse ? ["nonce": true] : [:])
+            return signer.sign(claims, keyID: tenant.rawValue)
+        }
     }
 
     /// The session a token opens; every refusal — unknown tenant, bad signature or algorithm,
