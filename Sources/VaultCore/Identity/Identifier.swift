@@ -18,9 +18,14 @@ public enum IdentifierFormat {
         string.utf8.count == length && string.utf8.allSatisfy(Base64URL.isAlphabetByte)
     }
 
-    /// 16 bytes from the CSPRNG, Base64URL without padding.
+    /// 16 bytes from the CSPRNG, Base64URL without padding. Drawn into a stack buffer: every
+    /// request without an `X-Request-Id` of its own gets one.
     public static func random() -> String {
-        Base64URL.encode(SecureRandom.bytes(count: 16))
+        var bytes: (UInt64, UInt64) = (0, 0)
+        return withUnsafeMutableBytes(of: &bytes) { buffer in
+            SecureRandom.fill(buffer)
+            return Base64URL.encode(UnsafeRawBufferPointer(buffer))
+        }
     }
 }
 
