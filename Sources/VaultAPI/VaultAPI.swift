@@ -44,8 +44,9 @@ public final class VaultAPI: Sendable {
         response.headers.replaceOrAdd("X-Request-Id", requestID)
         let elapsed = ContinuousClock.now - started
         metrics.record(method: request.method, route: outcome.route, status: response.status.rawValue, duration: elapsed)
+        // Milliseconds to the microsecond: a short decimal, written without the writer's rounding pass.
         logger.log(level: .info, "request", fields: [
-            ("duration_ms", .double(Double(elapsed / .microseconds(1)) / 1000)), ("method", .string(request.method)),
+            ("duration_ms", .double((elapsed / .microseconds(1)).rounded() / 1000)), ("method", .string(request.method)),
             ("request_id", .string(requestID)), ("route", .string(outcome.route)),
             ("status", .int(response.status.rawValue)), ("tenant", .string(outcome.tenant?.rawValue ?? "-")),
         ])
