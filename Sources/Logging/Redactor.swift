@@ -22,7 +22,7 @@
 /// A run that starts with the hex digits of a JSON `\uXXXX` escape is widened to cover the `\u`,
 /// so that a redacted JSON line stays valid JSON.
 ///
-/// The scan is a single pass over UTF-8 bytes (eight at a time where there are no digits), with
+/// The scan is a single pass over UTF-8 bytes (eight at a time up to the next digit), with
 /// no regular expression and no allocation when nothing matches. Non-ASCII digits (fullwidth
 /// `４`, …) are not recognised.
 public enum Redactor {
@@ -82,12 +82,17 @@ public enum Redactor {
         guard let base = bytes.baseAddress else { return nil }
         var index = start
         while index < count {
-            // Skip eight bytes at a time while none of them is a digit (most of a log line).
-            while index &+ 8 <= count, !hasDigitByte(UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)) {
-                index &+= 8
-            }
-            guard index < count else { break }
-            guard isDigit(bytes[index]) else {
+            // Go to the next digit eight bytes at a time: past a word without digits (most of a
+            // log line), else straight to its first digit.
+            if index &+ 8 <= count {
+                let word = UInt64(littleEndian: UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self))
+                let digits = digitBytes(word)
+                guard digits != 0 else {
+                    index &+= 8
+                    continue
+                }
+                index &+= digits.trailingZeroBitCount >> 3
+            } else if !isDigit(bytes[index]) {
                 index += 1
                 continue
             }
@@ -130,15 +135,16 @@ public enum Redactor {
         return backslashes % 2 == 1
     }
 
-    /// Whether any of the eight bytes of `word` is an ASCII digit: the exact "has byte between
-    /// 0x2F and 0x3A, exclusive" test from *Bit Twiddling Hacks* (no carries cross bytes).
+    /// The high bit of each byte of `word` that is an ASCII digit, and no other bit: the exact
+    /// "has byte between 0x2F and 0x3A, exclusive" test from *Bit Twiddling Hacks* (no carries
+    /// cross bytes, so every byte is tested on its own).
     @inline(__always)
-    static func hasDigitByte(_ word: UInt64) -> Bool {
+    static func digitBytes(_ word: UInt64) -> UInt64 {
         let ones: UInt64 = 0x0101_0101_0101_0101
         let low7 = word & (ones &* 0x7F)
         let belowColon = (ones &* (0x7F + 0x3A)) &- low7
         let aboveSlash = low7 &+ (ones &* (0x7F - 0x2F))
-        return belowColon & ~word & aboveSlash & (ones &* 0x80) != 0
+        return belowColon & ~word & aboveSlash & (ones &* 0x80)
     }
 
     @inline(__always)

@@ -44,8 +44,9 @@ public final class VaultAPI: Sendable {
         response.headers.replaceOrAdd("X-Request-Id", requestID)
         let elapsed = ContinuousClock.now - started
         metrics.record(method: request.method, route: outcome.route, status: response.status.rawValue, duration: elapsed)
+        // Milliseconds to the microsecond: a short decimal, written without the writer's rounding pass.
         logger.log(level: .info, "request", fields: [
-            ("duration_ms", .double(Double(elapsed / .microseconds(1)) / 1000)), ("method", .string(request.method)),
+            ("duration_ms", .double((elapsed / .microseconds(1)).rounded() / 1000)), ("method", .string(request.method)),
             ("request_id", .string(requestID)), ("route", .string(outcome.route)),
             ("status", .int(response.status.rawValue)), ("tenant", .string(outcome.tenant?.rawValue ?? "-")),
         ])
@@ -124,8 +125,10 @@ public final class VaultAPI: Sendable {
     }
 
     private func authenticate(_ request: HTTPRequest) async throws -> Principal {
+        // The prefix is dropped by UTF-8 count: dropping Characters would segment graphemes.
         guard let header = request.headers["Authorization"], header.hasPrefix("Bearer "),
-              case let secret = header.dropFirst("Bearer ".count), !secret.isEmpty, secret.utf8.count <= HS256.maximumTokenLength
+              case let secret = Substring(header.utf8.dropFirst("Bearer ".utf8.count)), !secret.isEmpty,
+              secret.utf8.count <= HS256.maximumTokenLength
         else { throw APIError.unauthenticated }
         if SSOTokens.looksLikeToken(secret) { return try await ssoTokens.authenticate(String(secret)) }
         do {
@@ -158,8 +161,9 @@ public final class VaultAPI: Sendable {
 
     /// The caller's `X-Request-Id` when it is short and plain, else a new random one.
     static func requestID(from request: HTTPRequest) -> String {
-        if let given = request.headers["X-Request-Id"], (1...64).contains(given.utf8.count),
-           given.utf8.allSatisfy({ Base64URL.isAlphabetByte($0) || $0 == UInt8(ascii: ".") }) {
+        if var given = request.headers["X-Request-Id"], given.withUTF8({ bytes in
+            (1...64).contains(bytes.count) && bytes.allSatisfy { Base64URL.isAlphabetByte($0) || $0 == UInt8(ascii: ".") }
+        }) {
             return given
         }
         return IdentifierFormat.random()

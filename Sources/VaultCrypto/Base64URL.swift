@@ -9,31 +9,30 @@ public enum Base64URL {
 
     /// Encodes `bytes` without padding.
     public static func encode(_ bytes: some Sequence<UInt8>) -> String {
-        var output: [UInt8] = []
-        output.reserveCapacity((bytes.underestimatedCount * 4 + 2) / 3)
-        var accumulator: UInt32 = 0
-        var pending = 0
-        for byte in bytes {
-            accumulator = accumulator << 8 | UInt32(byte)
-            pending += 1
-            if pending == 3 {
-                output.append(alphabet[Int(accumulator >> 18 & 0x3F)])
-                output.append(alphabet[Int(accumulator >> 12 & 0x3F)])
-                output.append(alphabet[Int(accumulator >> 6 & 0x3F)])
-                output.append(alphabet[Int(accumulator & 0x3F)])
-                accumulator = 0
-                pending = 0
+        if let encoded = bytes.withContiguousStorageIfAvailable({ encode(contiguous: $0) }) { return encoded }
+        return Array(bytes).withUnsafeBufferPointer { encode(contiguous: $0) }
+    }
+
+    /// Writes the characters straight into the string's storage: no per-byte appends, one
+    /// allocation (a request ID is encoded on every request).
+    private static func encode(contiguous bytes: UnsafeBufferPointer<UInt8>) -> String {
+        let count = (bytes.count * 4 + 2) / 3
+        return alphabet.withUnsafeBufferPointer { alphabet in
+            String(unsafeUninitializedCapacity: count) { output in
+                var position = 0
+                for start in stride(from: 0, to: bytes.count, by: 3) {
+                    // 24 bits, zero-filled past the end: 4 characters, or 2–3 for the last group.
+                    var group = UInt32(bytes[start]) << 16
+                    if start + 1 < bytes.count { group |= UInt32(bytes[start + 1]) << 8 }
+                    if start + 2 < bytes.count { group |= UInt32(bytes[start + 2]) }
+                    for shift in stride(from: 18, through: 0, by: -6) where position < count {
+                        output[position] = alphabet[Int(group >> UInt32(shift) & 0x3F)]
+                        position += 1
+                    }
+                }
+                return count
             }
         }
-        if pending == 1 {
-            output.append(alphabet[Int(accumulator >> 2 & 0x3F)])
-            output.append(alphabet[Int(accumulator << 4 & 0x3F)])
-        } else if pending == 2 {
-            output.append(alphabet[Int(accumulator >> 10 & 0x3F)])
-            output.append(alphabet[Int(accumulator >> 4 & 0x3F)])
-            output.append(alphabet[Int(accumulator << 2 & 0x3F)])
-        }
-        return String(decoding: output, as: UTF8.self)
     }
 
     /// Decodes strict unpadded Base64URL, or returns `nil`. The empty string decodes to `[]`.

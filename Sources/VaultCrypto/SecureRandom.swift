@@ -21,13 +21,18 @@ public enum SecureRandom {
     public static func bytes(count: Int) -> [UInt8] {
         precondition(count >= 0, "SecureRandom.bytes(count:) needs a count >= 0")
         return [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
-            let destination = UnsafeMutableRawBufferPointer(buffer)
-            if count <= RandomPool.largestDraw {
-                RandomPool.forCurrentThread().take(into: destination)
-            } else {
-                fill(destination)
-            }
+            fill(UnsafeMutableRawBufferPointer(buffer))
             initialized = count
+        }
+    }
+
+    /// Fills `buffer` with random bytes as ``bytes(count:)`` draws them, without allocating:
+    /// for values made on every request, such as a request ID drawn into a stack buffer.
+    public static func fill(_ buffer: UnsafeMutableRawBufferPointer) {
+        if buffer.count <= RandomPool.largestDraw {
+            RandomPool.forCurrentThread().take(into: buffer)
+        } else {
+            draw(buffer)
         }
     }
 
@@ -35,11 +40,11 @@ public enum SecureRandom {
     /// `RAND_bytes` into the storage, never through a shared buffer.
     public static func secretBytes(count: Int) -> SecretBytes {
         precondition(count >= 0, "SecureRandom.secretBytes(count:) needs a count >= 0")
-        return SecretBytes(count: count) { fill($0) }
+        return SecretBytes(count: count) { draw($0) }
     }
 
     /// Fills `buffer` directly from the CSPRNG.
-    static func fill(_ buffer: UnsafeMutableRawBufferPointer) {
+    static func draw(_ buffer: UnsafeMutableRawBufferPointer) {
         guard let base = buffer.baseAddress, !buffer.isEmpty else { return }
         var offset = 0
         while offset < buffer.count {
@@ -78,7 +83,7 @@ final class RandomPool {
         guard let target = destination.baseAddress, !destination.isEmpty else { return }
         let count = destination.count
         if Self.size - next < count {
-            SecureRandom.fill(UnsafeMutableRawBufferPointer(start: buffer, count: Self.size))
+            SecureRandom.draw(UnsafeMutableRawBufferPointer(start: buffer, count: Self.size))
             next = 0
         }
         let source = buffer.advanced(by: next)

@@ -89,15 +89,18 @@ import Testing
             for position in 0..<8 {
                 var bytes = [UInt8](repeating: UInt8(ascii: "a"), count: 8)
                 bytes[position] = UInt8(value)
-                let word = bytes.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
-                #expect(Redactor.hasDigitByte(word) == Redactor.isDigit(UInt8(value)), "byte \(value) at \(position)")
+                let word = UInt64(littleEndian: bytes.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) })
+                let expected: UInt64 = Redactor.isDigit(UInt8(value)) ? 0x80 << (position * 8) : 0
+                #expect(Redactor.digitBytes(word) == expected, "byte \(value) at \(position)")
             }
         }
         var generator = SplitMix64(seed: 99)
         for _ in 0..<100_000 {
             let word = generator.next()
-            let expected = (0..<8).contains { Redactor.isDigit(UInt8(truncatingIfNeeded: word >> ($0 * 8))) }
-            #expect(Redactor.hasDigitByte(word) == expected)
+            let expected = (0..<8).reduce(UInt64(0)) { mask, position in
+                Redactor.isDigit(UInt8(truncatingIfNeeded: word >> (position * 8))) ? mask | 0x80 << (position * 8) : mask
+            }
+            #expect(Redactor.digitBytes(word) == expected)
         }
     }
 
@@ -124,6 +127,21 @@ import Testing
             #expect(redacted == referenceRedact(text), "input: \(text)")
             #expect(Redactor.redact(redacted) == redacted, "not idempotent: \(text)")
             #expect(!Redactor.containsDigitRun(redacted))
+        }
+    }
+
+    /// Digits sparse among letters, so that the scanner jumps over whole words and into the
+    /// middle of others; runs long and short, joined or not.
+    @Test func matchesReferenceImplementationWhereDigitsAreSparse() {
+        var generator = SplitMix64(seed: 7)
+        for _ in 0..<20_000 {
+            var text = ""
+            for _ in 0..<generator.next() % 8 {
+                text += String(repeating: "x", count: Int(generator.next() % 20))
+                text += String((0..<generator.next() % 17).map { _ in Character(String(generator.next() % 10)) })
+                text += ["", " ", "-", ".", "é"][Int(generator.next() % 5)]
+            }
+            #expect(Redactor.redact(text) == referenceRedact(text), "input: \(text)")
         }
     }
 }

@@ -45,6 +45,7 @@ struct Base64URLTests {
         #expect(Base64URL.decode("AY") == nil)  // unused bits 1000
     }
 
+    /// Both ways in: contiguous bytes (written straight into the string) and any other sequence.
     @Test func randomRoundTripsAgreeWithFoundation() {
         var generator = SystemRandomNumberGenerator()
         for count in 0..<200 {
@@ -55,6 +56,7 @@ struct Base64URLTests {
                 .replacingOccurrences(of: "/", with: "_")
                 .replacingOccurrences(of: "=", with: "")
             #expect(encoded == reference)
+            #expect(Base64URL.encode(bytes.lazy.map { $0 }) == reference)
             #expect(Base64URL.decode(encoded) == bytes)
             #expect(!encoded.contains("="))
         }

@@ -12,7 +12,8 @@ struct Router<Handler: Sendable>: Sendable {
     }
 
     enum Segment: Sendable, Equatable {
-        case literal(String)
+        /// The UTF-8 bytes a path segment must equal.
+        case literal([UInt8])
         case parameter(String)
     }
 
@@ -29,23 +30,42 @@ struct Router<Handler: Sendable>: Sendable {
         let segments = template.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map { part in
             part.hasPrefix("{") && part.hasSuffix("}")
                 ? Segment.parameter(String(part.dropFirst().dropLast()))
-                : Segment.literal(String(part))
+                : Segment.literal(Array(part.utf8))
         }
         routes.append(Route(method: method, template: template, segments: Array(segments), handler: handler))
     }
 
     /// Matches `path` (no query). Segments are compared as sent: percent-encoding is not decoded,
-    /// so an encoded slash can never change which route is taken. Compares UTF-8 bytes and
-    /// builds the parameters only for the route that matched (this runs for every request).
+    /// so an encoded slash can never change which route is taken. The path's segments are the
+    /// pieces after each `/`; they are located once, in a stack buffer, and parameters are built
+    /// only for the route that matched (this runs for every request).
     func match(method: String, path: String) -> Match {
-        let parts = Array(path.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).dropFirst())
+        var path = path
+        return path.withUTF8 { path in
+            let slash = UInt8(ascii: "/")
+            return withUnsafeTemporaryAllocation(of: Range<Int>.self, capacity: path.count(where: { $0 == slash })) { parts in
+                var found = 0
+                for position in path.indices where path[position] == slash {
+                    if found > 0 { parts[found - 1] = parts[found - 1].lowerBound..<position }
+                    parts.initializeElement(at: found, to: position + 1..<path.count)
+                    found += 1
+                }
+                return match(method: method, path: path, parts: UnsafeBufferPointer(parts))
+            }
+        }
+    }
+
+    private func match(method: String, path: UnsafeBufferPointer<UInt8>, parts: UnsafeBufferPointer<Range<Int>>) -> Match {
         var allowed: [String] = []
-        for index in routes.indices where routes[index].segments.count == parts.count && matches(routes[index].segments, parts) {
+        for index in routes.indices where routes[index].segments.count == parts.count
+            && matches(routes[index].segments, path, parts) {
             if routes[index].method == method || (method == "HEAD" && routes[index].method == "GET") {
                 let route = routes[index]
                 var parameters: [String: String] = [:]
                 for (segment, part) in zip(route.segments, parts) {
-                    if case .parameter(let name) = segment { parameters[name] = String(Substring(part)) }
+                    if case .parameter(let name) = segment {
+                        parameters[name] = String(decoding: UnsafeBufferPointer(rebasing: path[part]), as: UTF8.self)
+                    }
                 }
                 return .found(route, parameters: parameters)
             }
@@ -54,10 +74,11 @@ struct Router<Handler: Sendable>: Sendable {
         return allowed.isEmpty ? .notFound : .methodNotAllowed(allowed: allowed)
     }
 
-    private func matches(_ segments: [Segment], _ parts: [Substring.UTF8View]) -> Bool {
+    private func matches(_ segments: [Segment], _ path: UnsafeBufferPointer<UInt8>,
+                         _ parts: UnsafeBufferPointer<Range<Int>>) -> Bool {
         for index in segments.indices {
             switch segments[index] {
-            case .literal(let literal): if !literal.utf8.elementsEqual(parts[index]) { return false }
+            case .literal(let literal): if !path[parts[index]].elementsEqual(literal) { return false }
             case .parameter: if parts[index].isEmpty { return false }
             }
         }

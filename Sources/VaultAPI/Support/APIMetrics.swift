@@ -1,14 +1,31 @@
 import Metrics
+import Synchronization
 import VaultCore
 
 /// The request metrics every route records, labelled by route template and status — never by
 /// path, token or anything a caller sends.
-struct APIMetrics: Sendable {
+final class APIMetrics: Sendable {
     let registry: MetricsRegistry
     let requests: CounterFamily
     let latency: HistogramFamily
     let cardsStored: GaugeFamily
     let vault: Vault
+    /// The series of each (method, route, status) seen, so that a request hashes one small key
+    /// instead of resolving label arrays in both families. Holds at most `maximumCachedKinds`
+    /// entries: the method of an unmatched request is whatever token the caller sent.
+    private let resolved = Mutex<[Kind: Series]>([:])
+    private static let maximumCachedKinds = 1024
+
+    private struct Kind: Hashable {
+        var method: String
+        var route: String
+        var status: Int
+    }
+
+    private struct Series {
+        var requests: Counter
+        var latency: Histogram
+    }
 
     init(registry: MetricsRegistry, vault: Vault) throws {
         self.registry = registry
@@ -22,8 +39,19 @@ struct APIMetrics: Sendable {
     }
 
     func record(method: String, route: String, status: Int, duration: Duration) {
-        requests.labels(method, route, String(status)).increment()
-        latency.labels(route).observe(duration)
+        let series = series(for: Kind(method: method, route: route, status: status))
+        series.requests.increment()
+        series.latency.observe(duration)
+    }
+
+    private func series(for kind: Kind) -> Series {
+        if let known = resolved.withLock({ $0[kind] }) { return known }
+        let series = Series(requests: requests.labels(kind.method, kind.route, String(kind.status)),
+                            latency: latency.labels(kind.route))
+        resolved.withLock { cache in
+            if cache.count < Self.maximumCachedKinds { cache[kind] = series }
+        }
+        return series
     }
 
     /// The exposition text, with the card count read now.

@@ -13,14 +13,22 @@ public protocol RandomIdentifier: Hashable, Sendable, Codable, CustomStringConve
 public enum IdentifierFormat {
     public static let length = 22
 
-    /// True for exactly 22 characters of `[A-Za-z0-9_-]`.
+    /// True for exactly 22 characters of `[A-Za-z0-9_-]`. Checked over the contiguous UTF-8
+    /// bytes, not through the slower `String.UTF8View` iterator: a token in a path is checked
+    /// on every request.
     public static func isValid(_ string: String) -> Bool {
-        string.utf8.count == length && string.utf8.allSatisfy(Base64URL.isAlphabetByte)
+        var string = string
+        return string.withUTF8 { $0.count == length && $0.allSatisfy(Base64URL.isAlphabetByte) }
     }
 
-    /// 16 bytes from the CSPRNG, Base64URL without padding.
+    /// 16 bytes from the CSPRNG, Base64URL without padding. Drawn into a stack buffer: every
+    /// request without an `X-Request-Id` of its own gets one.
     public static func random() -> String {
-        Base64URL.encode(SecureRandom.bytes(count: 16))
+        var bytes: (UInt64, UInt64) = (0, 0)
+        return withUnsafeMutableBytes(of: &bytes) { buffer in
+            SecureRandom.fill(buffer)
+            return Base64URL.encode(UnsafeRawBufferPointer(buffer))
+        }
     }
 }
 
