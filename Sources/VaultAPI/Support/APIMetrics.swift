@@ -11,10 +11,11 @@ final class APIMetrics: Sendable {
     let cardsStored: GaugeFamily
     let vault: Vault
     /// The series of each (method, route, status) seen, so that a request hashes one small key
-    /// instead of resolving label arrays in both families. Holds at most `maximumCachedKinds`
-    /// entries: the method of an unmatched request is whatever token the caller sent.
+    /// instead of resolving label arrays in both families. Bounded: methods are labelled from a
+    /// fixed set and routes are templates, so callers cannot mint new series.
     private let resolved = Mutex<[Kind: Series]>([:])
-    private static let maximumCachedKinds = 1024
+    /// The methods labelled as themselves; any other token a caller sends is counted as `other`.
+    static let labelledMethods: Set<String> = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
     private struct Kind: Hashable {
         var method: String
@@ -39,6 +40,7 @@ final class APIMetrics: Sendable {
     }
 
     func record(method: String, route: String, status: Int, duration: Duration) {
+        let method = Self.labelledMethods.contains(method) ? method : "other"
         let series = series(for: Kind(method: method, route: route, status: status))
         series.requests.increment()
         series.latency.observe(duration)
@@ -48,9 +50,7 @@ final class APIMetrics: Sendable {
         if let known = resolved.withLock({ $0[kind] }) { return known }
         let series = Series(requests: requests.labels(kind.method, kind.route, String(kind.status)),
                             latency: latency.labels(kind.route))
-        resolved.withLock { cache in
-            if cache.count < Self.maximumCachedKinds { cache[kind] = series }
-        }
+        resolved.withLock { $0[kind] = series }
         return series
     }
 
