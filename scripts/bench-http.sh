@@ -67,8 +67,8 @@ for i in range(1000):
     print(json.loads(connection.getresponse().read())["token"])
 PY
   wrk_figures "${label}_tokenize" "${auth[@]}" -s scripts/wrk/tokenize.lua "$url" | tee -a "$results"
-  wrk_figures "${label}_reveal" "${auth[@]}" -s scripts/wrk/reveal.lua "$url" -- "$work/tokens" | tee -a "$results"
-  wrk_figures "${label}_metadata" "${auth[@]}" -s scripts/wrk/metadata.lua "$url" -- "$work/tokens" | tee -a "$results"
+  wrk_figures "${label}_reveal" "${auth[@]}" -s scripts/wrk/tokens.lua "$url" -- "$work/tokens" POST '/vault/v1/cards/{token}/reveal' | tee -a "$results"
+  wrk_figures "${label}_metadata" "${auth[@]}" -s scripts/wrk/tokens.lua "$url" -- "$work/tokens" GET '/vault/v1/cards/{token}' | tee -a "$results"
   kill -TERM "$server_pid"; wait "$server_pid" || true; server_pid=""
 }
 
