@@ -3,8 +3,9 @@
 #   scripts/bench-http.sh [RUNS] [SECONDS]
 # Each run: ../shared/bench/floors.sh nginx (nginx, 1 worker, wrk -t1 -c64: GET and a ~300-byte POST),
 # then a fresh release `coffer serve --dev` measured with the same wrk settings: tokenize (a new
-# card per request, durable), reveal (1,000 stored tokens round robin, each reveal audited) and
-# metadata (the same tokens, GET: an authenticated read with no write).
+# card per request, durable), reveal (1,000 stored tokens round robin, each reveal audited),
+# metadata (the same tokens, GET: an authenticated read with no write) and healthz (GET /healthz:
+# no authentication, no storage — the HTTP server's own cost, the floor under every route).
 # Prints every figure and the median of each over the runs; for Coffer also the server's CPU time
 # (user + system, from /proc) per answered request. Loopback only; every process it
 # starts is stopped by PID.
@@ -69,6 +70,7 @@ PY
   wrk_figures "${label}_tokenize" "${auth[@]}" -s scripts/wrk/tokenize.lua "$url" | tee -a "$results"
   wrk_figures "${label}_reveal" "${auth[@]}" -s scripts/wrk/tokens.lua "$url" -- "$work/tokens" POST '/vault/v1/cards/{token}/reveal' | tee -a "$results"
   wrk_figures "${label}_metadata" "${auth[@]}" -s scripts/wrk/tokens.lua "$url" -- "$work/tokens" GET '/vault/v1/cards/{token}' | tee -a "$results"
+  wrk_figures "${label}_healthz" "$url/healthz" | tee -a "$results"
   kill -TERM "$server_pid"; wait "$server_pid" || true; server_pid=""
 }
 
