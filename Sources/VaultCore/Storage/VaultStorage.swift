@@ -14,7 +14,7 @@ public protocol VaultStorage: Sendable {
     func close() async
 }
 
-public protocol StorageReader {
+public protocol StorageReader: SealedRecordReader {
     func metadata(_ key: String) throws -> [UInt8]?
     func tenant(_ id: TenantID) throws -> TenantRecord?
     func tenants() throws -> [TenantRecord]
@@ -57,7 +57,7 @@ public protocol StorageReader {
     func gatewayCards(client: PlatformClientID, tenant: TenantID) throws -> [GatewayCardRecord]
 }
 
-public protocol StorageWriter: StorageReader {
+public protocol StorageWriter: StorageReader, SealedRecordWriter {
     func setMetadata(_ key: String, value: [UInt8]) throws
     func insertTenant(_ tenant: TenantRecord) throws
     func insertAPIKey(_ key: APIKeyRecord) throws
