@@ -30,10 +30,6 @@ public protocol StorageReader: SealedRecordReader {
     /// Cards of the tenant with this fingerprint, in the order they were stored (oldest first,
     /// even when their timestamps tie).
     func cards(fingerprint: [UInt8], tenant: TenantID) throws -> [CardRecord]
-    /// Up to `limit` cards whose key version is below `version`, in token order after `token`.
-    func cards(keyVersionBelow version: Int, after token: Token?, limit: Int) throws -> [CardRecord]
-    /// Number of stored cards per data-key version.
-    func cardCountsByKeyVersion() throws -> [Int: Int]
     func cardCount() throws -> Int
     /// Audit entries with sequence greater than `sequence`, ascending.
     func auditEntries(after sequence: Int64, limit: Int) throws -> [AuditEntry]
@@ -68,9 +64,6 @@ public protocol StorageWriter: StorageReader, SealedRecordWriter {
     /// Marks the key deleted and overwrites its wrapped private key; false if absent or already deleted.
     func deleteCardDataKey(_ id: KeyID, tenant: TenantID, at date: Date) throws -> Bool
     func insertCard(_ card: CardRecord) throws
-    /// Replaces a card's ciphertext and key version (re-encryption); false if the card is gone.
-    func updateCardCiphertext(_ token: Token, tenant: TenantID, ciphertext: [UInt8], keyVersion: Int,
-                              at date: Date) throws -> Bool
     /// Removes the card; with SQLite `secure_delete` its ciphertext bytes are overwritten. False if absent.
     func deleteCard(_ token: Token, tenant: TenantID) throws -> Bool
     /// Appends to the hash chain (see `AuditChain`) and returns the stored entry.
