@@ -54,17 +54,19 @@ enum CommandTree {
                 "keys", abstract: "Manage data keys.",
                 subcommands: [
                     CommandSpec(
-                        "rotate", abstract: "Add a data-key version and re-encrypt every card to it.",
+                        "rotate", abstract: "Add a data-key version and re-encrypt every sealed record to it.",
                         discussion: """
-                            Re-encrypts in batches, one transaction each. If a previous rotation was \
-                            interrupted, it is finished instead of adding another version, so running \
-                            this again after a crash is safe.
+                            Re-encrypts cards, single-use card tokens, accounts, idempotency records, sync \
+                            clients and their payment methods, payment settings, platform clients and gateway \
+                            cards in batches, one transaction each. If a previous rotation was interrupted, or \
+                            a running server sealed records under the old version meanwhile, it is finished \
+                            instead of adding another version, so running this again is always safe.
                             """,
                         options: [dataDirectory, masterKeyFile,
-                                  OptionSpec("batch-size", valueName: "N", help: "Cards per transaction.",
+                                  OptionSpec("batch-size", valueName: "N", help: "Records per transaction.",
                                              defaultValue: "500")]),
                     CommandSpec(
-                        "status", abstract: "Show data-key versions and how many cards each encrypts.",
+                        "status", abstract: "Show data-key versions and how many records of each kind each seals.",
                         options: [dataDirectory, masterKeyFile]),
                 ]),
             CommandSpec(

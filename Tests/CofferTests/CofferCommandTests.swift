@@ -144,6 +144,37 @@ struct CofferCommandTests {
         #expect(broken.standardError.contains("audit log broken at entry 4"))
     }
 
+    @Test("keys status and keys rotate count every kind of sealed record")
+    func rotateCountsEachKind() async throws {
+        let directory = try TemporaryDirectory()
+        let (dataDir, tenant, _) = try Self.initialize(directory)
+        let storage = try SQLiteStorage.open(path: dataDir + "/coffer.db")
+        let vault = try await Vault.open(storage: storage, masterKey: MasterKey.load(from: URL(fileURLWithPath: dataDir + "/keys/master.key")))
+        _ = try await vault.tokenize(TestPAN.card(1), tenant: tenant)
+        _ = try await vault.createAccount(
+            NewAccount(referenceID: nil, instrument: .bank(try SealedRecordsFixture.bank("021000021", "123456789")),
+                       holder: Array("holder".utf8), duplicateCheck: .none), tenant: tenant, actor: "test")
+        _ = try await vault.createPlatformClient(profile: Array("profile".utf8), tenant: tenant)
+        await storage.close()
+        let kinds = "3 records (1 cards, 1 accounts, 1 platform clients)"
+
+        let before = try ProcessRunner.coffer(["keys", "status", "--data-dir", dataDir])
+        #expect(before.standardOutput.hasPrefix("v1\tactive \t\(kinds)\tcreated "), "\(before.standardOutput)")
+        let rotated = try ProcessRunner.coffer(["keys", "rotate", "--data-dir", dataDir])
+        #expect(rotated.status == 0, "\(rotated.standardError)")
+        #expect(rotated.standardOutput == """
+            re-encrypted 1 cards
+            re-encrypted 1 accounts
+            re-encrypted 1 platform clients
+            data key v2 active; \(kinds) re-encrypted
+
+            """)
+        let after = try ProcessRunner.coffer(["keys", "status", "--data-dir", dataDir]).standardOutput.split(separator: "\n")
+        #expect(after.count == 2)
+        #expect(after.first?.hasPrefix("v1\tretired\t0 records\tcreated ") == true, "\(after)")
+        #expect(after.last?.hasPrefix("v2\tactive \t\(kinds)\tcreated ") == true, "\(after)")
+    }
+
     @Test("keys rotate re-encrypts 10,000 cards; killed with SIGKILL midway and run again, nothing is lost")
     func rotateSurvivesSIGKILL() async throws {
         let count = 10_000
@@ -188,15 +219,15 @@ struct CofferCommandTests {
 
         let midway = try ProcessRunner.coffer(["keys", "status", "--data-dir", dataDir])
         #expect(midway.standardOutput.contains("v2\tactive"))
-        #expect(!midway.standardOutput.contains("v1\tretired\t0 cards"), "some cards are still under v1")
+        #expect(!midway.standardOutput.contains("v1\tretired\t0 records"), "some cards are still under v1")
 
         let resumed = try ProcessRunner.coffer(["keys", "rotate", "--data-dir", dataDir])
         #expect(resumed.status == 0, "\(resumed.standardError)")
         #expect(resumed.standardOutput.contains("data key v2 active (finished an interrupted rotation)"))
 
         let status = try ProcessRunner.coffer(["keys", "status", "--data-dir", dataDir])
-        #expect(status.standardOutput.contains("v1\tretired\t0 cards"))
-        #expect(status.standardOutput.contains("v2\tactive \t\(count) cards"))
+        #expect(status.standardOutput.contains("v1\tretired\t0 records\t"))
+        #expect(status.standardOutput.contains("v2\tactive \t\(count) records (\(count) cards)\t"))
 
         let reopened = try SQLiteStorage.open(path: dataDir + "/coffer.db")
         let revealing = try await Vault.open(storage: reopened, masterKey: masterKey)
@@ -218,7 +249,7 @@ struct CofferCommandTests {
 
         // A second rotation adds v3 and moves everything again.
         let again = try ProcessRunner.coffer(["keys", "rotate", "--data-dir", dataDir])
-        #expect(again.standardOutput.contains("data key v3 active; \(count) cards re-encrypted"))
+        #expect(again.standardOutput.contains("data key v3 active; \(count) records (\(count) cards) re-encrypted"))
         await reopened.close()
     }
 }

@@ -197,7 +197,7 @@ import VaultCore
         await storage.close()
     }
 
-    @Test func cardsAreReencryptedPagedByKeyVersionAndDeleted() async throws {
+    @Test func cardsAreResealedPagedByKeyVersionAndDeleted() async throws {
         let directory = try ScratchDirectory()
         let (storage, tenant) = try await openWithTenant(directory.database)
         let cards = (0..<5).map { _ in Sample.card(tenant: tenant) }
@@ -206,26 +206,26 @@ import VaultCore
             for card in cards { try writer.insertCard(card) }
         }
         let tokens = cards.map(\.token).sorted()
-        let firstPage = try await storage.read { try $0.cards(keyVersionBelow: 2, after: nil, limit: 2) }
-        #expect(firstPage.map(\.token) == Array(tokens[0..<2]))
-        let secondPage = try await storage.read { try $0.cards(keyVersionBelow: 2, after: firstPage.last?.token, limit: 10) }
-        #expect(secondPage.map(\.token) == Array(tokens[2...]))
+        let firstPage = try await storage.read { try $0.sealedRecords(.cards, keyVersionBelow: 2, after: nil, limit: 2) }
+        #expect(firstPage.map(\.subject) == tokens[0..<2].map(\.rawValue))
+        #expect(firstPage.allSatisfy { $0.tenantID == tenant && $0.keyVersion == 1 && $0.sealed == [Sample.bytes(58, seed: 9)] })
+        let secondPage = try await storage.read {
+            try $0.sealedRecords(.cards, keyVersionBelow: 2, after: firstPage.last, limit: 10)
+        }
+        #expect(secondPage.map(\.subject) == tokens[2...].map(\.rawValue))
 
-        let updatedAt = date(1_700_000_100_000)
         let newCiphertext = Sample.bytes(58, seed: 77)
-        #expect(try await storage.write {
-            try $0.updateCardCiphertext(tokens[0], tenant: tenant, ciphertext: newCiphertext, keyVersion: 2, at: updatedAt)
-        })
-        #expect(try await storage.write {
-            try $0.updateCardCiphertext(tokens[1], tenant: .generate(), ciphertext: newCiphertext, keyVersion: 2, at: updatedAt)
-        } == false)
+        #expect(try await storage.write { try $0.resealRecord(.cards, firstPage[0], with: [newCiphertext], keyVersion: 2) })
+        let otherTenant = SealedRow(tenantID: .generate(), subject: firstPage[1].subject, keyVersion: 1,
+                                    sealed: firstPage[1].sealed)
+        #expect(try await storage.write { try $0.resealRecord(.cards, otherTenant, with: [newCiphertext], keyVersion: 2) } == false)
         let updated = try await storage.read { try $0.card(tokens[0], tenant: tenant) }
         #expect(updated?.ciphertext == newCiphertext)
         #expect(updated?.keyVersion == 2)
-        #expect(updated?.updatedAt == updatedAt)
-        #expect(try await storage.read { try $0.cardCountsByKeyVersion() } == [1: 4, 2: 1])
-        #expect(try await storage.read { try $0.cards(keyVersionBelow: 2, after: nil, limit: 10) }.map(\.token)
-                == Array(tokens[1...]))
+        #expect(updated?.updatedAt == cards.first { $0.token == tokens[0] }?.updatedAt, "re-encryption is not an update")
+        #expect(try await storage.read { try $0.sealedRecordCounts(.cards) } == [1: 4, 2: 1])
+        #expect(try await storage.read { try $0.sealedRecords(.cards, keyVersionBelow: 2, after: nil, limit: 10) }
+                    .map(\.subject) == tokens[1...].map(\.rawValue))
 
         #expect(try await storage.write { try $0.deleteCard(tokens[0], tenant: tenant) })
         #expect(try await storage.write { try $0.deleteCard(tokens[0], tenant: tenant) } == false)

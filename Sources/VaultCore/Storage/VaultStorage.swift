@@ -14,7 +14,7 @@ public protocol VaultStorage: Sendable {
     func close() async
 }
 
-public protocol StorageReader {
+public protocol StorageReader: SealedRecordReader {
     func metadata(_ key: String) throws -> [UInt8]?
     func tenant(_ id: TenantID) throws -> TenantRecord?
     func tenants() throws -> [TenantRecord]
@@ -30,10 +30,6 @@ public protocol StorageReader {
     /// Cards of the tenant with this fingerprint, in the order they were stored (oldest first,
     /// even when their timestamps tie).
     func cards(fingerprint: [UInt8], tenant: TenantID) throws -> [CardRecord]
-    /// Up to `limit` cards whose key version is below `version`, in token order after `token`.
-    func cards(keyVersionBelow version: Int, after token: Token?, limit: Int) throws -> [CardRecord]
-    /// Number of stored cards per data-key version.
-    func cardCountsByKeyVersion() throws -> [Int: Int]
     func cardCount() throws -> Int
     /// Audit entries with sequence greater than `sequence`, ascending.
     func auditEntries(after sequence: Int64, limit: Int) throws -> [AuditEntry]
@@ -57,7 +53,7 @@ public protocol StorageReader {
     func gatewayCards(client: PlatformClientID, tenant: TenantID) throws -> [GatewayCardRecord]
 }
 
-public protocol StorageWriter: StorageReader {
+public protocol StorageWriter: StorageReader, SealedRecordWriter {
     func setMetadata(_ key: String, value: [UInt8]) throws
     func insertTenant(_ tenant: TenantRecord) throws
     func insertAPIKey(_ key: APIKeyRecord) throws
@@ -68,9 +64,6 @@ public protocol StorageWriter: StorageReader {
     /// Marks the key deleted and overwrites its wrapped private key; false if absent or already deleted.
     func deleteCardDataKey(_ id: KeyID, tenant: TenantID, at date: Date) throws -> Bool
     func insertCard(_ card: CardRecord) throws
-    /// Replaces a card's ciphertext and key version (re-encryption); false if the card is gone.
-    func updateCardCiphertext(_ token: Token, tenant: TenantID, ciphertext: [UInt8], keyVersion: Int,
-                              at date: Date) throws -> Bool
     /// Removes the card; with SQLite `secure_delete` its ciphertext bytes are overwritten. False if absent.
     func deleteCard(_ token: Token, tenant: TenantID) throws -> Bool
     /// Appends to the hash chain (see `AuditChain`) and returns the stored entry.

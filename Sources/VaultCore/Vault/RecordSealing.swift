@@ -32,15 +32,22 @@ enum RecordSealing {
 
     static func seal(_ kind: Kind, _ plaintext: SecretBytes, key: SymmetricKey, tenant: TenantID, subject: String,
                      keyVersion: Int) -> [UInt8] {
-        let aad = associatedData(kind, tenant: tenant, subject: subject, keyVersion: keyVersion)
+        seal(plaintext, key: key, associatedData: associatedData(kind, tenant: tenant, subject: subject, keyVersion: keyVersion))
+    }
+
+    static func open(_ kind: Kind, _ ciphertext: [UInt8], key: SymmetricKey, tenant: TenantID, subject: String,
+                     keyVersion: Int) throws(VaultError) -> SecretBytes {
+        try open(ciphertext, key: key,
+                 associatedData: associatedData(kind, tenant: tenant, subject: subject, keyVersion: keyVersion))
+    }
+
+    static func seal(_ plaintext: SecretBytes, key: SymmetricKey, associatedData aad: [UInt8]) -> [UInt8] {
         // A valid 32-byte key and a fresh random nonce: sealing cannot fail.
-        return try! AESGCM.seal(plaintext, using: key, authenticating: aad).combined
+        try! AESGCM.seal(plaintext, using: key, authenticating: aad).combined
     }
 
     /// Any failure — tampering, a swapped row, the wrong key — is `integrityFailure`.
-    static func open(_ kind: Kind, _ ciphertext: [UInt8], key: SymmetricKey, tenant: TenantID, subject: String,
-                     keyVersion: Int) throws(VaultError) -> SecretBytes {
-        let aad = associatedData(kind, tenant: tenant, subject: subject, keyVersion: keyVersion)
+    static func open(_ ciphertext: [UInt8], key: SymmetricKey, associatedData aad: [UInt8]) throws(VaultError) -> SecretBytes {
         do {
             return try AESGCM.open(AESGCMSealedBox(combined: ciphertext), using: key, authenticating: aad)
         } catch {

@@ -2,18 +2,25 @@ import Foundation
 import VaultCrypto
 
 extension Vault {
-    /// Adds a data-key version and re-encrypts every card to it, one transaction per batch.
-    /// If cards are still under older versions — a rotation was interrupted — no version is
-    /// added: the interrupted rotation is finished instead. So running it again after a crash
-    /// is always safe, and a batch is either fully re-encrypted or untouched.
+    /// Adds a data-key version and re-encrypts every sealed record of every kind to it, one
+    /// transaction per batch. If any record is still under an older version — a rotation was
+    /// interrupted — no version is added: the interrupted rotation is finished instead. So running
+    /// it again after a crash is always safe, and a batch is either fully re-encrypted or untouched.
+    ///
+    /// A record a running server deletes or seals again while its batch is being re-encrypted is
+    /// left as the server wrote it; if that is under an older version, the next run moves it.
+    /// `progress` gets each kind's running count after every batch.
     public func rotateDataKey(actor: String, batchSize: Int = 500,
-                              progress: @Sendable (Int) -> Void = { _ in }) async throws -> RotationReport {
+                              progress: @Sendable (SealedRecordKind, Int) -> Void = { _, _ in }) async throws -> RotationReport {
         try await keyring.reloadDataKeys(from: storage)
-        let current = try activeDataKey()
-        let behind = try await read { try $0.cards(keyVersionBelow: current.version, after: nil, limit: 1) }
-        let resumed = !behind.isEmpty
+        let current = try activeDataKey().version
+        let resumed = try await read { reader in
+            try SealedRecordKind.allCases.contains { kind in
+                try !reader.sealedRecords(kind, keyVersionBelow: current, after: nil, limit: 1).isEmpty
+            }
+        }
         if !resumed {
-            let version = current.version + 1
+            let version = current + 1
             let now = clock()
             let record = DataKeyRecord(
                 version: version,
@@ -28,51 +35,61 @@ extension Vault {
             try await keyring.reloadDataKeys(from: storage)
         }
         let target = try activeDataKey()
-        var reencrypted = 0
-        var after: Token?
+        var reencrypted: [SealedRecordKind: Int] = [:]
+        for kind in SealedRecordKind.allCases {
+            let count = try await reencrypt(kind, to: target, batchSize: batchSize) { progress(kind, $0) }
+            if count > 0 { reencrypted[kind] = count }
+        }
+        return RotationReport(activeVersion: target.version, resumed: resumed, reencrypted: reencrypted)
+    }
+
+    /// Moves every record of `kind` under an older version to `target`, batch by batch: all the
+    /// crypto of a batch is done before its one write, so a record that fails to open fails the
+    /// rotation with nothing of its batch written. Returns how many records were moved.
+    private func reencrypt(_ kind: SealedRecordKind, to target: (version: Int, key: SymmetricKey), batchSize: Int,
+                           progress: (Int) -> Void) async throws -> Int {
+        let version = target.version
+        var moved = 0
+        var after: SealedRow?
         while true {
             let position = after
-            let batch = try await read { try $0.cards(keyVersionBelow: target.version, after: position, limit: batchSize) }
-            guard let last = batch.last else { break }
-            var updates: [(Token, TenantID, [UInt8])] = []
-            updates.reserveCapacity(batch.count)
-            for card in batch {
-                let oldKey = try await keyring.dataKey(version: card.keyVersion, storage: storage)
-                let plain = try RecordSealing.open(card.ciphertext, key: oldKey, tenant: card.tenantID,
-                                                 token: card.token, keyVersion: card.keyVersion)
-                updates.append((card.token, card.tenantID,
-                                RecordSealing.seal(number: plain.number, expiration: plain.expiration, key: target.key,
-                                                 tenant: card.tenantID, token: card.token,
-                                                 keyVersion: target.version)))
+            let batch = try await read { try $0.sealedRecords(kind, keyVersionBelow: version, after: position, limit: batchSize) }
+            guard let last = batch.last else { return moved }
+            var resealed: [(row: SealedRow, sealed: [[UInt8]?])] = []
+            resealed.reserveCapacity(batch.count)
+            for row in batch {
+                let oldKey = try await keyring.dataKey(version: row.keyVersion, storage: storage)
+                resealed.append((row, try kind.reseal(row, from: oldKey, to: target)))
             }
-            let now = clock()
-            let sealed = updates
-            try await write { writer in
-                for (token, tenant, ciphertext) in sealed {
-                    _ = try writer.updateCardCiphertext(token, tenant: tenant, ciphertext: ciphertext,
-                                                        keyVersion: target.version, at: now)
+            let updates = resealed
+            moved += try await write { writer in
+                try updates.reduce(0) { count, update in
+                    try writer.resealRecord(kind, update.row, with: update.sealed, keyVersion: version) ? count + 1 : count
                 }
             }
-            reencrypted += batch.count
-            progress(reencrypted)
-            after = last.token
+            progress(moved)
+            after = last
         }
-        return RotationReport(activeVersion: target.version, resumed: resumed, reencryptedCards: reencrypted)
     }
 
     /// Picks up data-key versions added by another process (`coffer keys rotate` beside a
-    /// running server), so new cards move to the new version.
+    /// running server), so new records move to the new version.
     public func reloadDataKeys() async throws {
         try await keyring.reloadDataKeys(from: storage)
     }
 
-    /// Every data-key version with the number of cards still under it.
+    /// Every data-key version with how many records of each kind it still seals.
     public func dataKeyStatus() async throws -> [DataKeyStatus] {
-        let (keys, counts) = try await read { reader in (try reader.dataKeys(), try reader.cardCountsByKeyVersion()) }
+        let (keys, counts) = try await read { reader in
+            (try reader.dataKeys(),
+             try SealedRecordKind.allCases.map { kind in (kind, try reader.sealedRecordCounts(kind)) })
+        }
         let active = keys.map(\.version).max()
-        return keys.map {
-            DataKeyStatus(version: $0.version, createdAt: $0.createdAt, isActive: $0.version == active,
-                          cardCount: counts[$0.version] ?? 0)
+        return keys.map { key in
+            var records: [SealedRecordKind: Int] = [:]
+            for (kind, byVersion) in counts { records[kind] = byVersion[key.version] }
+            return DataKeyStatus(version: key.version, createdAt: key.createdAt, isActive: key.version == active,
+                                 records: records)
         }
     }
 }

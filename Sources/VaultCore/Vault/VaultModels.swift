@@ -105,14 +105,17 @@ public struct DataKeyStatus: Sendable, Equatable {
     public var version: Int
     public var createdAt: Date
     public var isActive: Bool
-    public var cardCount: Int
+    /// How many records of each kind this version seals; kinds it seals none of are absent, so a
+    /// retired version with no entries holds nothing any more.
+    public var records: [SealedRecordKind: Int]
 }
 
 public struct RotationReport: Sendable, Equatable {
     public var activeVersion: Int
     /// True when an interrupted rotation was finished instead of a new version being added.
     public var resumed: Bool
-    public var reencryptedCards: Int
+    /// How many records of each kind moved to the active version; kinds with none are absent.
+    public var reencrypted: [SealedRecordKind: Int]
 }
 
 /// Knobs a deployment may turn; the defaults are the safe ones.

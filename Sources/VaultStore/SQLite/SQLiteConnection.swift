@@ -117,6 +117,11 @@ final class SQLiteConnection: @unchecked Sendable {
 
     /// Runs `sql` to completion and returns the number of rows it changed.
     func executeCountingChanges(_ sql: String, _ arguments: any SQLiteBindable...) throws(StorageError) -> Int {
+        try executeCountingChanges(sql, arguments: arguments)
+    }
+
+    /// `executeCountingChanges` for statements whose number of parameters is known only at run time.
+    func executeCountingChanges(_ sql: String, arguments: [any SQLiteBindable]) throws(StorageError) -> Int {
         let statement = try statement(sql)
         defer { statement.reset() }
         try statement.bind(arguments)
@@ -127,6 +132,12 @@ final class SQLiteConnection: @unchecked Sendable {
     /// Every row of `sql`, mapped while the row is current.
     /// (Untyped `throws` so that closures need no annotation; only `StorageError`s are thrown.)
     func query<Element>(_ sql: String, _ arguments: any SQLiteBindable...,
+                        map: (SQLiteRow) throws -> Element) throws -> [Element] {
+        try query(sql, arguments: arguments, map: map)
+    }
+
+    /// `query` for statements whose number of parameters is known only at run time.
+    func query<Element>(_ sql: String, arguments: [any SQLiteBindable],
                         map: (SQLiteRow) throws -> Element) throws -> [Element] {
         let statement = try statement(sql)
         defer { statement.reset() }

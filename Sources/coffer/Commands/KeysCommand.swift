@@ -8,12 +8,12 @@ enum KeysCommand {
         let batchSize = try command.int("batch-size") ?? 500
         guard batchSize > 0 else { throw CLIError.io("--batch-size must be positive") }
         try await withVault(command) { vault in
-            let report = try await vault.rotateDataKey(actor: "cli", batchSize: batchSize) { done in
-                Output.result("re-encrypted \(done) cards")
+            let report = try await vault.rotateDataKey(actor: "cli", batchSize: batchSize) { kind, done in
+                Output.result("re-encrypted \(done) \(kind.rawValue)")
             }
             Output.result("""
                 data key v\(report.activeVersion) active\(report.resumed ? " (finished an interrupted rotation)" : ""); \
-                \(report.reencryptedCards) cards re-encrypted
+                \(summary(of: report.reencrypted)) re-encrypted
                 """)
         }
     }
@@ -22,9 +22,17 @@ enum KeysCommand {
         try await withVault(command) { vault in
             for key in try await vault.dataKeyStatus() {
                 let created = key.createdAt.formatted(.iso8601)
-                Output.result("v\(key.version)\t\(key.isActive ? "active " : "retired")\t\(key.cardCount) cards\tcreated \(created)")
+                Output.result("v\(key.version)\t\(key.isActive ? "active " : "retired")\t\(summary(of: key.records))\tcreated \(created)")
             }
         }
+    }
+
+    /// "0 records", or the total with each kind that has any, e.g. "12 records (10 cards, 2 accounts)",
+    /// so an operator sees at a glance whether a retired version still holds anything.
+    static func summary(of counts: [SealedRecordKind: Int]) -> String {
+        let total = counts.values.reduce(0, +)
+        let kinds = SealedRecordKind.allCases.compactMap { kind in counts[kind].map { "\($0) \(kind.rawValue)" } }
+        return kinds.isEmpty ? "\(total) records" : "\(total) records (\(kinds.joined(separator: ", ")))"
     }
 }
 
