@@ -56,12 +56,8 @@ extension Vault {
         guard constantTimeEquals(record.requestHash, request.requestHash) else { return .mismatch }
         let key = try await keyring.dataKey(version: record.keyVersion, storage: storage)
         let aad = Self.idempotencyAssociatedData(tenant: tenant, key: request.key, keyVersion: record.keyVersion)
-        do {
-            let body = try AESGCM.open(AESGCMSealedBox(combined: record.sealedBody), using: key, authenticating: aad)
-            return .replay(StoredResponse(status: record.status, body: body.bytes))
-        } catch {
-            throw VaultError.integrityFailure
-        }
+        let body = try RecordSealing.open(record.sealedBody, key: key, associatedData: aad)
+        return .replay(StoredResponse(status: record.status, body: body.bytes))
     }
 
     /// Prepares, outside the transaction, what `record` needs inside it.
@@ -73,8 +69,7 @@ extension Vault {
         return { writer, result in
             let response = recording.render(result)
             let aad = Self.idempotencyAssociatedData(tenant: tenant, key: recording.request.key, keyVersion: version)
-            // A valid key and a fresh random nonce: sealing cannot fail.
-            let sealed = try! AESGCM.seal(response.body, using: key, authenticating: aad).combined
+            let sealed = RecordSealing.seal(SecretBytes(response.body), key: key, associatedData: aad)
             try writer.insertIdempotencyRecord(IdempotencyRecord(
                 tenantID: tenant, key: recording.request.key, requestHash: recording.request.requestHash,
                 status: response.status, sealedBody: sealed, keyVersion: version, createdAt: now))
