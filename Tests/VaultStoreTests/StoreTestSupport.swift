@@ -98,3 +98,23 @@ func storageError(_ body: () async throws -> Void) async -> StorageError? {
 }
 
 struct IntentionalFailure: Error {}
+
+/// Holds the writer thread inside a job of its own while `start` starts writes, gives them time
+/// to queue, then lets the writer go: the writes queued by then form its next batch together.
+/// Returns what `start` returned (typically the writes' tasks).
+func whileWriterHeld<T>(_ storage: SQLiteStorage, start: () -> T) async throws -> T {
+    let (entered, signalEntered) = AsyncStream<Void>.makeStream()
+    let release = DispatchSemaphore(value: 0)
+    let gate = Task {
+        try await storage.write { _ in
+            signalEntered.yield()
+            release.wait()
+        }
+    }
+    for await _ in entered { break }
+    let started = start()
+    try await Task.sleep(for: .milliseconds(300))
+    release.signal()
+    try await gate.value
+    return started
+}
