@@ -57,27 +57,7 @@ final class GroupCommitWriter: Sendable {
     /// Runs `body` in the next batch; returns once its batch is durably committed.
     func write<T: Sendable>(_ body: @escaping @Sendable (SQLiteWriter) throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
-            let job = WriteJob(
-                run: { writer in
-                    do {
-                        let value = try body(writer)
-                        return JobOutcome(succeeded: true) { commit in
-                            switch commit {
-                            case .success: continuation.resume(returning: value)
-                            case .failure(let error): continuation.resume(throwing: error)
-                            }
-                        }
-                    } catch {
-                        return JobOutcome(succeeded: false) { commit in
-                            switch commit {
-                            case .success: continuation.resume(throwing: error)
-                            case .failure(let commitError): continuation.resume(throwing: commitError)
-                            }
-                        }
-                    }
-                },
-                fail: { continuation.resume(throwing: $0) })
-            if !core.enqueue(job) {
+            if !core.enqueue(TypedWriteJob(body: body, continuation: continuation)) {
                 continuation.resume(throwing: StorageError.unavailable("the storage is closed"))
             }
         }
@@ -92,25 +72,48 @@ final class GroupCommitWriter: Sendable {
     }
 }
 
-/// A queued write, type-erased.
-struct WriteJob: Sendable {
-    /// Runs the body on the writer thread; says whether it succeeded and how to answer the caller
-    /// once the batch's fate (commit or not) is known.
-    let run: @Sendable (SQLiteWriter) -> JobOutcome
-    /// Answers the caller when the body never ran (the transaction could not be opened).
-    let fail: @Sendable (any Error) -> Void
+/// A queued write, type-erased: one object per job holds the body and the caller's
+/// continuation, so queueing, running and answering a job builds no closures.
+protocol WriteJob: AnyObject, Sendable {
+    /// Runs the body on the writer thread and keeps what it returned or threw; false when it threw.
+    func run(_ writer: SQLiteWriter) -> Bool
+    /// Answers the caller once the batch's fate is known: with what the body returned or threw
+    /// when `transactionError` is nil (the batch committed), else with `transactionError`, whether
+    /// the body ran or not.
+    func finish(transactionError: (any Error)?)
 }
 
-struct JobOutcome {
-    let succeeded: Bool
-    let finish: (Result<Void, any Error>) -> Void
+/// `@unchecked Sendable` because of the mutable `outcome`, which no two threads ever touch: the
+/// caller's task creates the job and hands it over through `WriterCore`'s mutex (ordering the
+/// initialisation before the writer thread's first access), and from then on only the writer
+/// thread uses it (`run` writes `outcome`, `finish` reads it, both in `commit`); the caller only
+/// awaits the continuation.
+final class TypedWriteJob<T: Sendable>: WriteJob, @unchecked Sendable {
+    private let body: @Sendable (SQLiteWriter) throws -> T
+    private let continuation: CheckedContinuation<T, any Error>
+    private var outcome: Result<T, any Error> = .failure(StorageError.unavailable("the write never ran"))
+
+    init(body: @escaping @Sendable (SQLiteWriter) throws -> T, continuation: CheckedContinuation<T, any Error>) {
+        self.body = body
+        self.continuation = continuation
+    }
+
+    func run(_ writer: SQLiteWriter) -> Bool {
+        outcome = Result { try body(writer) }
+        if case .success = outcome { return true }
+        return false
+    }
+
+    func finish(transactionError: (any Error)?) {
+        continuation.resume(with: transactionError.map { .failure($0) } ?? outcome)
+    }
 }
 
 /// The queue and the thread's loop, shared by the thread and the `GroupCommitWriter` handle
 /// (the thread does not retain the handle, so dropping the handle can stop the thread).
 final class WriterCore: Sendable {
     private struct State {
-        var queue: [WriteJob] = []
+        var queue: [any WriteJob] = []
         var closing = false
         var finished = false
         /// True while the thread waits (or is about to wait) on `wakeUp`.
@@ -126,7 +129,7 @@ final class WriterCore: Sendable {
     init(maxBatchSize: Int) { self.maxBatchSize = maxBatchSize }
 
     /// False when the writer no longer accepts jobs.
-    func enqueue(_ job: WriteJob) -> Bool {
+    func enqueue(_ job: any WriteJob) -> Bool {
         let (accepted, signal) = state.withLock { state -> (Bool, Bool) in
             guard !state.closing else { return (false, false) }
             state.queue.append(job)
@@ -152,9 +155,9 @@ final class WriterCore: Sendable {
     }
 
     /// The next batch, waiting for one; nil once closing and the queue is empty.
-    private func nextBatch() -> [WriteJob]? {
+    private func nextBatch() -> [any WriteJob]? {
         while true {
-            let batch = state.withLock { state -> [WriteJob]?? in
+            let batch = state.withLock { state -> [any WriteJob]?? in
                 if !state.queue.isEmpty {
                     let count = min(state.queue.count, maxBatchSize)
                     let batch = Array(state.queue.prefix(count))
@@ -188,29 +191,20 @@ final class WriterCore: Sendable {
         for waiter in waiters { waiter.resume() }
     }
 
-    private func commit(_ batch: [WriteJob], writer: SQLiteWriter) {
+    private func commit(_ batch: [any WriteJob], writer: SQLiteWriter) {
         let connection = writer.connection
         do {
             try connection.execute("BEGIN IMMEDIATE")
         } catch {
-            for job in batch { job.fail(error) }
             record(jobs: batch.count, failed: true)
+            for job in batch { job.finish(transactionError: error) }
             return
         }
-        var outcomes: [JobOutcome] = []
-        outcomes.reserveCapacity(batch.count)
         var transactionError: (any Error)?
         for job in batch {
             do {
                 try connection.execute("SAVEPOINT coffer_write")
-            } catch {
-                transactionError = error
-                break
-            }
-            let outcome = job.run(writer)
-            outcomes.append(outcome)
-            do {
-                if !outcome.succeeded { try connection.execute("ROLLBACK TO coffer_write") }
+                if !job.run(writer) { try connection.execute("ROLLBACK TO coffer_write") }
                 try connection.execute("RELEASE coffer_write")
             } catch {
                 transactionError = error
@@ -229,15 +223,9 @@ final class WriterCore: Sendable {
                 transactionError = error
             }
         }
-        if let transactionError {
-            if connection.isInTransaction { try? connection.execute("ROLLBACK") }
-            for outcome in outcomes { outcome.finish(.failure(transactionError)) }
-            for job in batch.dropFirst(outcomes.count) { job.fail(transactionError) }
-            record(jobs: batch.count, failed: true)
-            return
-        }
-        record(jobs: batch.count, failed: false)
-        for outcome in outcomes { outcome.finish(.success(())) }
+        if transactionError != nil, connection.isInTransaction { try? connection.execute("ROLLBACK") }
+        record(jobs: batch.count, failed: transactionError != nil)
+        for job in batch { job.finish(transactionError: transactionError) }
     }
 
     private func record(jobs: Int, failed: Bool) {

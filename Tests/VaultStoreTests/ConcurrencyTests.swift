@@ -59,6 +59,36 @@ import VaultCore
         await storage.close()
     }
 
+    @Test func aFailedCommitFailsEveryJobOfItsBatch() async throws {
+        let directory = try ScratchDirectory()
+        let (storage, tenant) = try await openWithTenant(directory.database)
+        let stored = Sample.card(tenant: tenant)
+        let (storing, throwing, violating) = try await whileWriterHeld(storage) {
+            (Task { try await storage.write { try $0.insertCard(stored) } },
+             Task { try await storage.write { _ in throw IntentionalFailure() } },
+             Task {
+                 // A card of no tenant, with the foreign key checked only at COMMIT: the COMMIT fails.
+                 try await storage.write { writer in
+                     try (writer as? SQLiteWriter)?.connection.execute("PRAGMA defer_foreign_keys = ON")
+                     try writer.insertCard(Sample.card(tenant: .generate()))
+                 }
+             })
+        }
+        // Every job gets the transaction's error, the throwing one included, and none is stored.
+        for job in [storing, throwing, violating] {
+            let error = await storageError { try await job.value }
+            guard case .constraintViolation = error else {
+                Issue.record("expected the COMMIT's .constraintViolation, got \(String(describing: error))")
+                continue
+            }
+        }
+        #expect(storage.writeStats.failedBatches == 1)
+        #expect(try await storage.read { try $0.card(stored.token, tenant: tenant) } == nil)
+        try await storage.write { try $0.insertCard(stored) }
+        #expect(try await storage.read { try $0.card(stored.token, tenant: tenant) } == stored)
+        await storage.close()
+    }
+
     @Test func writesAndReadsAfterCloseAreUnavailable() async throws {
         let directory = try ScratchDirectory()
         let (storage, tenant) = try await openWithTenant(directory.database)
