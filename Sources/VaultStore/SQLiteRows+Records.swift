@@ -34,9 +34,6 @@ enum RecordSQL {
     static let liveCardDataKeysOfTenant = "SELECT \(RecordColumns.cardDataKey) FROM card_data_keys WHERE tenant_id = ? AND deleted_at IS NULL ORDER BY created_at, id"
     static let cardByToken = "SELECT \(RecordColumns.card) FROM cards WHERE token = ? AND tenant_id = ?"
     static let cardsByFingerprint = "SELECT \(RecordColumns.card) FROM cards WHERE tenant_id = ? AND fingerprint = ? ORDER BY rowid"
-    /// `+key_version` keeps the planner on the primary key (token order, stopping after LIMIT
-    /// rows) instead of collecting and sorting every old card through the key_version index.
-    static let cardsBelowKeyVersion = "SELECT \(RecordColumns.card) FROM cards WHERE token > ? AND +key_version < ? ORDER BY token LIMIT ?"
     static let auditEntriesAfter = "SELECT \(RecordColumns.audit) FROM audit_log WHERE sequence > ? ORDER BY sequence LIMIT ?"
     static let subTenant = "SELECT \(RecordColumns.tenant) FROM tenants WHERE parent_id = ? AND sub_client_id = ?"
     static let insertTenant = "INSERT INTO tenants (\(RecordColumns.tenant)) VALUES (?, ?, ?, ?, ?, ?)"

@@ -61,19 +61,6 @@ extension SQLiteBackedReader {
         try connection.query(RecordSQL.cardsByFingerprint, tenant.rawValue, fingerprint) { try $0.cardRecord() }
     }
 
-    func cards(keyVersionBelow version: Int, after token: Token?, limit: Int) throws -> [CardRecord] {
-        try connection.query(RecordSQL.cardsBelowKeyVersion, token?.rawValue ?? "", version, max(limit, 0)) {
-            try $0.cardRecord()
-        }
-    }
-
-    func cardCountsByKeyVersion() throws -> [Int: Int] {
-        let rows = try connection.query("SELECT key_version, count(*) FROM cards GROUP BY key_version") {
-            ($0.int(0), $0.int(1))
-        }
-        return Dictionary(uniqueKeysWithValues: rows)
-    }
-
     func cardCount() throws -> Int {
         try connection.queryFirst("SELECT count(*) FROM cards") { $0.int(0) } ?? 0
     }
@@ -175,13 +162,6 @@ extension SQLiteWriter {
             card.token.rawValue, card.tenantID.rawValue, card.ciphertext, card.keyVersion, card.fingerprint,
             card.bin, card.last4, card.brand.rawValue, card.expiration?.yyyymm,
             SQLiteTime.milliseconds(card.createdAt), SQLiteTime.milliseconds(card.updatedAt))
-    }
-
-    func updateCardCiphertext(_ token: Token, tenant: TenantID, ciphertext: [UInt8], keyVersion: Int,
-                              at date: Date) throws -> Bool {
-        try connection.executeCountingChanges(
-            "UPDATE cards SET ciphertext = ?, key_version = ?, updated_at = ? WHERE token = ? AND tenant_id = ?",
-            ciphertext, keyVersion, SQLiteTime.milliseconds(date), token.rawValue, tenant.rawValue) > 0
     }
 
     func deleteCard(_ token: Token, tenant: TenantID) throws -> Bool {
