@@ -31,4 +31,11 @@ static inline int coffer_sqlite_disable_memory_statistics(void) {
     return sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
+#if defined(__linux__)
+#include <sys/prctl.h>
+// Names the calling thread (at most 15 bytes) for `top -H` and perf: the writer thread that owns
+// the write connection. prctl is variadic, so Swift cannot call it.
+static inline int coffer_sqlite_set_thread_name(const char *name) { return prctl(PR_SET_NAME, name, 0, 0, 0); }
+#endif
+
 #endif

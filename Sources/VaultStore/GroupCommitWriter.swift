@@ -1,3 +1,4 @@
+import CSQLite
 import Dispatch
 import Foundation
 import Synchronization
@@ -42,8 +43,11 @@ final class GroupCommitWriter: Sendable {
         self.maxBatchSize = max(1, maxBatchSize)
         let core = WriterCore(maxBatchSize: self.maxBatchSize)
         self.core = core
-        let thread = Thread { core.run(connection: connection) }
-        thread.name = "coffer.sqlite.writer"
+        let thread = Thread {
+            // Foundation's `Thread.name` does not reach the kernel on Linux.
+            _ = coffer_sqlite_set_thread_name("coffer-writer")
+            core.run(connection: connection)
+        }
         thread.start()
     }
 

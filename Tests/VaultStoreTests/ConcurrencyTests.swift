@@ -89,6 +89,16 @@ import VaultCore
         await storage.close()
     }
 
+    @Test func theWriterThreadIsNamedForTheKernel() async throws {
+        let directory = try ScratchDirectory()
+        let (storage, tenant) = try await openWithTenant(directory.database)
+        try await storage.write { try $0.insertCard(Sample.card(tenant: tenant)) }  // the thread has run
+        let tasks = try FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")
+        let names = tasks.compactMap { try? String(contentsOfFile: "/proc/self/task/\($0)/comm", encoding: .utf8) }
+        #expect(names.contains("coffer-writer\n"), "thread names: \(names)")
+        await storage.close()
+    }
+
     @Test func writesAndReadsAfterCloseAreUnavailable() async throws {
         let directory = try ScratchDirectory()
         let (storage, tenant) = try await openWithTenant(directory.database)
