@@ -18,6 +18,13 @@ struct CofferCommandTests {
         return (dataDir, tenant, apiKey)
     }
 
+    /// The store and vault `init` made in `dataDir`, opened in this process as the server would.
+    static func openVault(_ dataDir: String) async throws -> (storage: SQLiteStorage, vault: Vault) {
+        let storage = try SQLiteStorage.open(path: dataDir + "/coffer.db")
+        let masterKey = try MasterKey.load(from: URL(fileURLWithPath: dataDir + "/keys/master.key"))
+        return (storage, try await Vault.open(storage: storage, masterKey: masterKey))
+    }
+
     static func mode(_ path: String) throws -> Int {
         (try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int ?? -1) & 0o777
     }
@@ -43,9 +50,7 @@ struct CofferCommandTests {
         }
 
         // The API key works against the store init made, with every role.
-        let storage = try SQLiteStorage.open(path: dataDir + "/coffer.db")
-        let masterKey = try MasterKey.load(from: URL(fileURLWithPath: dataDir + "/keys/master.key"))
-        let vault = try await Vault.open(storage: storage, masterKey: masterKey)
+        let (storage, vault) = try await Self.openVault(dataDir)
         let principal = try await vault.authenticate(apiKey: object["apiKey"]!)
         #expect(principal.tenantID.rawValue == object["tenantId"])
         #expect(principal.roles == Set(Role.allCases))
@@ -117,8 +122,7 @@ struct CofferCommandTests {
     func auditVerify() async throws {
         let directory = try TemporaryDirectory()
         let (dataDir, tenant, _) = try Self.initialize(directory)
-        let storage = try SQLiteStorage.open(path: dataDir + "/coffer.db")
-        let vault = try await Vault.open(storage: storage, masterKey: MasterKey.load(from: URL(fileURLWithPath: dataDir + "/keys/master.key")))
+        let (storage, vault) = try await Self.openVault(dataDir)
         for index in 0..<5 {
             let token = try await vault.tokenize(TestPAN.card(index), tenant: tenant).metadata.token
             _ = try await vault.reveal(token, tenant: tenant, actor: "test")
@@ -148,8 +152,7 @@ struct CofferCommandTests {
     func rotateCountsEachKind() async throws {
         let directory = try TemporaryDirectory()
         let (dataDir, tenant, _) = try Self.initialize(directory)
-        let storage = try SQLiteStorage.open(path: dataDir + "/coffer.db")
-        let vault = try await Vault.open(storage: storage, masterKey: MasterKey.load(from: URL(fileURLWithPath: dataDir + "/keys/master.key")))
+        let (storage, vault) = try await Self.openVault(dataDir)
         _ = try await vault.tokenize(TestPAN.card(1), tenant: tenant)
         _ = try await vault.createAccount(
             NewAccount(referenceID: nil, instrument: .bank(try SealedRecordsFixture.bank("021000021", "123456789")),
@@ -180,9 +183,7 @@ struct CofferCommandTests {
         let count = 10_000
         let directory = try TemporaryDirectory()
         let (dataDir, tenant, _) = try Self.initialize(directory)
-        let masterKey = try MasterKey.load(from: URL(fileURLWithPath: dataDir + "/keys/master.key"))
-        let storage = try SQLiteStorage.open(path: dataDir + "/coffer.db")
-        let vault = try await Vault.open(storage: storage, masterKey: masterKey)
+        let (storage, vault) = try await Self.openVault(dataDir)
         let tokens = try await withThrowingTaskGroup(of: [(Int, Token)].self) { group in
             for worker in 0..<16 {
                 group.addTask {
@@ -229,8 +230,7 @@ struct CofferCommandTests {
         #expect(status.standardOutput.contains("v1\tretired\t0 records\t"))
         #expect(status.standardOutput.contains("v2\tactive \t\(count) records (\(count) cards)\t"))
 
-        let reopened = try SQLiteStorage.open(path: dataDir + "/coffer.db")
-        let revealing = try await Vault.open(storage: reopened, masterKey: masterKey)
+        let (reopened, revealing) = try await Self.openVault(dataDir)
         let revealed = try await withThrowingTaskGroup(of: Int.self) { group in
             for worker in 0..<8 {
                 group.addTask {
