@@ -57,7 +57,9 @@ public final class VaultAPI: Sendable {
     /// the API its path belongs to (`HTTPServerConfiguration.parseErrorResponse`).
     public static func parseErrorResponse(_ error: HTTPParseError, path: String?) -> HTTPResponse {
         guard let path else { return error.response }
-        if path.hasPrefix(TabaPayRoutes.pathPrefix) { return TabaPayError.refusedByServer(error).response }
+        if path.hasPrefix(TabaPayRoutes.pathPrefix) || path.hasPrefix(TabaPayRoutes.v2PathPrefix) {
+            return TabaPayError.refusedByServer(error).response
+        }
         if path.hasPrefix(InTandemRoutes.pathPrefix + "/") {
             return InTandemError(status: error.status, message: error.message).response
         }

@@ -77,6 +77,16 @@ enum RecordSQL {
             sealed_bank_number = CASE WHEN sealed_bank_number IS NULL THEN NULL ELSE X'' END
         WHERE token = ? AND tenant_id = ? AND deleted_at IS NULL
         """
+    static let replaceCard = """
+        UPDATE cards SET ciphertext = ?, key_version = ?, fingerprint = ?, bin = ?, last4 = ?, brand = ?,
+            expiration = ?, updated_at = ?
+        WHERE token = ? AND tenant_id = ?
+        """
+    static let replaceAccount = """
+        UPDATE accounts SET duplicate_check = ?, sealed_holder = ?, key_version = ?, sealed_bank_number = ?,
+            bank_fingerprint = ?, bank_routing_number = ?, bank_account_type = ?, bank_last4 = ?
+        WHERE token = ? AND tenant_id = ? AND deleted_at IS NULL
+        """
 }
 
 extension SQLiteRow {

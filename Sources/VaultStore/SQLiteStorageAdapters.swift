@@ -164,6 +164,13 @@ extension SQLiteWriter {
             SQLiteTime.milliseconds(card.createdAt), SQLiteTime.milliseconds(card.updatedAt))
     }
 
+    func replaceCard(_ card: CardRecord) throws -> Bool {
+        try connection.executeCountingChanges(RecordSQL.replaceCard,
+            card.ciphertext, card.keyVersion, card.fingerprint, card.bin, card.last4, card.brand.rawValue,
+            card.expiration?.yyyymm, SQLiteTime.milliseconds(card.updatedAt), card.token.rawValue,
+            card.tenantID.rawValue) > 0
+    }
+
     func deleteCard(_ token: Token, tenant: TenantID) throws -> Bool {
         try connection.executeCountingChanges(
             "DELETE FROM cards WHERE token = ? AND tenant_id = ?", token.rawValue, tenant.rawValue) > 0
@@ -216,6 +223,13 @@ extension SQLiteWriter {
             account.sealedHolder, account.keyVersion, account.bank?.sealedNumber, account.bank?.fingerprint,
             account.bank?.routingNumber, account.bank?.accountType.rawValue, account.bank?.last4,
             SQLiteTime.milliseconds(account.createdAt), account.deletedAt.map(SQLiteTime.milliseconds))
+    }
+
+    func replaceAccount(_ account: AccountRecord) throws -> Bool {
+        try connection.executeCountingChanges(RecordSQL.replaceAccount,
+            account.duplicateCheck ? 1 : 0, account.sealedHolder, account.keyVersion, account.bank?.sealedNumber,
+            account.bank?.fingerprint, account.bank?.routingNumber, account.bank?.accountType.rawValue,
+            account.bank?.last4, account.token.rawValue, account.tenantID.rawValue) > 0
     }
 
     func markAccountDeleted(_ token: Token, tenant: TenantID, at date: Date) throws -> Bool {

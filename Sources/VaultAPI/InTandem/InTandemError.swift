@@ -60,7 +60,7 @@ struct InTandemError: Error, Sendable, Equatable {
         case .storage(.unavailable): self = .unavailable
         // Failures of other parts of the vault, which no route of this dialect reaches.
         case .card, .bankAccount, .cardNotFound, .accountNotFound, .accountDeleted, .referenceLookupExpired,
-             .cardTokenNotFound, .cardTokenExpired, .tenantNotFound, .invalidSubClientID, .subClientIDTaken, .keyNotFound,
+             .accountKindMismatch, .cardTokenNotFound, .cardTokenExpired, .tenantNotFound, .invalidSubClientID, .subClientIDTaken, .keyNotFound,
              .keyDeleted, .keyExpired, .tooManyActiveKeys, .duplicateCard, .integrityFailure, .masterKeyMismatch,
              .invalidMasterKey, .syncClientNotFound, .brandMismatch, .ssoTokenReused, .storage:
             self = .internalError

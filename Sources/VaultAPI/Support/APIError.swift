@@ -40,7 +40,8 @@ extension APIError {
     /// How each vault failure is answered.
     init(_ error: VaultError) {
         let status: HTTPStatus = switch error {
-        case .card, .bankAccount, .brandMismatch, .keyExpired, .cardTokenNotFound, .cardTokenExpired, .invalidSubClientID: .badRequest
+        case .card, .bankAccount, .brandMismatch, .keyExpired, .cardTokenNotFound, .cardTokenExpired, .invalidSubClientID,
+             .accountKindMismatch: .badRequest
         case .cardNotFound, .accountNotFound, .tenantNotFound, .keyNotFound, .syncClientNotFound: .notFound
         case .keyDeleted, .accountDeleted: .gone
         case .referenceLookupExpired: .misdirectedRequest

@@ -2,8 +2,9 @@ import JSON
 import VaultCore
 import VaultCrypto
 
-/// Reads a TabaPay Create Account request: `{referenceID, card | bank, owner}` and the
-/// duplicate-check query string. Every refusal names the field (`card.accountNumber`,
+/// Reads TabaPay's Create Account and Update Account requests: `{referenceID, card | bank, owner}`,
+/// the same without `referenceID` (Update v1), or some of the owner and the expiration (Update v2),
+/// and the duplicate-check query string. Every refusal names the field (`card.accountNumber`,
 /// `owner.address.zipcode`) and nothing else.
 enum TabaPayAccountRequest {
     static func parse(_ body: JSONReader) throws(TabaPayError) -> (referenceID: String, instrument: AccountInstrument,
@@ -12,14 +13,52 @@ enum TabaPayAccountRequest {
             try body.rejectUnknownKeys(allowed: ["referenceID", "card", "bank", "owner"])
             let referenceID = try body.string("referenceID")
             guard isReferenceID(referenceID) else { throw body.invalid("referenceID", reason: "") }
-            let instrument: AccountInstrument
-            switch (try body.optionalObject("card"), try body.optionalObject("bank")) {
-            case (let card?, nil): instrument = .card(try cardInput(card))
-            case (nil, let bank?): instrument = .bank(try bankAccount(bank))
-            default: throw TabaPayError.invalidField("card or bank")
-            }
-            return (referenceID, instrument, try TabaPayOwner.parse(try body.object("owner")))
+            let (instrument, owner) = try instrumentAndOwner(body)
+            return (referenceID, instrument, owner)
         }
+    }
+
+    /// Update Account v1: `{card | bank, owner}`, read as Create Account reads them; the
+    /// reference ID is the account's and does not change.
+    static func parseReplacement(_ body: JSONReader) throws(TabaPayError) -> (instrument: AccountInstrument,
+                                                                               owner: JSONValue) {
+        try fields {
+            try body.rejectUnknownKeys(allowed: ["card", "bank", "owner"])
+            return try instrumentAndOwner(body)
+        }
+    }
+
+    /// Update Account v2: `card.expirationDate` and any of `owner.name`, `owner.address`,
+    /// `owner.phone`, at least one of them. A card number (or any other card field) is refused:
+    /// v2 never changes it.
+    static func parseAmendment(_ body: JSONReader) throws(TabaPayError) -> (expiration: ExpirationDate?,
+                                                                             owner: [(String, JSONValue)]) {
+        try fields {
+            try body.rejectUnknownKeys(allowed: ["card", "owner"])
+            var expiration: ExpirationDate?
+            if let card = try body.optionalObject("card") {
+                try card.rejectUnknownKeys(allowed: ["expirationDate"])
+                do {
+                    expiration = try ExpirationDate(yyyymm: try card.string("expirationDate"))
+                } catch let error as CardError {
+                    throw TabaPayError(VaultError.card(error))
+                }
+            }
+            let owner = try body.optionalObject("owner").map { try TabaPayOwner.parts(of: $0, requiringName: false) }
+            if owner?.isEmpty == true { throw TabaPayError.invalidField("owner") }
+            guard expiration != nil || owner != nil else { throw TabaPayError.invalidField("card or owner") }
+            return (expiration, owner ?? [])
+        }
+    }
+
+    private static func instrumentAndOwner(_ body: JSONReader) throws -> (AccountInstrument, JSONValue) {
+        let instrument: AccountInstrument
+        switch (try body.optionalObject("card"), try body.optionalObject("bank")) {
+        case (let card?, nil): instrument = .card(try cardInput(card))
+        case (nil, let bank?): instrument = .bank(try bankAccount(bank))
+        default: throw TabaPayError.invalidField("card or bank")
+        }
+        return (instrument, try TabaPayOwner.parse(try body.object("owner")))
     }
 
     /// `^[a-zA-Z0-9_-]{1,15}$`.

@@ -31,6 +31,8 @@ struct TabaPayError: Error, Sendable, Equatable {
     static let cardToken = TabaPayError(.badRequest, 7, "card.token")
     static let idempotencyKey = TabaPayError(.badRequest, 8, "Idempotency-Key")
     static let format = TabaPayError(.badRequest, 9, "Format")
+    /// An update giving a bank account to a card account, or card data to a bank account.
+    static let accountType = TabaPayError(.badRequest, 10, "Account Type")
     static let unauthenticated = TabaPayError(.unauthorized, 1, "Authorization")
     static let clientID = TabaPayError(.unauthorized, 2, "ClientID")
     static let forbidden = TabaPayError(.forbidden, 1, "Forbidden")
@@ -93,6 +95,7 @@ struct TabaPayError: Error, Sendable, Equatable {
         case .cardTokenNotFound, .cardTokenExpired: self = .cardToken
         case .accountNotFound, .cardNotFound: self = .accountID
         case .accountDeleted: self = .accountDeleted
+        case .accountKindMismatch: self = .accountType
         case .referenceLookupExpired: self = .referenceExpired
         case .keyNotFound: self = .keyID
         case .keyDeleted: self = .keyDeleted

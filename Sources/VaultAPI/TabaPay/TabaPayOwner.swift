@@ -6,11 +6,26 @@ import JSON
 /// 840, country calling code 1) as the JSON the vault seals and a retrieve returns.
 enum TabaPayOwner {
     static func parse(_ owner: JSONReader) throws -> JSONValue {
+        .object(JSONObject(try parts(of: owner, requiringName: true)))
+    }
+
+    /// The parts an owner object gives, validated, in stored order (`name`, `address`, `phone`).
+    /// Update Account v2 may give any of them alone.
+    static func parts(of owner: JSONReader, requiringName: Bool) throws -> [(String, JSONValue)] {
         try owner.rejectUnknownKeys(allowed: ["name", "address", "phone"])
-        var fields: [(String, JSONValue)] = [("name", try name(try owner.object("name")))]
+        var fields: [(String, JSONValue)] = []
+        if requiringName || owner.has("name") { fields.append(("name", try name(try owner.object("name")))) }
         if let address = try owner.optionalObject("address") { fields.append(("address", try self.address(address))) }
         if let phone = try owner.optionalObject("phone") { fields.append(("phone", try self.phone(phone))) }
-        return .object(JSONObject(fields))
+        return fields
+    }
+
+    /// A stored owner (as `parse` wrote it) with `parts` replacing the parts of the same name.
+    static func merging(_ parts: [(String, JSONValue)], into stored: [UInt8]) throws -> [UInt8] {
+        guard case .object(let owner) = try JSONParser.parse(stored) else { throw TabaPayError.internalError }
+        let changed = Dictionary(parts, uniquingKeysWith: { $1 })
+        let merged = ["name", "address", "phone"].compactMap { key in (changed[key] ?? owner[key]).map { (key, $0) } }
+        return JSONWriter.write(.object(JSONObject(merged)))
     }
 
     private static func name(_ name: JSONReader) throws -> JSONValue {

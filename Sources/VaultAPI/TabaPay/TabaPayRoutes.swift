@@ -12,18 +12,22 @@ struct TabaPayRoutes: Sendable {
     /// A lookup by referenceID recovers a lost response; TabaPay allows it for 24 hours.
     static let referenceLookupWindow: TimeInterval = 24 * 3600
     static let pathPrefix = "/v1/clients/"
+    /// Update Account v2 is the dialect's one route under `/v2`.
+    static let v2PathPrefix = "/v2/clients/"
 
     static func register(in router: inout Router<RouteHandler>, vault: Vault) {
         let routes = TabaPayRoutes(vault: vault)
-        func add(_ method: String, _ path: String, _ access: Access,
+        func add(_ method: String, _ path: String, _ access: Access, prefix: String = pathPrefix,
                  _ run: @escaping @Sendable (APICall) async throws -> HTTPResponse) {
-            router.add(method, pathPrefix + "{clientID}" + path, RouteHandler(access: access, errors: TabaPayError.style, run: run))
+            router.add(method, prefix + "{clientID}" + path, RouteHandler(access: access, errors: TabaPayError.style, run: run))
         }
         // `/cards` is the seed's path, `/accounts` TabaPay's documented one: both create.
         add("POST", "/cards", .role(.tokenize), routes.createAccount)
         add("POST", "/accounts", .role(.tokenize), routes.createAccount)
         add("GET", "/accounts", .anyRole([.tokenize, .reveal]), routes.accountByReference)
         add("GET", "/accounts/{accountID}", .anyRole([.tokenize, .reveal]), routes.account)
+        add("PUT", "/accounts/{accountID}", .role(.tokenize), routes.replaceAccount)
+        add("PUT", "/accounts/{accountID}", .role(.tokenize), prefix: v2PathPrefix, routes.amendAccount)
         add("DELETE", "/accounts/{accountID}", .role(.tokenize), routes.deleteAccount)
         add("POST", "/keys", .role(.keys), routes.createKey)
         add("GET", "/keys/{keyID}", .role(.keys), routes.key)
@@ -34,13 +38,9 @@ struct TabaPayRoutes: Sendable {
         let tenant = try await client(of: call)
         let check = try TabaPayAccountRequest.duplicateCheck(query: call.request.query)
         let (referenceID, instrument, owner) = try TabaPayAccountRequest.parse(try call.body(orThrow: TabaPayError.malformedJSON))
-        let showsCard = if case .card(.plain) = instrument { false } else { true }
-        let render: @Sendable (CreatedAccount) -> StoredResponse = { created in
-            var fields = Self.success + [("accountID", JSONValue.string(created.id.rawValue))]
-            if showsCard, let card = created.card { fields.append(("card", Self.card(card))) }
-            if !created.duplicates.isEmpty {
-                fields.append(("duplicateAccountIDs", .array(created.duplicates.map { .string($0.rawValue) })))
-            }
+        let render: @Sendable (SavedAccount) -> StoredResponse = { created in
+            let fields = Self.success + [("accountID", JSONValue.string(created.id.rawValue))]
+                + Self.outcome(created, showingCard: Self.mayNotKnowCard(instrument))
             return StoredResponse(status: 200, body: JSONWriter.write(.object(JSONObject(fields))))
         }
         let new = NewAccount(referenceID: referenceID, instrument: instrument, holder: JSONWriter.write(owner),
@@ -48,6 +48,34 @@ struct TabaPayRoutes: Sendable {
         let created = try await vault.createAccount(new, tenant: tenant, actor: call.actor,
                                                     idempotency: call.recording(render))
         return call.respond(created, render)
+    }
+
+    /// Update Account v1: the card or bank account and the owner, all replaced; the accountID stays.
+    /// The duplicate flags work as on create. Not recorded for `Idempotency-Key` (that covers
+    /// POSTs): the same PUT again leaves the same account, except that a single-use card token
+    /// is spent by the first.
+    @Sendable func replaceAccount(_ call: APICall) async throws -> HTTPResponse {
+        let tenant = try await client(of: call)
+        let id = try accountID(call)
+        let check = try TabaPayAccountRequest.duplicateCheck(query: call.request.query)
+        let (instrument, owner) = try TabaPayAccountRequest.parseReplacement(try call.body(orThrow: TabaPayError.malformedJSON))
+        let saved = try await vault.updateAccount(id, .replace(instrument, holder: JSONWriter.write(owner), duplicateCheck: check),
+                                                  tenant: tenant, actor: call.actor)
+        let fields = Self.success + Self.outcome(saved, showingCard: Self.mayNotKnowCard(instrument))
+        return JSONResponse.make(.ok, .object(JSONObject(fields)))
+    }
+
+    /// Update Account v2: the expiration date and any of the owner's name, address and phone;
+    /// never a card number. The duplicate flags are v1's only (v2 changes no number).
+    @Sendable func amendAccount(_ call: APICall) async throws -> HTTPResponse {
+        let tenant = try await client(of: call)
+        let id = try accountID(call)
+        try Self.rejectQuery(call)
+        let (expiration, owner) = try TabaPayAccountRequest.parseAmendment(try call.body(orThrow: TabaPayError.malformedJSON))
+        let merge: @Sendable ([UInt8]) throws -> [UInt8] = { try TabaPayOwner.merging(owner, into: $0) }
+        _ = try await vault.updateAccount(id, .amend(holder: owner.isEmpty ? nil : merge, expiration: expiration),
+                                          tenant: tenant, actor: call.actor)
+        return JSONResponse.make(.ok, .object(JSONObject(Self.success)))
     }
 
     @Sendable func account(_ call: APICall) async throws -> HTTPResponse {
@@ -174,6 +202,21 @@ struct TabaPayRoutes: Sendable {
         var fields: [(String, JSONValue)] = [("last4", .string(card.last4))]
         if let expiration = card.expiration { fields.append(("expirationDate", .string(expiration.yyyymm))) }
         return .object(JSONObject(fields))
+    }
+
+    /// A caller that sent the card encrypted or as a token may not know it: it gets last4 and expiry back.
+    private static func mayNotKnowCard(_ instrument: AccountInstrument) -> Bool {
+        if case .card(.plain) = instrument { false } else { true }
+    }
+
+    /// What a create or v1 update answers beyond `{SC, EC}` (and create's accountID).
+    private static func outcome(_ saved: SavedAccount, showingCard: Bool) -> [(String, JSONValue)] {
+        var fields: [(String, JSONValue)] = []
+        if showingCard, let card = saved.card { fields.append(("card", Self.card(card))) }
+        if !saved.duplicates.isEmpty {
+            fields.append(("duplicateAccountIDs", .array(saved.duplicates.map { .string($0.rawValue) })))
+        }
+        return fields
     }
 
     private static func details(_ account: AccountDetails) -> [(String, JSONValue)] {

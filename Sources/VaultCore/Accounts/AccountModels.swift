@@ -43,7 +43,18 @@ public struct BankAccountSummary: Sendable, Equatable {
     public var last4: String
 }
 
-public struct CreatedAccount: Sendable {
+/// A change to a stored account; the account keeps its ID (TabaPay's Update Account).
+public enum AccountUpdate: Sendable {
+    /// Replaces the instrument and the holder (TabaPay v1). The instrument must be of the
+    /// account's kind: a card for a card account, a bank account for a bank account.
+    case replace(AccountInstrument, holder: [UInt8], duplicateCheck: DuplicateCardCheck)
+    /// Changes the holder and/or the card's expiration, never a number (TabaPay v2). `holder`
+    /// maps the stored holder to the new one, so a partial change applies to what is stored.
+    case amend(holder: (@Sendable ([UInt8]) throws -> [UInt8])?, expiration: ExpirationDate?)
+}
+
+/// A stored account as a create or update leaves it.
+public struct SavedAccount: Sendable {
     public var id: Token
     public var card: CardMetadata?
     public var bank: BankAccountSummary?

@@ -31,6 +31,7 @@ public struct AuditAction: RawRepresentable, Hashable, Sendable, CustomStringCon
     public static let apiKeyRevoke = AuditAction(rawValue: "apikey.revoke")
     public static let cardReveal = AuditAction(rawValue: "card.reveal")
     public static let cardDelete = AuditAction(rawValue: "card.delete")
+    public static let accountUpdate = AuditAction(rawValue: "account.update")
     public static let accountDelete = AuditAction(rawValue: "account.delete")
     public static let cardDataKeyCreate = AuditAction(rawValue: "cardkey.create")
     public static let cardDataKeyDelete = AuditAction(rawValue: "cardkey.delete")

@@ -64,6 +64,9 @@ public protocol StorageWriter: StorageReader, SealedRecordWriter {
     /// Marks the key deleted and overwrites its wrapped private key; false if absent or already deleted.
     func deleteCardDataKey(_ id: KeyID, tenant: TenantID, at date: Date) throws -> Bool
     func insertCard(_ card: CardRecord) throws
+    /// Replaces the card stored under `card.token` in place (all but its creation time); with
+    /// SQLite `secure_delete` the old ciphertext is overwritten. False if absent.
+    func replaceCard(_ card: CardRecord) throws -> Bool
     /// Removes the card; with SQLite `secure_delete` its ciphertext bytes are overwritten. False if absent.
     func deleteCard(_ token: Token, tenant: TenantID) throws -> Bool
     /// Appends to the hash chain (see `AuditChain`) and returns the stored entry.
@@ -78,6 +81,9 @@ public protocol StorageWriter: StorageReader, SealedRecordWriter {
     /// Deletes tokens that expired before `date`; returns how many.
     func deleteCardTokens(expiredBefore date: Date) throws -> Int
     func insertAccount(_ account: AccountRecord) throws
+    /// Replaces a live account's sealed holder, key version, bank columns and duplicate-check flag
+    /// (its reference and creation time stay). False if the tenant has no such live account.
+    func replaceAccount(_ account: AccountRecord) throws -> Bool
     /// Leaves a tombstone: sets `deletedAt` and overwrites the sealed holder and bank number.
     /// False if the tenant has no such live account. A card account's card is deleted separately.
     func markAccountDeleted(_ token: Token, tenant: TenantID, at date: Date) throws -> Bool

@@ -9,7 +9,7 @@ extension Vault {
     /// card, so the native API can reveal it. The duplicate check runs inside the write
     /// transaction (one writer), so two concurrent creates of one card cannot both pass it.
     public func createAccount(_ new: NewAccount, tenant: TenantID, actor: String,
-                              idempotency: IdempotencyRecording<CreatedAccount>? = nil) async throws -> CreatedAccount {
+                              idempotency: IdempotencyRecording<SavedAccount>? = nil) async throws -> SavedAccount {
         let token = Token.generate()
         let now = clock()
         let card: CardRecord?, bankAccount: BankAccount?
@@ -36,7 +36,7 @@ extension Vault {
             }
             if let card { try writer.insertCard(card) }
             try writer.insertAccount(record)
-            let created = CreatedAccount(id: token, card: card.map(CardMetadata.init), bank: bank.map(Self.summary),
+            let created = SavedAccount(id: token, card: card.map(CardMetadata.init), bank: bank.map(Self.summary),
                                          duplicates: duplicates)
             try recordResponse?(writer, created)
             return created
@@ -47,9 +47,7 @@ extension Vault {
         let (record, card) = try await read { reader -> (AccountRecord?, CardRecord?) in
             (try reader.account(id, tenant: tenant), try reader.card(id, tenant: tenant))
         }
-        guard let record else { throw VaultError.accountNotFound }
-        guard record.deletedAt == nil else { throw VaultError.accountDeleted }
-        return try await details(of: record, card: card)
+        return try await details(of: try Self.live(record), card: card)
     }
 
     /// The newest live account created with this reference ID — a way to recover an account ID
@@ -77,6 +75,132 @@ extension Vault {
             _ = try writer.deleteCard(id, tenant: tenant)
             _ = try writer.appendAudit(event, at: now)
         }
+    }
+
+    /// Changes a live account in place: the ID stays, new secrets are sealed under the active data
+    /// key, and the change is one write transaction with its audit entry. An account keeps its
+    /// kind (`accountKindMismatch` otherwise): payment methods and the native API hold its token as
+    /// a card or a bank account.
+    public func updateAccount(_ id: Token, _ update: AccountUpdate, tenant: TenantID,
+                              actor: String) async throws -> SavedAccount {
+        switch update {
+        case .replace(let instrument, let holder, let check):
+            return try await replaceAccount(id, with: instrument, holder: holder, duplicateCheck: check,
+                                            tenant: tenant, actor: actor)
+        case .amend(let holder, let expiration):
+            // Re-sealing needs what is stored; the write goes ahead only if nothing changed in
+            // between, so a concurrent update is retried rather than overwritten.
+            var attempt = 1
+            while true {
+                do {
+                    return try await amendAccount(id, holder: holder, expiration: expiration, tenant: tenant, actor: actor)
+                } catch is ConcurrentAccountChange where attempt < 3 {
+                    attempt += 1
+                } catch is ConcurrentAccountChange {
+                    throw VaultError.storage(.unavailable("the account kept changing"))
+                }
+            }
+        }
+    }
+
+    /// v1: a new card replaces the stored one under the same token (the old ciphertext is
+    /// overwritten), or a new bank account the stored one; the holder is replaced either way.
+    /// The duplicate check is create's, except that the account is no duplicate of itself.
+    private func replaceAccount(_ id: Token, with instrument: AccountInstrument, holder: [UInt8],
+                                duplicateCheck check: DuplicateCardCheck, tenant: TenantID,
+                                actor: String) async throws -> SavedAccount {
+        // Checked before a single-use token is taken or card data decrypted, and again in the write.
+        let current = try Self.live(try await read { try $0.account(id, tenant: tenant) })
+        let now = clock()
+        let card: CardRecord?, bankAccount: BankAccount?
+        switch instrument {
+        case .card(let input):
+            guard current.bank == nil else { throw VaultError.accountKindMismatch }
+            card = try await sealedRecord(of: try await resolve(input, tenant: tenant), token: id, tenant: tenant, at: now)
+            bankAccount = nil
+        case .bank(let account):
+            guard current.bank != nil else { throw VaultError.accountKindMismatch }
+            card = nil
+            bankAccount = account
+        }
+        // A flag makes the account take part in later checks; no flag leaves it as it was.
+        let record = try await sealedAccount(token: id, tenant: tenant, referenceID: current.referenceID,
+                                             duplicateCheck: current.duplicateCheck || (card != nil && check != .none),
+                                             holder: holder, bank: bankAccount, at: current.createdAt)
+        let event = AuditEvent(tenantID: tenant, actor: actor, action: .accountUpdate, subject: id.rawValue,
+                               outcome: .success)
+        return try await write { writer in
+            _ = try Self.live(try writer.account(id, tenant: tenant))
+            var duplicates: [Token] = []
+            if let card, check != .none {
+                duplicates = Array(try writer.duplicateCheckedAccounts(fingerprint: card.fingerprint, tenant: tenant,
+                                                                       limit: Self.duplicateAccountLimit + 1)
+                    .filter { $0 != id }.prefix(Self.duplicateAccountLimit))
+                if check == .reject, !duplicates.isEmpty { throw VaultError.duplicateCard(existing: duplicates) }
+            }
+            guard try writer.replaceAccount(record) else { throw VaultError.integrityFailure }
+            if let card, try !writer.replaceCard(card) { throw VaultError.integrityFailure }
+            _ = try writer.appendAudit(event, at: now)
+            return SavedAccount(id: id, card: card.map(CardMetadata.init), bank: record.bank.map(Self.summary),
+                                duplicates: duplicates)
+        }
+    }
+
+    /// v2: the holder and/or the card's expiration, re-sealed under the active data key; the card
+    /// number is re-sealed unchanged beside the new expiry.
+    private func amendAccount(_ id: Token, holder change: (@Sendable ([UInt8]) throws -> [UInt8])?,
+                              expiration: ExpirationDate?, tenant: TenantID, actor: String) async throws -> SavedAccount {
+        let (found, card) = try await read { reader -> (AccountRecord?, CardRecord?) in
+            (try reader.account(id, tenant: tenant), try reader.card(id, tenant: tenant))
+        }
+        let current = try Self.live(found)
+        let now = clock()
+        let newCard: CardRecord?
+        if let expiration {
+            guard let card else { throw VaultError.accountKindMismatch }
+            let key = try await keyring.dataKey(version: card.keyVersion, storage: storage)
+            let stored = try RecordSealing.open(card.ciphertext, key: key, tenant: tenant, token: id, keyVersion: card.keyVersion)
+            newCard = try await sealedRecord(of: CardData(number: stored.number, expiration: expiration), token: id,
+                                             tenant: tenant, at: now)
+        } else {
+            newCard = nil
+        }
+        var record = current
+        if let change {
+            let (version, key) = try activeDataKey()
+            let seal = { (kind: RecordSealing.Kind, plaintext: SecretBytes) in
+                RecordSealing.seal(kind, plaintext, key: key, tenant: tenant, subject: id.rawValue, keyVersion: version)
+            }
+            let holder = try await openSealed(.accountHolder, current.sealedHolder, version: current.keyVersion,
+                                              tenant: tenant, subject: id.rawValue)
+            record.sealedHolder = seal(.accountHolder, SecretBytes(try change(holder.bytes)))
+            if let bank = current.bank {
+                // A row names one key version, so the bank number moves to it with the holder.
+                record.bank?.sealedNumber = seal(.bankAccountNumber, try await openSealed(
+                    .bankAccountNumber, bank.sealedNumber, version: current.keyVersion, tenant: tenant, subject: id.rawValue))
+            }
+            record.keyVersion = version
+        }
+        let updated = record
+        let event = AuditEvent(tenantID: tenant, actor: actor, action: .accountUpdate, subject: id.rawValue,
+                               outcome: .success)
+        return try await write { writer in
+            guard try writer.account(id, tenant: tenant) == current, try writer.card(id, tenant: tenant) == card else {
+                throw ConcurrentAccountChange()
+            }
+            if updated != current, try !writer.replaceAccount(updated) { throw VaultError.integrityFailure }
+            if let newCard, try !writer.replaceCard(newCard) { throw VaultError.integrityFailure }
+            _ = try writer.appendAudit(event, at: now)
+            return SavedAccount(id: id, card: (newCard ?? card).map(CardMetadata.init), bank: updated.bank.map(Self.summary),
+                                duplicates: [])
+        }
+    }
+
+    /// The account if it exists and is not deleted.
+    private static func live(_ record: AccountRecord?) throws(VaultError) -> AccountRecord {
+        guard let record else { throw .accountNotFound }
+        guard record.deletedAt == nil else { throw .accountDeleted }
+        return record
     }
 
     private func details(of record: AccountRecord, card: CardRecord?) async throws -> AccountDetails {
@@ -116,3 +240,6 @@ extension Vault {
         BankAccountSummary(routingNumber: bank.routingNumber, accountType: bank.accountType, last4: bank.last4)
     }
 }
+
+/// The account changed between an update's read and its write.
+private struct ConcurrentAccountChange: Error {}

@@ -11,6 +11,8 @@ public enum VaultError: Error, Equatable, Sendable {
     case accountDeleted
     /// A lookup by reference ID came after the window in which it is allowed.
     case referenceLookupExpired
+    /// An update that would turn a card account into a bank account or back.
+    case accountKindMismatch
     case syncClientNotFound
     /// A brand hint that contradicts the card number.
     case brandMismatch
@@ -47,6 +49,7 @@ public enum VaultError: Error, Equatable, Sendable {
         case .accountNotFound: "account_not_found"
         case .accountDeleted: "account_deleted"
         case .referenceLookupExpired: "reference_lookup_expired"
+        case .accountKindMismatch: "account_kind_mismatch"
         case .syncClientNotFound: "client_not_found"
         case .brandMismatch: "card_brand_mismatch"
         case .ssoTokenReused: "sso_token_reused"
@@ -78,6 +81,7 @@ public enum VaultError: Error, Equatable, Sendable {
         case .accountNotFound: "No account with this ID."
         case .accountDeleted: "This account was deleted."
         case .referenceLookupExpired: "Lookups by reference ID are only possible shortly after creation."
+        case .accountKindMismatch: "A card account stays a card account and a bank account a bank account."
         case .syncClientNotFound: "No client with this ID."
         case .brandMismatch: "The card brand given does not match the card number."
         case .ssoTokenReused: "This single-use token was already used."
