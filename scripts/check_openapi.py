@@ -123,6 +123,8 @@ def main():
         call(base, None, "GET", "/healthz", "/healthz")
         call(base, None, "GET", "/readyz", "/readyz")
         call(base, None, "GET", "/metrics", "/metrics")
+        call(base, apikey["apiKey"], "GET", "/metrics", "/metrics")
+        call(base, key, "GET", "/metrics", "/metrics")
     finally:
         server.send_signal(signal.SIGTERM)
         code = server.wait(timeout=20)

@@ -37,7 +37,7 @@ public final class VaultAPI: Sendable {
         var outcome = Outcome()
         var response: HTTPResponse
         do {
-            response = try await dispatch(request, &outcome)
+            response = try await dispatch(request, context, requestID: requestID, &outcome)
         } catch {
             response = outcome.errors.response(error)
         }
@@ -74,7 +74,8 @@ public final class VaultAPI: Sendable {
         var errors = ErrorStyle.native
     }
 
-    private func dispatch(_ request: HTTPRequest, _ outcome: inout Outcome) async throws -> HTTPResponse {
+    private func dispatch(_ request: HTTPRequest, _ context: HTTPRequestContext, requestID: String,
+                          _ outcome: inout Outcome) async throws -> HTTPResponse {
         switch router.match(method: request.method, path: request.path) {
         case .notFound:
             throw APIError(status: .notFound, code: "route_not_found", message: "No such route.")
@@ -87,7 +88,7 @@ public final class VaultAPI: Sendable {
         case .found(let matched, let parameters):
             outcome.route = matched.template
             outcome.errors = matched.handler.errors
-            var call = APICall(request: request, parameters: parameters)
+            var call = APICall(request: request, parameters: parameters, source: context.remoteAddress, requestID: requestID)
             if case .everyone = matched.handler.access {} else {
                 let principal = try await authenticate(request)
                 outcome.tenant = principal.tenantID

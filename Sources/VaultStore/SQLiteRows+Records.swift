@@ -9,7 +9,10 @@ enum RecordColumns {
     static let dataKey = "version, wrapped_key, created_at"
     static let cardDataKey = "id, tenant_id, wrapped_private_key, public_key_der, created_at, expires_at, deleted_at"
     static let card = "token, tenant_id, ciphertext, key_version, fingerprint, bin, last4, brand, expiration, created_at, updated_at"
-    static let audit = "sequence, timestamp_ms, tenant_id, actor, action, subject, outcome, previous_hash, hash"
+    static let audit = """
+        sequence, timestamp_ms, tenant_id, actor, action, subject, outcome, previous_hash, hash, source, request_id, \
+        count, chain_version
+        """
     static let idempotency = "tenant_id, key, request_hash, status, sealed_body, key_version, created_at"
     static let cardToken = "token, tenant_id, ciphertext, key_version, created_at, expires_at"
     static let syncClient = "id, tenant_id, identifier, sealed_meta, key_version, created_at, updated_at"
@@ -41,7 +44,8 @@ enum RecordSQL {
     static let insertDataKey = "INSERT INTO data_keys (\(RecordColumns.dataKey)) VALUES (?, ?, ?)"
     static let insertCardDataKey = "INSERT INTO card_data_keys (\(RecordColumns.cardDataKey)) VALUES (?, ?, ?, ?, ?, ?, ?)"
     static let insertCard = "INSERT INTO cards (\(RecordColumns.card)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-    static let insertAudit = "INSERT INTO audit_log (\(RecordColumns.audit)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    static let lastAuditEntry = "SELECT \(RecordColumns.audit) FROM audit_log ORDER BY sequence DESC LIMIT 1"
+    static let insertAudit = "INSERT INTO audit_log (\(RecordColumns.audit)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     static let idempotencyByKey = "SELECT \(RecordColumns.idempotency) FROM idempotency_keys WHERE tenant_id = ? AND key = ?"
     static let insertIdempotency = "INSERT INTO idempotency_keys (\(RecordColumns.idempotency)) VALUES (?, ?, ?, ?, ?, ?, ?)"
     static let takeCardToken = "DELETE FROM card_tokens WHERE token = ? AND tenant_id = ? RETURNING \(RecordColumns.cardToken)"
@@ -177,17 +181,22 @@ extension SQLiteRow {
         guard let outcome = AuditOutcome(rawValue: text(6)) else {
             throw .corrupt("audit_log entry \(int64(0)) has an unknown outcome")
         }
+        guard let version = AuditChain.Version(rawValue: int(12)) else {
+            throw .corrupt("audit_log entry \(int64(0)) has an unknown chain version")
+        }
         return AuditEntry(
             sequence: int64(0),
             timestampMillis: int64(1),
             event: AuditEvent(
                 tenantID: optionalText(2).map(TenantID.init(unchecked:)),
-                actor: text(3),
+                actor: AuditActor(name: text(3), source: optionalText(9), requestID: optionalText(10)),
                 action: AuditAction(rawValue: text(4)),
                 subject: optionalText(5),
-                outcome: outcome),
-            previousHash: blob(7),
-            hash: blob(8))
+                outcome: outcome,
+                count: int(11)),
+            chainVersion: version,
+            previousMAC: blob(7),
+            mac: blob(8))
     }
 }
 

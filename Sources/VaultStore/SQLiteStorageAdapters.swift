@@ -69,6 +69,10 @@ extension SQLiteBackedReader {
         try connection.query(RecordSQL.auditEntriesAfter, sequence, max(limit, 0)) { try $0.auditEntry() }
     }
 
+    func lastAuditEntry() throws -> AuditEntry? {
+        try connection.queryFirst(RecordSQL.lastAuditEntry) { try $0.auditEntry() }
+    }
+
     func idempotencyRecord(tenant: TenantID, key: String) throws -> IdempotencyRecord? {
         try connection.queryFirst(RecordSQL.idempotencyByKey, tenant.rawValue, key) { try $0.idempotencyRecord() }
     }
@@ -176,19 +180,12 @@ extension SQLiteWriter {
             "DELETE FROM cards WHERE token = ? AND tenant_id = ?", token.rawValue, tenant.rawValue) > 0
     }
 
-    func appendAudit(_ event: AuditEvent, at date: Date) throws -> AuditEntry {
-        // The last entry is read inside this write transaction (one writer), so the chain cannot fork.
-        let last = try connection.queryFirst("SELECT sequence, hash FROM audit_log ORDER BY sequence DESC LIMIT 1") {
-            ($0.int64(0), $0.blob(1))
-        }
-        let sequence = (last?.0 ?? 0) + 1
-        let previous = last?.1 ?? AuditChain.genesis
-        let timestamp = SQLiteTime.milliseconds(date)
-        let hash = AuditChain.hash(previous: previous, sequence: sequence, timestampMillis: timestamp, event: event)
+    func insertAuditEntry(_ entry: AuditEntry) throws {
+        let event = entry.event
         try connection.execute(RecordSQL.insertAudit,
-            sequence, timestamp, event.tenantID?.rawValue, event.actor, event.action.rawValue, event.subject,
-            event.outcome.rawValue, previous, hash)
-        return AuditEntry(sequence: sequence, timestampMillis: timestamp, event: event, previousHash: previous, hash: hash)
+            entry.sequence, entry.timestampMillis, event.tenantID?.rawValue, event.actor.name, event.action.rawValue,
+            event.subject, event.outcome.rawValue, entry.previousMAC, entry.mac, event.actor.source,
+            event.actor.requestID, event.count, entry.chainVersion.rawValue)
     }
 
     func insertIdempotencyRecord(_ record: IdempotencyRecord) throws {

@@ -6,14 +6,14 @@ enum CLIError: Error {
     case alreadyInitialized(String)
     case notInitialized(String)
     case io(String)
-    case auditBroken(atSequence: Int64)
+    case auditBroken(atSequence: Int64, reason: String)
 
     var message: String {
         switch self {
         case .alreadyInitialized(let path): "\(path) already holds a vault; refusing to initialize it again"
         case .notInitialized(let path): "\(path) holds no vault; run `coffer init --data-dir \(path)` first"
         case .io(let message): message
-        case .auditBroken(let sequence): "audit log broken at entry \(sequence)"
+        case .auditBroken(let sequence, let reason): "audit log broken: entry \(sequence) \(reason)"
         }
     }
 

@@ -8,6 +8,10 @@ enum CommandTree {
         "master-key-file", valueName: "FILE",
         help: "The master key file (default DIR/keys/master.key; or set \(MasterKeyLocation.environmentVariable)).")
 
+    static let checkpointFile = OptionSpec(
+        "checkpoint-file", valueName: "FILE",
+        help: "Where sealed audit checkpoints are appended (default DIR/audit-checkpoints.jsonl).")
+
     static let root = CommandSpec(
         "coffer",
         abstract: "A self-hosted tokenizing card vault.",
@@ -42,6 +46,7 @@ enum CommandTree {
                     OptionSpec("tls-key", valueName: "FILE", help: "TLS private key (PEM)."),
                     OptionSpec("max-body-bytes", valueName: "N", help: "Largest request body accepted.",
                                defaultValue: "1048576"),
+                    checkpointFile,
                 ],
                 flags: [
                     FlagSpec("dev", help: "Development mode: initialize the data directory if needed."),
@@ -70,12 +75,31 @@ enum CommandTree {
                         options: [dataDirectory, masterKeyFile]),
                 ]),
             CommandSpec(
-                "audit", abstract: "Inspect the audit log.",
+                "audit", abstract: "Verify, checkpoint and export the audit log.",
+                discussion: """
+                    The log is a chain of HMAC-SHA256 values under an audit key wrapped by the master key, \
+                    so every audit command needs the master key.
+                    """,
                 subcommands: [
                     CommandSpec(
-                        "verify", abstract: "Check the audit log's hash chain.",
-                        discussion: "Exits 0 when intact; otherwise names the first broken entry and exits 65.",
-                        options: [dataDirectory]),
+                        "verify", abstract: "Check every entry's MAC, and that the log reaches every checkpoint.",
+                        discussion: """
+                            Reads the checkpoint file (default DIR/audit-checkpoints.jsonl) and every \
+                            --checkpoints FILE. Exits 0 when intact; otherwise names the first bad entry \
+                            (edited, missing, or cut off after a checkpoint) and exits 65.
+                            """,
+                        options: [dataDirectory, masterKeyFile, checkpointFile,
+                                  OptionSpec("checkpoints", valueName: "FILE", help: "More checkpoints (JSON lines), e.g. from a log server.",
+                                             isRepeatable: true)]),
+                    CommandSpec(
+                        "checkpoint", abstract: "Seal the log's head, append it to the checkpoint file and print it.",
+                        options: [dataDirectory, masterKeyFile, checkpointFile]),
+                    CommandSpec(
+                        "export", abstract: "Write entries as JSON lines, then a sealed checkpoint of the head.",
+                        discussion: "For shipping the log to a log server (PCI DSS 10.3); --after N resumes after entry N.",
+                        options: [dataDirectory, masterKeyFile,
+                                  OptionSpec("after", valueName: "N", help: "Export entries after sequence N.", defaultValue: "0"),
+                                  OptionSpec("out", valueName: "FILE", help: "Write to a new file instead of stdout.")]),
                 ]),
         ])
 }

@@ -21,6 +21,8 @@ case .run(let command):
         case ["keys", "rotate"]: try await KeysCommand.rotate(command)
         case ["keys", "status"]: try await KeysCommand.status(command)
         case ["audit", "verify"]: try await AuditCommand.verify(command)
+        case ["audit", "checkpoint"]: try await AuditCommand.checkpoint(command)
+        case ["audit", "export"]: try await AuditCommand.export(command)
         default: preconditionFailure("command \(command.path) is declared but not dispatched")
         }
     } catch {

@@ -11,7 +11,9 @@ struct APIMetricsTests {
         _ = await api.request("BREW", "/nowhere")
         _ = await api.request("BREW2", "/healthz")
         _ = await api.request("GET", "/vault/v1/cards/AAAAAAAAAAAAAAAAAAAAAA", key: api.key)
-        let text = await api.request("GET", "/metrics").body
+        let scraper = try await api.test.vault.createAPIKey(tenant: api.client, roles: [.metrics], label: "prometheus",
+                                                            actor: "test").secret
+        let text = await api.request("GET", "/metrics", key: scraper).body
         #expect(text.split(separator: "\n").filter { $0.hasPrefix("coffer_http_requests_total{") } == [
             #"coffer_http_requests_total{method="GET",route="/healthz",status="200"} 3"#,
             #"coffer_http_requests_total{method="GET",route="/vault/v1/cards/{token}",status="404"} 1"#,
@@ -23,5 +25,14 @@ struct APIMetricsTests {
         #expect(text.contains(#"coffer_http_request_duration_seconds_count{route="/healthz"} 4"#))
         #expect(text.contains(#"coffer_http_request_duration_seconds_count{route="unmatched"} 3"#))
         #expect(text.contains(#"coffer_http_request_duration_seconds_count{route="method_not_allowed"} 1"#))
+    }
+
+    @Test("/metrics covers every tenant, so it needs the metrics role, which a tenant admin neither holds nor grants")
+    func metricsNeedTheirRole() async throws {
+        let api = try await APIHarness.make()
+        #expect(await api.request("GET", "/metrics").status == 401)
+        #expect(await api.request("GET", "/metrics", key: api.key).status == 403)
+        let grant = await api.request("POST", "/vault/v1/apikeys", body: #"{"roles": ["metrics"]}"#, key: api.key)
+        #expect(grant.status == 403, "\(grant.body)")
     }
 }

@@ -89,8 +89,8 @@ struct InTandemAPITests {
 
         let audit = try await staff.api.test.storage.read { try $0.auditEntries(after: 0, limit: 1000) }
         let sync = try #require(audit.last { $0.event.action == .gatewayCardSync })
-        #expect(sync.event.actor == "apikey:\(staff.keyID)" && sync.event.subject == card["id"] as? String)
-        #expect(try await staff.api.test.vault.verifyAuditLog() == .intact(entries: Int64(audit.count)))
+        #expect(sync.event.actor.name == "apikey:\(staff.keyID)" && sync.event.actor.source == "127.0.0.1" && sync.event.subject == card["id"] as? String)
+        #expect(try await staff.api.test.vault.verifyAuditLog() == .intact(entries: Int64(audit.count), checkpoints: 0))
     }
 
     @Test("A missing mandatory parameter is a 422 naming it", arguments: [

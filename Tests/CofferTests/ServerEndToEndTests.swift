@@ -51,7 +51,7 @@ struct ServerEndToEndTests {
         #expect(try server.request("GET", "/vault/v1/nothing", key: server.apiKey).status == 404)
         #expect(try server.request("PUT", "/vault/v1/cards", key: server.apiKey).status == 405)
 
-        let metrics = try server.request("GET", "/metrics")
+        let metrics = try server.request("GET", "/metrics", key: server.apiKey)
         #expect(metrics.body.contains(#"coffer_http_requests_total{method="POST",route="/vault/v1/cards",status="201"} 2"#))
         #expect(metrics.body.contains("coffer_cards_stored 1"))
         #expect(metrics.body.contains("coffer_store_write_batches_total"))
@@ -133,7 +133,7 @@ struct ServerEndToEndTests {
                                        headers: ["Idempotency-Key": "order-1"])
         #expect(other.status == 422)
         #expect((other.json?["error"] as? [String: String])?["code"] == "idempotency_key_reused")
-        #expect(try server.request("GET", "/metrics").body.contains("coffer_cards_stored 1"))
+        #expect(try server.request("GET", "/metrics", key: server.apiKey).body.contains("coffer_cards_stored 1"))
         server.stop()
     }
 

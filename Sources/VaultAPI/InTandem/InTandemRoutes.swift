@@ -48,7 +48,7 @@ struct InTandemRoutes: Sendable {
     @Sendable func syncCard(_ call: APICall) async throws -> HTTPResponse {
         let new = try InTandemRequests.syncCard(try call.body(orThrow: InTandemError.malformedJSON))
         let render: @Sendable (GatewayCard) -> StoredResponse = { card in Self.stored(.created, [("card", Self.card(card))]) }
-        let card = try await vault.syncGatewayCard(new, tenant: call.tenant, staff: call.principal!,
+        let card = try await vault.syncGatewayCard(new, tenant: call.tenant, staff: call.principal!, actor: call.actor,
                                                    idempotency: call.recording(render))
         return call.respond(card, render)
     }

@@ -18,6 +18,7 @@ struct AccessRoutes: Sendable {
         } catch let error as JSONFieldError {
             throw APIError.field(error)
         }
+        guard let principal = call.principal, roles.allSatisfy(principal.mayGrant) else { throw APIError.forbidden }
         let render: @Sendable (IssuedAPIKey) -> StoredResponse = { issued in
             StoredResponse(status: 201, body: JSONWriter.write(.object(JSONObject([
                 ("id", .string(issued.record.id.rawValue)),
@@ -58,6 +59,8 @@ struct AccessRoutes: Sendable {
         guard (1...200).contains(name.count) else {
             throw APIError.badRequest("invalid_field", "name must be 1–200 characters.")
         }
+        // A tenant admin creates sub-tenants of its own; only the operator creates top-level tenants.
+        guard isSubTenant || call.principal?.has(.operator) == true else { throw APIError.forbidden }
         let render: @Sendable (CreatedTenant) -> StoredResponse = { created in
             StoredResponse(status: 201, body: JSONWriter.write(.object(JSONObject([
                 ("tenantId", .string(created.id.rawValue)),

@@ -34,7 +34,7 @@ enum NativeRoutes {
                 return APIError(status: .serviceUnavailable, code: "not_ready", message: "The store is not writable.").response
             }
         })
-        router.add("GET", "/metrics", RouteHandler(access: .everyone) { _ in
+        router.add("GET", "/metrics", RouteHandler(access: .role(.metrics)) { _ in
             HTTPResponse(status: .ok, headers: ["Content-Type": "text/plain; version=0.0.4; charset=utf-8"],
                          body: Array(try await metrics.render().utf8))
         })

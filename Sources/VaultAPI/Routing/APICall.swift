@@ -6,6 +6,9 @@ import VaultCore
 struct APICall: Sendable {
     var request: HTTPRequest
     var parameters: [String: String]
+    /// The peer's IP address and the request's ID, which every audit entry of the call carries.
+    var source: String
+    var requestID: String
     /// Nil only on public routes.
     var principal: Principal?
     /// Present when a POST carried an `Idempotency-Key` that has not been seen before.
@@ -13,7 +16,9 @@ struct APICall: Sendable {
 
     /// The authenticated tenant; handlers of authenticated routes only.
     var tenant: TenantID { principal!.tenantID }
-    var actor: String { principal?.actor ?? "anonymous" }
+    var actor: AuditActor {
+        AuditActor(name: principal?.actorName ?? "anonymous", source: source, requestID: requestID)
+    }
 
     /// Refuses a client session for any client but its own; API keys pass (their role was checked).
     func requireAccess(to client: SyncClientID) throws {

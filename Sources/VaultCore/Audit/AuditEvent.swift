@@ -1,22 +1,49 @@
 import Foundation
 
-/// Something that must leave a trace: every reveal, key operation, admin action and failed
-/// authentication. Events name tokens and ids, never card data.
+/// Who caused an audit event, and from where: PCI DSS 10.2.2 asks for the user, the origination
+/// of the event and enough to tie it to the request. A plain string literal names an actor with
+/// no network origin (`"cli"`).
+public struct AuditActor: Sendable, Equatable, ExpressibleByStringLiteral {
+    /// An API key (`apikey:ID`), a client session (`client:ID`), `cli`, or `anonymous`.
+    public var name: String
+    /// The peer's IP address, for requests that came over the network.
+    public var source: String?
+    /// The request's `X-Request-Id` (the caller's when plain, else one Coffer drew).
+    public var requestID: String?
+
+    public init(name: String, source: String? = nil, requestID: String? = nil) {
+        self.name = name
+        self.source = source
+        self.requestID = requestID
+    }
+
+    public init(stringLiteral name: String) { self.init(name: name) }
+
+    /// A caller whose credential was refused, keeping where the attempt came from.
+    public var anonymous: AuditActor { AuditActor(name: "anonymous", source: source, requestID: requestID) }
+}
+
+/// Something that must leave a trace: every tokenization, reveal, key operation, admin action and
+/// failed authentication. Events name tokens and ids, never card data.
 public struct AuditEvent: Sendable, Equatable {
     public var tenantID: TenantID?
-    /// Who acted: an API key id, "cli", or "anonymous" for failed authentication.
-    public var actor: String
+    public var actor: AuditActor
     public var action: AuditAction
     /// What was acted on: a token, key id, tenant id.
     public var subject: String?
     public var outcome: AuditOutcome
+    /// How many occurrences this entry stands for: 1, except for aggregated entries (failed
+    /// authentication from one source within one interval).
+    public var count: Int
 
-    public init(tenantID: TenantID?, actor: String, action: AuditAction, subject: String?, outcome: AuditOutcome) {
+    public init(tenantID: TenantID?, actor: AuditActor, action: AuditAction, subject: String?, outcome: AuditOutcome,
+                count: Int = 1) {
         self.tenantID = tenantID
         self.actor = actor
         self.action = action
         self.subject = subject
         self.outcome = outcome
+        self.count = count
     }
 }
 
@@ -46,20 +73,24 @@ public enum AuditOutcome: String, Sendable {
     case success, failure
 }
 
-/// A stored audit event with its place in the hash chain.
+/// A stored audit event with its place in the MAC chain.
 public struct AuditEntry: Sendable, Equatable {
     public var sequence: Int64
-    /// Milliseconds since 1970, the precision that is hashed and stored.
+    /// Milliseconds since 1970, the precision that is authenticated and stored.
     public var timestampMillis: Int64
     public var event: AuditEvent
-    public var previousHash: [UInt8]
-    public var hash: [UInt8]
+    /// How `mac` was computed: see `AuditChain.Version`.
+    public var chainVersion: AuditChain.Version
+    public var previousMAC: [UInt8]
+    public var mac: [UInt8]
 
-    public init(sequence: Int64, timestampMillis: Int64, event: AuditEvent, previousHash: [UInt8], hash: [UInt8]) {
+    public init(sequence: Int64, timestampMillis: Int64, event: AuditEvent, chainVersion: AuditChain.Version,
+                previousMAC: [UInt8], mac: [UInt8]) {
         self.sequence = sequence
         self.timestampMillis = timestampMillis
         self.event = event
-        self.previousHash = previousHash
-        self.hash = hash
+        self.chainVersion = chainVersion
+        self.previousMAC = previousMAC
+        self.mac = mac
     }
 }

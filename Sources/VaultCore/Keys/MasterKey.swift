@@ -73,6 +73,7 @@ enum KeyPurpose {
     case fingerprintKey(TenantID)
     case cardDataKey(TenantID, KeyID)
     case ssoSecret(TenantID)
+    case auditKey
 
     var associatedData: [UInt8] {
         switch self {
@@ -81,6 +82,7 @@ enum KeyPurpose {
         case .fingerprintKey(let tenant): Array("coffer-wrap-v1|fingerprint-key|\(tenant.rawValue)".utf8)
         case .cardDataKey(let tenant, let id): Array("coffer-wrap-v1|card-data-key|\(tenant.rawValue)|\(id.rawValue)".utf8)
         case .ssoSecret(let tenant): Array("coffer-wrap-v1|sso-secret|\(tenant.rawValue)".utf8)
+        case .auditKey: Array("coffer-wrap-v1|audit-key".utf8)
         }
     }
 }

@@ -28,6 +28,18 @@ public struct TenantRecord: Sendable, Equatable {
 /// What an API key may do. Stored as its raw value; unknown values read back are dropped.
 public enum Role: String, Sendable, CaseIterable, Codable, Comparable {
     case admin, tokenize, reveal, keys, sync, staff
+    /// Sees card fingerprints and duplicate answers: with BIN and last 4 they narrow a PAN to a
+    /// few thousand candidates, so they go only to keys granted them, behind a rate limit.
+    case fingerprint
+    /// Reads `/metrics`, which covers every tenant of the deployment.
+    case metrics
+    /// Runs the deployment: creates top-level tenants. Held by the key `coffer init` prints.
+    case `operator`
+
+    /// What a tenant's admin holds implicitly and may grant: everything within its own tenant.
+    public static let tenantRoles: Set<Role> = [.admin, .tokenize, .reveal, .keys, .sync, .staff, .fingerprint]
+    /// Deployment-wide grants, beyond any tenant: an operator holds them and alone may grant them.
+    public static let operatorRoles: Set<Role> = [.metrics, .operator]
 
     public static func < (lhs: Role, rhs: Role) -> Bool { lhs.rawValue < rhs.rawValue }
 }

@@ -33,6 +33,8 @@ public protocol StorageReader: SealedRecordReader {
     func cardCount() throws -> Int
     /// Audit entries with sequence greater than `sequence`, ascending.
     func auditEntries(after sequence: Int64, limit: Int) throws -> [AuditEntry]
+    /// The entry with the highest sequence, nil while the log is empty.
+    func lastAuditEntry() throws -> AuditEntry?
     func idempotencyRecord(tenant: TenantID, key: String) throws -> IdempotencyRecord?
     /// The account, deleted or not.
     func account(_ token: Token, tenant: TenantID) throws -> AccountRecord?
@@ -69,8 +71,8 @@ public protocol StorageWriter: StorageReader, SealedRecordWriter {
     func replaceCard(_ card: CardRecord) throws -> Bool
     /// Removes the card; with SQLite `secure_delete` its ciphertext bytes are overwritten. False if absent.
     func deleteCard(_ token: Token, tenant: TenantID) throws -> Bool
-    /// Appends to the hash chain (see `AuditChain`) and returns the stored entry.
-    func appendAudit(_ event: AuditEvent, at date: Date) throws -> AuditEntry
+    /// Stores an entry the core chained (see `AuditLog`); entries are never changed or removed.
+    func insertAuditEntry(_ entry: AuditEntry) throws
     /// Fails with `.constraintViolation` when the tenant already used the key.
     func insertIdempotencyRecord(_ record: IdempotencyRecord) throws
     /// Forgets records created before `date`; returns how many.

@@ -6,7 +6,10 @@ extension Vault {
     /// transaction, so no tenant is ever left without a way in. A `parent` makes it an ISO
     /// sub-tenant; a `subClientID` (4, 6 or 8 digits, unique under the parent) names it in
     /// `{ClientID}_{SubClientID}` paths.
-    public func createTenant(name: String, parent: TenantID? = nil, subClientID: String? = nil, actor: String,
+    /// `adminRoles` are the roles of the new tenant's admin key: its tenant's roles, plus the
+    /// operator's for the first tenant `coffer init` makes.
+    public func createTenant(name: String, parent: TenantID? = nil, subClientID: String? = nil, actor: AuditActor,
+                             adminRoles: Set<Role> = Role.tenantRoles,
                              idempotency: IdempotencyRecording<CreatedTenant>? = nil) async throws -> CreatedTenant {
         if let subClientID {
             guard parent != nil, Self.isSubClientID(subClientID) else { throw VaultError.invalidSubClientID }
@@ -17,7 +20,7 @@ extension Vault {
             id: id, name: name, parentID: parent, subClientID: subClientID,
             wrappedFingerprintKey: keyring.masterKey.wrap(SymmetricKey.generate().secret, purpose: .fingerprintKey(id)),
             createdAt: now)
-        let (key, keyRecord) = Self.newAPIKey(tenant: id, roles: Set(Role.allCases), label: "admin", at: now)
+        let (key, keyRecord) = Self.newAPIKey(tenant: id, roles: adminRoles, label: "admin", at: now)
         let created = CreatedTenant(record: record, adminKey: IssuedAPIKey(record: keyRecord, secret: key))
         let events = [
             AuditEvent(tenantID: id, actor: actor, action: .tenantCreate, subject: id.rawValue, outcome: .success),
@@ -31,7 +34,7 @@ extension Vault {
             }
             try writer.insertTenant(record)
             try writer.insertAPIKey(keyRecord)
-            for event in events { _ = try writer.appendAudit(event, at: now) }
+            for event in events { try self.auditLog.append(event, at: now, to: writer) }
             try recordResponse?(writer, created)
         }
         return created
@@ -56,7 +59,7 @@ extension Vault {
     }
 
     /// Issues an API key; its secret is returned once and the store keeps only its SHA-256.
-    public func createAPIKey(tenant: TenantID, roles: Set<Role>, label: String, actor: String,
+    public func createAPIKey(tenant: TenantID, roles: Set<Role>, label: String, actor: AuditActor,
                              idempotency: IdempotencyRecording<IssuedAPIKey>? = nil) async throws -> IssuedAPIKey {
         _ = try await self.tenant(tenant)
         let now = clock()
@@ -67,7 +70,7 @@ extension Vault {
         let recordResponse = recorder(idempotency)
         try await write { writer in
             try writer.insertAPIKey(record)
-            _ = try writer.appendAudit(event, at: now)
+            try self.auditLog.append(event, at: now, to: writer)
             try recordResponse?(writer, issued)
         }
         return issued
@@ -80,13 +83,13 @@ extension Vault {
                                      roles: roles, label: label, createdAt: date))
     }
 
-    public func revokeAPIKey(_ id: APIKeyID, tenant: TenantID, actor: String) async throws {
+    public func revokeAPIKey(_ id: APIKeyID, tenant: TenantID, actor: AuditActor) async throws {
         let now = clock()
         let event = AuditEvent(tenantID: tenant, actor: actor, action: .apiKeyRevoke, subject: id.rawValue,
                                outcome: .success)
         try await write { writer in
             guard try writer.revokeAPIKey(id, tenant: tenant, at: now) else { throw VaultError.keyNotFound }
-            _ = try writer.appendAudit(event, at: now)
+            try self.auditLog.append(event, at: now, to: writer)
         }
         // Committed: no request from now on may be served from a cached authentication.
         principals.invalidate()

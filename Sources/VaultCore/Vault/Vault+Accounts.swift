@@ -8,7 +8,7 @@ extension Vault {
     /// Stores a card or bank account with its holder. A card account's ID is the token of its
     /// card, so the native API can reveal it. The duplicate check runs inside the write
     /// transaction (one writer), so two concurrent creates of one card cannot both pass it.
-    public func createAccount(_ new: NewAccount, tenant: TenantID, actor: String,
+    public func createAccount(_ new: NewAccount, tenant: TenantID, actor: AuditActor,
                               idempotency: IdempotencyRecording<SavedAccount>? = nil) async throws -> SavedAccount {
         let token = Token.generate()
         let now = clock()
@@ -63,7 +63,7 @@ extension Vault {
     }
 
     /// Deletes the account and its card, keeping a tombstone: a second delete is `accountDeleted`.
-    public func deleteAccount(_ id: Token, tenant: TenantID, actor: String) async throws {
+    public func deleteAccount(_ id: Token, tenant: TenantID, actor: AuditActor) async throws {
         let now = clock()
         let event = AuditEvent(tenantID: tenant, actor: actor, action: .accountDelete, subject: id.rawValue,
                                outcome: .success)
@@ -73,7 +73,7 @@ extension Vault {
                 throw record.deletedAt == nil ? VaultError.accountNotFound : VaultError.accountDeleted
             }
             _ = try writer.deleteCard(id, tenant: tenant)
-            _ = try writer.appendAudit(event, at: now)
+            try self.auditLog.append(event, at: now, to: writer)
         }
     }
 
@@ -82,7 +82,7 @@ extension Vault {
     /// kind (`accountKindMismatch` otherwise): payment methods and the native API hold its token as
     /// a card or a bank account.
     public func updateAccount(_ id: Token, _ update: AccountUpdate, tenant: TenantID,
-                              actor: String) async throws -> SavedAccount {
+                              actor: AuditActor) async throws -> SavedAccount {
         switch update {
         case .replace(let instrument, let holder, let check):
             return try await replaceAccount(id, with: instrument, holder: holder, duplicateCheck: check,
@@ -108,7 +108,7 @@ extension Vault {
     /// The duplicate check is create's, except that the account is no duplicate of itself.
     private func replaceAccount(_ id: Token, with instrument: AccountInstrument, holder: [UInt8],
                                 duplicateCheck check: DuplicateCardCheck, tenant: TenantID,
-                                actor: String) async throws -> SavedAccount {
+                                actor: AuditActor) async throws -> SavedAccount {
         // Checked before a single-use token is taken or card data decrypted, and again in the write.
         let current = try Self.live(try await read { try $0.account(id, tenant: tenant) })
         let now = clock()
@@ -140,7 +140,7 @@ extension Vault {
             }
             guard try writer.replaceAccount(record) else { throw VaultError.integrityFailure }
             if let card, try !writer.replaceCard(card) { throw VaultError.integrityFailure }
-            _ = try writer.appendAudit(event, at: now)
+            try self.auditLog.append(event, at: now, to: writer)
             return SavedAccount(id: id, card: card.map(CardMetadata.init), bank: record.bank.map(Self.summary),
                                 duplicates: duplicates)
         }
@@ -149,7 +149,7 @@ extension Vault {
     /// v2: the holder and/or the card's expiration, re-sealed under the active data key; the card
     /// number is re-sealed unchanged beside the new expiry.
     private func amendAccount(_ id: Token, holder change: (@Sendable ([UInt8]) throws -> [UInt8])?,
-                              expiration: ExpirationDate?, tenant: TenantID, actor: String) async throws -> SavedAccount {
+                              expiration: ExpirationDate?, tenant: TenantID, actor: AuditActor) async throws -> SavedAccount {
         let (found, card) = try await read { reader -> (AccountRecord?, CardRecord?) in
             (try reader.account(id, tenant: tenant), try reader.card(id, tenant: tenant))
         }
@@ -190,7 +190,7 @@ extension Vault {
             }
             if updated != current, try !writer.replaceAccount(updated) { throw VaultError.integrityFailure }
             if let newCard, try !writer.replaceCard(newCard) { throw VaultError.integrityFailure }
-            _ = try writer.appendAudit(event, at: now)
+            try self.auditLog.append(event, at: now, to: writer)
             return SavedAccount(id: id, card: (newCard ?? card).map(CardMetadata.init), bank: updated.bank.map(Self.summary),
                                 duplicates: [])
         }

@@ -5,7 +5,7 @@ extension Vault {
     /// Creates an RSA key pair clients of the tenant encrypt card data to. The private key is
     /// stored only sealed under the master key; at most `policy.maximumActiveCardDataKeys` may be
     /// active at once, checked in the same transaction as the insert.
-    public func createCardDataKey(tenant: TenantID, actor: String,
+    public func createCardDataKey(tenant: TenantID, actor: AuditActor,
                                   idempotency: IdempotencyRecording<CardDataPublicKey>? = nil) async throws -> CardDataPublicKey {
         _ = try await keyring.fingerprintKey(for: tenant, storage: storage)  // the tenant exists
         let privateKey = try RSAPrivateKey(generatingBits: policy.cardDataKeyBits)
@@ -25,7 +25,7 @@ extension Vault {
             let active = try writer.cardDataKeys(tenant: tenant).filter { $0.isActive(at: now) }
             guard active.count < limit else { throw VaultError.tooManyActiveKeys(limit: limit) }
             try writer.insertCardDataKey(record)
-            _ = try writer.appendAudit(event, at: now)
+            try self.auditLog.append(event, at: now, to: writer)
             try recordResponse?(writer, created)
         }
         return created
@@ -38,14 +38,14 @@ extension Vault {
                                  createdAt: record.createdAt, expiresAt: record.expiresAt)
     }
 
-    public func deleteCardDataKey(_ id: KeyID, tenant: TenantID, actor: String) async throws {
+    public func deleteCardDataKey(_ id: KeyID, tenant: TenantID, actor: AuditActor) async throws {
         _ = try await cardDataKeyRecord(id, tenant: tenant)
         let now = clock()
         let event = AuditEvent(tenantID: tenant, actor: actor, action: .cardDataKeyDelete, subject: id.rawValue,
                                outcome: .success)
         try await write { writer in
             guard try writer.deleteCardDataKey(id, tenant: tenant, at: now) else { throw VaultError.keyDeleted }
-            _ = try writer.appendAudit(event, at: now)
+            try self.auditLog.append(event, at: now, to: writer)
         }
         keyring.forgetCardDataKey(id)
     }

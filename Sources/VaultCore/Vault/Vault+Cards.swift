@@ -27,7 +27,7 @@ extension Vault {
     }
 
     /// Decrypts a stored card for a caller allowed to see it; every reveal is audited before it returns.
-    public func reveal(_ token: Token, tenant: TenantID, actor: String) async throws -> CardData {
+    public func reveal(_ token: Token, tenant: TenantID, actor: AuditActor) async throws -> CardData {
         let record = try await record(of: token, tenant: tenant)
         let key = try await keyring.dataKey(version: record.keyVersion, storage: storage)
         do {
@@ -43,14 +43,14 @@ extension Vault {
 
     /// Removes a card; the store overwrites its ciphertext. A card held by an account takes the
     /// account with it (leaving the account's tombstone).
-    public func delete(_ token: Token, tenant: TenantID, actor: String) async throws {
+    public func delete(_ token: Token, tenant: TenantID, actor: AuditActor) async throws {
         let now = clock()
         let event = AuditEvent(tenantID: tenant, actor: actor, action: .cardDelete, subject: token.rawValue,
                                outcome: .success)
         try await write { writer in
             guard try writer.deleteCard(token, tenant: tenant) else { throw VaultError.cardNotFound }
             _ = try writer.markAccountDeleted(token, tenant: tenant, at: now)
-            _ = try writer.appendAudit(event, at: now)
+            try self.auditLog.append(event, at: now, to: writer)
         }
     }
 

@@ -6,7 +6,7 @@ extension Vault {
     /// known, vault card matching, no duplicate, under the card limit, one default — is checked
     /// inside the write transaction (one writer), so concurrent syncs of one card store it once.
     /// The API key's label is recorded as the staff name; the audit entry names the key.
-    public func syncGatewayCard(_ new: NewGatewayCard, tenant: TenantID, staff: Principal,
+    public func syncGatewayCard(_ new: NewGatewayCard, tenant: TenantID, staff: Principal, actor: AuditActor,
                                 idempotency: IdempotencyRecording<GatewayCard>? = nil) async throws -> GatewayCard {
         let id = GatewayCardID.generate()
         let now = clock()
@@ -14,7 +14,7 @@ extension Vault {
         let (sealedName, version) = try sealWithActiveKey(.cardholderName, SecretBytes(details.cardholderName.utf8),
                                                           tenant: tenant, subject: id.rawValue)
         let limit = policy.maximumGatewayCardsPerClient
-        let event = AuditEvent(tenantID: tenant, actor: staff.actor, action: .gatewayCardSync, subject: id.rawValue,
+        let event = AuditEvent(tenantID: tenant, actor: actor, action: .gatewayCardSync, subject: id.rawValue,
                                outcome: .success)
         let recordResponse = recorder(idempotency)
         return try await write { writer in
@@ -43,7 +43,7 @@ extension Vault {
                 try writer.makeDefaultGatewayCard(id, client: new.clientID, tenant: tenant)
                 record.isDefault = true
             }
-            _ = try writer.appendAudit(event, at: now)
+            try self.auditLog.append(event, at: now, to: writer)
             let card = GatewayCard(record: record, cardholderName: details.cardholderName)
             try recordResponse?(writer, card)
             return card
@@ -70,7 +70,7 @@ extension Vault {
 
     /// Removes the card. When it was the default, the client's most recently synced remaining
     /// card becomes the default, so a client with cards always has exactly one.
-    public func deleteGatewayCard(_ id: GatewayCardID, tenant: TenantID, actor: String) async throws {
+    public func deleteGatewayCard(_ id: GatewayCardID, tenant: TenantID, actor: AuditActor) async throws {
         let now = clock()
         let event = AuditEvent(tenantID: tenant, actor: actor, action: .gatewayCardDelete, subject: id.rawValue,
                                outcome: .success)
@@ -81,7 +81,7 @@ extension Vault {
             if card.isDefault, let newest = try writer.gatewayCards(client: card.clientID, tenant: tenant).last {
                 try writer.makeDefaultGatewayCard(newest.id, client: card.clientID, tenant: tenant)
             }
-            _ = try writer.appendAudit(event, at: now)
+            try self.auditLog.append(event, at: now, to: writer)
         }
     }
 }

@@ -6,7 +6,7 @@ extension Vault {
     /// Merges `update` into the tenant's settings in one transaction, so two partial updates
     /// (credentials, then switches) never lose each other's fields. Audited: credentials changed.
     public func updatePaymentSettings(_ update: PaymentSettingsUpdate, tenant: TenantID,
-                                      actor: String) async throws -> PaymentSettings {
+                                      actor: AuditActor) async throws -> PaymentSettings {
         let now = clock()
         let sealedToken = try update.stripeAccessToken.map { secret throws(VaultError) in
             try sealWithActiveKey(.stripeAccessToken, secret, tenant: tenant, subject: tenant.rawValue)
@@ -25,7 +25,7 @@ extension Vault {
             if let allowed = update.allowCreditCard { record.allowCreditCard = allowed }
             record.updatedAt = now
             try writer.savePaymentSettings(record)
-            _ = try writer.appendAudit(event, at: now)
+            try self.auditLog.append(event, at: now, to: writer)
             return record
         }
         return Self.view(of: stored, tenant: tenant)

@@ -10,7 +10,7 @@ extension Vault {
     /// A record a running server deletes or seals again while its batch is being re-encrypted is
     /// left as the server wrote it; if that is under an older version, the next run moves it.
     /// `progress` gets each kind's running count after every batch.
-    public func rotateDataKey(actor: String, batchSize: Int = 500,
+    public func rotateDataKey(actor: AuditActor, batchSize: Int = 500,
                               progress: @Sendable (SealedRecordKind, Int) -> Void = { _, _ in }) async throws -> RotationReport {
         try await keyring.reloadDataKeys(from: storage)
         let current = try activeDataKey().version
@@ -30,7 +30,7 @@ extension Vault {
                                    outcome: .success)
             try await write { writer in
                 try writer.insertDataKey(record)
-                _ = try writer.appendAudit(event, at: now)
+                try self.auditLog.append(event, at: now, to: writer)
             }
             try await keyring.reloadDataKeys(from: storage)
         }

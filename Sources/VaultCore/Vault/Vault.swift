@@ -9,40 +9,61 @@ public final class Vault: Sendable {
     let policy: VaultPolicy
     let clock: @Sendable () -> Date
     let principals: PrincipalCache
+    let auditLog: AuditLog
 
-    private init(storage: any VaultStorage, keyring: Keyring, policy: VaultPolicy, clock: @escaping @Sendable () -> Date) {
+    private init(storage: any VaultStorage, keyring: Keyring, auditLog: AuditLog, policy: VaultPolicy,
+                 clock: @escaping @Sendable () -> Date) {
         self.storage = storage
         self.keyring = keyring
+        self.auditLog = auditLog
         self.policy = policy
         self.clock = clock
         self.principals = PrincipalCache(lifetime: policy.apiKeyCacheLifetime)
     }
 
     /// Opens the vault over a migrated store. On first use it records a check value for the master
-    /// key and creates data key version 1; afterwards a different master key is refused here.
+    /// key and creates data key version 1 and the audit key; afterwards a different master key is
+    /// refused here.
     public static func open(storage: any VaultStorage, masterKey: MasterKey, policy: VaultPolicy = VaultPolicy(),
                             clock: @escaping @Sendable () -> Date = Date.init) async throws -> Vault {
         let checkValue = masterKey.wrap(SecretBytes(Array("coffer".utf8)), purpose: .check)
         let firstKey = masterKey.wrap(SymmetricKey.generate().secret, purpose: .dataKey(version: 1))
+        let newAuditKey = SymmetricKey.generate()
+        let wrappedAuditKey = masterKey.wrap(newAuditKey.secret, purpose: .auditKey)
         let now = clock()
         let stored = try await VaultError.mappingStorage {
-            try await storage.write { writer -> [UInt8] in
-                if let existing = try writer.metadata(Metadata.masterKeyCheck) { return existing }
-                try writer.setMetadata(Metadata.masterKeyCheck, value: checkValue)
+            try await storage.write { writer -> (check: [UInt8], auditKey: [UInt8], prefix: [UInt8]?) in
+                if try writer.metadata(Metadata.masterKeyCheck) == nil {
+                    try writer.setMetadata(Metadata.masterKeyCheck, value: checkValue)
+                }
                 if try writer.dataKeys().isEmpty {
                     try writer.insertDataKey(DataKeyRecord(version: 1, wrappedKey: firstKey, createdAt: now))
                 }
-                return checkValue
+                // A vault whose log predates the keyed chain gets its audit key on the first open,
+                // with the length of its unkeyed prefix sealed beside it.
+                if try writer.metadata(Metadata.auditKey) == nil {
+                    try writer.setMetadata(Metadata.auditKey, value: wrappedAuditKey)
+                    let prefix = try writer.lastAuditEntry()?.sequence ?? 0
+                    try writer.setMetadata(Metadata.auditUnkeyedPrefix, value: AuditLog.prefixRecord(prefix, key: newAuditKey))
+                }
+                return (try writer.metadata(Metadata.masterKeyCheck)!, try writer.metadata(Metadata.auditKey)!,
+                        try writer.metadata(Metadata.auditUnkeyedPrefix))
             }
         }
-        _ = try masterKey.unwrap(stored, purpose: .check)
+        _ = try masterKey.unwrap(stored.check, purpose: .check)
+        let auditKey = try SymmetricKey(masterKey.unwrap(stored.auditKey, purpose: .auditKey))
+        let auditLog = AuditLog(key: auditKey, unkeyedPrefix: AuditLog.prefixLength(stored.prefix, key: auditKey))
         let keyring = Keyring(masterKey: masterKey)
         try await keyring.reloadDataKeys(from: storage)
-        return Vault(storage: storage, keyring: keyring, policy: policy, clock: clock)
+        return Vault(storage: storage, keyring: keyring, auditLog: auditLog, policy: policy, clock: clock)
     }
 
     enum Metadata {
         static let masterKeyCheck = "master_key_check"
+        /// The key of the audit chain's MACs, wrapped under the master key.
+        static let auditKey = "audit_key"
+        /// How many entries the log held when the audit key was made, sealed (`AuditLog.prefixRecord`).
+        static let auditUnkeyedPrefix = "audit_unkeyed_prefix"
     }
 
     func read<T: Sendable>(_ body: @escaping @Sendable (any StorageReader) throws -> T) async throws -> T {
@@ -53,15 +74,33 @@ public final class Vault: Sendable {
         try await VaultError.mappingStorage { try await storage.write(body) }
     }
 
-    func audit(_ action: AuditAction, tenant: TenantID?, actor: String, subject: String?,
-               outcome: AuditOutcome = .success) async throws {
-        let event = AuditEvent(tenantID: tenant, actor: actor, action: action, subject: subject, outcome: outcome)
+    /// Records an event in a transaction of its own.
+    func audit(_ action: AuditAction, tenant: TenantID?, actor: AuditActor, subject: String?,
+               outcome: AuditOutcome = .success, count: Int = 1) async throws {
+        let event = AuditEvent(tenantID: tenant, actor: actor, action: action, subject: subject, outcome: outcome,
+                               count: count)
         let now = clock()
-        _ = try await write { try $0.appendAudit(event, at: now) }
+        let log = auditLog
+        _ = try await write { try log.append(event, at: now, to: $0) }
     }
 
-    /// Checks the whole audit hash chain.
-    public func verifyAuditLog() async throws -> AuditChain.Verification {
-        try await VaultError.mappingStorage { try await AuditChain.verify(storage) }
+    /// Checks the whole audit chain, and that the log still reaches every checkpoint given.
+    public func verifyAuditLog(checkpoints: [AuditCheckpoint] = []) async throws -> AuditChain.Verification {
+        try await VaultError.mappingStorage {
+            try await AuditChain.verify(storage, key: auditLog.key, unkeyedPrefix: auditLog.unkeyedPrefix,
+                                        checkpoints: checkpoints)
+        }
+    }
+
+    /// Entries after `sequence`, ascending, at most `limit`: for exporting the log.
+    public func auditEntries(after sequence: Int64, limit: Int) async throws -> [AuditEntry] {
+        try await read { try $0.auditEntries(after: sequence, limit: limit) }
+    }
+
+    /// The log's head now, sealed: to be kept outside the database (see `AuditCheckpoint`).
+    public func auditCheckpoint() async throws -> AuditCheckpoint? {
+        let now = clock()
+        let log = auditLog
+        return try await read { try log.checkpoint($0, at: now) }
     }
 }

@@ -73,14 +73,26 @@ public struct Principal: Sendable, Equatable {
         self.roles = roles
     }
 
-    public func has(_ role: Role) -> Bool { roles.contains(role) || roles.contains(.admin) }
+    /// Whether the principal holds `role`: granted it, or holding `admin` for a role within the
+    /// tenant, or `operator` for a deployment-wide one.
+    public func has(_ role: Role) -> Bool {
+        roles.contains(role)
+            || (Role.tenantRoles.contains(role) && roles.contains(.admin))
+            || (Role.operatorRoles.contains(role) && roles.contains(.operator))
+    }
+
+    /// Whether the principal may give `role` to a new key: an admin any role within its tenant,
+    /// an operator the deployment-wide ones too.
+    public func mayGrant(_ role: Role) -> Bool {
+        Role.operatorRoles.contains(role) ? has(.operator) : has(.admin)
+    }
 
     public var apiKeyID: APIKeyID? {
         if case .apiKey(let id) = credential { id } else { nil }
     }
 
-    /// The audit actor name of this principal.
-    public var actor: String {
+    /// How the audit log names this principal.
+    public var actorName: String {
         switch credential {
         case .apiKey(let id): "apikey:\(id.rawValue)"
         case .clientSession(let client): "client:\(client.rawValue)"

@@ -1,23 +1,92 @@
 import ArgumentParsing
+import Foundation
 import VaultCore
 
-/// `coffer audit verify`: recomputes the audit hash chain. Needs no master key: the chain is
-/// plain SHA-256, so an auditor can check it without being able to decrypt anything.
+/// `coffer audit verify | checkpoint | export`. All three need the master key: the chain is keyed
+/// by an audit key wrapped under it, so only its holder can check — or forge — a MAC.
 enum AuditCommand {
+    /// Checks every MAC and sequence, and that the log still reaches every checkpoint in the data
+    /// directory's checkpoint file and in each `--checkpoints FILE` (e.g. lines shipped to a log server).
     static func verify(_ command: ParsedCommand) async throws {
         let directory = DataDirectory(path: try command.require("data-dir"))
-        let storage = try await directory.openStorage()
-        let result: AuditChain.Verification
-        do {
-            result = try await AuditChain.verify(storage)
-        } catch {
-            await storage.close()
-            throw error
+        var checkpoints = try checkpointFile(command, directory).read()
+        for path in command.strings("checkpoints") {
+            checkpoints += try AuditCheckpointFile(url: URL(fileURLWithPath: path)).read()
         }
-        await storage.close()
-        switch result {
-        case .intact(let entries): Output.result("audit log intact: \(entries) entries")
-        case .broken(let sequence): throw CLIError.auditBroken(atSequence: sequence)
+        let found = checkpoints
+        try await withVault(command) { vault in
+            switch try await vault.verifyAuditLog(checkpoints: found) {
+            case .intact(let entries, let checkpoints):
+                Output.result("audit log intact: \(entries) entries, \(checkpoints) checkpoints reached")
+            case .broken(let sequence, let reason):
+                throw CLIError.auditBroken(atSequence: sequence, reason: reason.rawValue)
+            }
         }
+    }
+
+    /// Seals the log's head now, appends it to the checkpoint file and prints it.
+    static func checkpoint(_ command: ParsedCommand) async throws {
+        let directory = DataDirectory(path: try command.require("data-dir"))
+        let file = try checkpointFile(command, directory)
+        try await withVault(command) { vault in
+            guard let checkpoint = try await vault.auditCheckpoint() else {
+                Output.note("the audit log is empty: nothing to checkpoint")
+                return
+            }
+            try file.append(checkpoint)
+            Output.result(AuditJSONLines.line(checkpoint))
+        }
+    }
+
+    /// Writes the entries after `--after` as JSON lines, then a checkpoint of the head they end at,
+    /// to stdout or `--out FILE` (PCI DSS 10.3: ship the log off the host).
+    static func export(_ command: ParsedCommand) async throws {
+        let after = Int64(try command.int("after") ?? 0)
+        guard after >= 0 else { throw CLIError.io("--after must not be negative") }
+        let sink = try ExportSink(path: command.string("out"))
+        try await withVault(command) { vault in
+            var position = after
+            while true {
+                let page = try await vault.auditEntries(after: position, limit: 1000)
+                for entry in page { try sink.write(AuditJSONLines.line(entry)) }
+                guard let last = page.last else { break }
+                position = last.sequence
+            }
+            // Sealed after the walk: it names a head at or after the last entry written.
+            if let checkpoint = try await vault.auditCheckpoint() { try sink.write(AuditJSONLines.line(checkpoint)) }
+            try sink.finish()
+            Output.note("exported the audit log after entry \(after) up to entry \(position)")
+        }
+    }
+
+    static func checkpointFile(_ command: ParsedCommand, _ directory: DataDirectory) throws -> AuditCheckpointFile {
+        command.string("checkpoint-file").map { AuditCheckpointFile(url: URL(fileURLWithPath: $0)) }
+            ?? .default(in: directory)
+    }
+}
+
+/// Standard output, or a new file synced to disk when done.
+private final class ExportSink {
+    private let handle: FileHandle
+    private let isFile: Bool
+
+    init(path: String?) throws {
+        guard let path else {
+            handle = .standardOutput
+            isFile = false
+            return
+        }
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw CLIError.io("cannot create \(path): \(String(cString: strerror(errno)))") }
+        handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+        isFile = true
+    }
+
+    func write(_ line: String) throws {
+        try handle.write(contentsOf: Data((line + "\n").utf8))
+    }
+
+    func finish() throws {
+        if isFile { try handle.synchronize() }
     }
 }

@@ -35,7 +35,9 @@ enum InitCommand {
 
         let storage = try await directory.openStorage(creating: true)
         let vault = try await Vault.open(storage: storage, masterKey: masterKey)
-        let tenant = try await vault.createTenant(name: tenantName, actor: "cli")
+        // The one key that may create further top-level tenants and read /metrics.
+        let tenant = try await vault.createTenant(name: tenantName, actor: "cli",
+                                                  adminRoles: Role.tenantRoles.union(Role.operatorRoles))
         await storage.close()
         return tenant
     }

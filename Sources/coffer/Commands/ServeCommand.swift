@@ -63,21 +63,33 @@ enum ServeCommand {
         Output.result("listening on \(scheme)://\(configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host):\(port)")
         logger.notice("listening", metadata: ["host": .string(configuration.host), "port": .int(port), "tls": .bool(configuration.tls != nil)])
 
-        // Once a minute: forget expired single-use tokens and idempotency records, and pick up a
-        // data-key rotation made by `coffer keys rotate` in another process.
+        // Once a minute: forget expired single-use tokens and idempotency records, pick up a
+        // data-key rotation made by `coffer keys rotate` in another process, and checkpoint the
+        // audit log outside the database.
+        let checkpointer = AuditCheckpointer(vault: vault, file: try AuditCommand.checkpointFile(command, directory))
         let maintenance = Task {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .seconds(60))
                 _ = try? await vault.removeExpiredRecords()
                 try? await vault.reloadDataKeys()
+                await checkpoint(checkpointer, logger)
             }
         }
         let signal = await TerminationSignal.next()
         logger.notice("stopping", metadata: ["signal": .int(Int(signal))])
         maintenance.cancel()
         await server.shutdown()
+        await checkpoint(checkpointer, logger)
         await storage.close()
         logger.notice("stopped")
+    }
+
+    private static func checkpoint(_ checkpointer: AuditCheckpointer, _ logger: Logger) async {
+        do {
+            try await checkpointer.checkpointIfGrown()
+        } catch {
+            logger.error("audit checkpoint failed", metadata: ["error": .string(describe(error).message)])
+        }
     }
 
     /// `HOST:PORT`, `[IPv6]:PORT` or `:PORT` (loopback).
