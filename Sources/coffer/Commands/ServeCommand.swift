@@ -68,8 +68,8 @@ enum ServeCommand {
         // audit log outside the database.
         let checkpointer = AuditCheckpointer(vault: vault, file: try AuditCommand.checkpointFile(command, directory))
         let maintenance = Task {
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .seconds(60))
+            // Cancelled at shutdown: the sleep throws and the loop ends without another round.
+            while (try? await Task.sleep(for: .seconds(60))) != nil {
                 _ = try? await vault.removeExpiredRecords()
                 try? await vault.reloadDataKeys()
                 await checkpoint(checkpointer, logger)

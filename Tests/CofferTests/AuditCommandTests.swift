@@ -1,0 +1,151 @@
+import Foundation
+import TestSupport
+import Testing
+import VaultCore
+
+/// `coffer audit checkpoint | export | verify`, run as an operator would, against an attacker who
+/// can write the database file but holds neither the master key nor the checkpoints kept elsewhere.
+@Suite("Audit checkpoints and export")
+struct AuditCommandTests {
+    /// A vault whose audit log holds init's entries and those of `cards` cards tokenized and
+    /// revealed; returns how many entries that made.
+    private func vault(cards: Int) async throws -> (TemporaryDirectory, String, entries: Int) {
+        let directory = try TemporaryDirectory()
+        let (dataDir, tenant, _) = try CofferCommandTests.initialize(directory)
+        let (storage, vault) = try await CofferCommandTests.openVault(dataDir)
+        for index in 0..<cards {
+            let token = try await vault.tokenize(TestPAN.card(index), tenant: tenant).metadata.token
+            _ = try await vault.reveal(token, tenant: tenant, actor: "test")
+        }
+        let entries = try await vault.auditEntries(after: 0, limit: 1000).count
+        await storage.close()
+        return (directory, dataDir, entries)
+    }
+
+    private func sqlite(_ dataDir: String, _ statements: String) throws {
+        let result = try ProcessRunner.python("""
+            import sqlite3, sys
+            db = sqlite3.connect(sys.argv[1])
+            for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type='trigger' AND tbl_name='audit_log'").fetchall():
+                db.execute(f"DROP TRIGGER {name}")
+            db.executescript(sys.argv[2])
+            db.commit()
+            """, [dataDir + "/coffer.db", statements])
+        #expect(result.status == 0, "\(result.standardError)")
+    }
+
+    private func lines(_ text: String) throws -> [[String: Any]] {
+        try text.split(separator: "\n").map { try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
+    }
+
+    @Test("A tail cut after a checkpoint fails audit verify (exit 65) naming the first missing entry")
+    func aCutTailIsCaught() async throws {
+        let (directory, dataDir, entries) = try await vault(cards: 3)
+        defer { withExtendedLifetime(directory) {} }
+        let checkpoint = try ProcessRunner.coffer(["audit", "checkpoint", "--data-dir", dataDir])
+        #expect(checkpoint.status == 0, "\(checkpoint.standardError)")
+        let head = try #require(try lines(checkpoint.standardOutput).first)
+        #expect(head["type"] as? String == "checkpoint" && head["sequence"] as? Int == entries)
+        let file = try String(contentsOfFile: dataDir + "/audit-checkpoints.jsonl", encoding: .utf8)
+        #expect(file == checkpoint.standardOutput, "the checkpoint printed is the one appended")
+
+        let intact = try ProcessRunner.coffer(["audit", "verify", "--data-dir", dataDir])
+        #expect(intact.status == 0 && intact.standardOutput == "audit log intact: \(entries) entries, 1 checkpoints reached\n",
+                "\(intact.standardOutput)\(intact.standardError)")
+
+        try sqlite(dataDir, "DELETE FROM audit_log WHERE sequence >= \(entries - 2)")
+        let cut = try ProcessRunner.coffer(["audit", "verify", "--data-dir", dataDir])
+        #expect(cut.status == 65)
+        #expect(cut.standardError.contains("entry \(entries - 2) is missing: the log ends before a checkpoint"), "\(cut.standardError)")
+    }
+
+    @Test("A deleted middle entry fails audit verify naming it")
+    func aDeletedMiddleEntryIsCaught() async throws {
+        let (directory, dataDir, _) = try await vault(cards: 2)
+        defer { withExtendedLifetime(directory) {} }
+        try sqlite(dataDir, "DELETE FROM audit_log WHERE sequence = 3")
+        let result = try ProcessRunner.coffer(["audit", "verify", "--data-dir", dataDir])
+        #expect(result.status == 65)
+        #expect(result.standardError.contains("entry 3 is missing"), "\(result.standardError)")
+    }
+
+    @Test("An edited entry with the chain recomputed the unkeyed way fails audit verify")
+    func anEditRecomputedUnkeyedIsCaught() async throws {
+        let (directory, dataDir, _) = try await vault(cards: 2)
+        defer { withExtendedLifetime(directory) {} }
+        // What an attacker could do to the unkeyed SHA-256 chain: edit entry 4, recompute from there.
+        let result = try ProcessRunner.python("""
+            import hashlib, sqlite3, struct, sys
+            db = sqlite3.connect(sys.argv[1])
+            for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type='trigger' AND tbl_name='audit_log'").fetchall():
+                db.execute(f"DROP TRIGGER {name}")
+            db.execute("UPDATE audit_log SET actor = 'someone-else', source = NULL, request_id = NULL WHERE sequence = 4")
+            field = lambda b: struct.pack(">I", len(b)) + b
+            text = lambda v: (v or "").encode()
+            rows = db.execute("SELECT sequence, timestamp_ms, tenant_id, actor, action, subject, outcome, previous_hash "
+                              "FROM audit_log ORDER BY sequence").fetchall()
+            previous = rows[2][7] and db.execute("SELECT hash FROM audit_log WHERE sequence = 3").fetchone()[0]
+            for (seq, ts, tenant, actor, action, subject, outcome, _) in rows[3:]:
+                h = hashlib.sha256(b"coffer-audit-v1" + field(previous) + struct.pack(">q", seq) + struct.pack(">q", ts)
+                                   + field(text(tenant)) + field(text(actor)) + field(text(action)) + field(text(subject))
+                                   + field(text(outcome))).digest()
+                db.execute("UPDATE audit_log SET previous_hash = ?, hash = ?, chain_version = 1, source = NULL, "
+                           "request_id = NULL WHERE sequence = ?", (previous, h, seq))
+                previous = h
+            db.commit()
+            """, [dataDir + "/coffer.db"])
+        #expect(result.status == 0, "\(result.standardError)")
+        let verify = try ProcessRunner.coffer(["audit", "verify", "--data-dir", dataDir])
+        #expect(verify.status == 65)
+        #expect(verify.standardError.contains("entry 4 is unkeyed where the chain is keyed"), "\(verify.standardError)")
+    }
+
+    @Test("audit export writes every entry and a sealed head as JSON lines; a log server's copy catches a cut tail")
+    func exportShipsEntriesAndHead() async throws {
+        let (directory, dataDir, entries) = try await vault(cards: 2)
+        defer { withExtendedLifetime(directory) {} }
+        let out = directory.path("shipped.jsonl")
+        let export = try ProcessRunner.coffer(["audit", "export", "--data-dir", dataDir, "--out", out])
+        #expect(export.status == 0, "\(export.standardError)")
+        #expect(try CofferCommandTests.mode(out) == 0o600)
+        let shipped = try lines(try String(contentsOfFile: out, encoding: .utf8))
+        let rows = shipped.filter { $0["type"] as? String == "entry" }
+        #expect(rows.map { $0["sequence"] as? Int } == Array(1...entries))
+        #expect(rows.last?["action"] as? String == "card.reveal" && rows.last?["source"] is NSNull)
+        // Each entry links to the one before, as shipped.
+        for (previous, entry) in zip(rows, rows.dropFirst()) {
+            #expect(entry["previousMac"] as? String == previous["mac"] as? String)
+        }
+        #expect(shipped.last?["type"] as? String == "checkpoint" && shipped.last?["sequence"] as? Int == entries)
+
+        let resumed = try ProcessRunner.coffer(["audit", "export", "--data-dir", dataDir, "--after", "\(entries - 2)"])
+        #expect(try lines(resumed.standardOutput).compactMap { $0["sequence"] as? Int } == [entries - 1, entries, entries])
+
+        // The attacker cut the tail and deleted the local checkpoint file: the shipped copy still knows.
+        try sqlite(dataDir, "DELETE FROM audit_log WHERE sequence >= \(entries - 1)")
+        try? FileManager.default.removeItem(atPath: dataDir + "/audit-checkpoints.jsonl")
+        #expect(try ProcessRunner.coffer(["audit", "verify", "--data-dir", dataDir]).status == 0)
+        let verify = try ProcessRunner.coffer(["audit", "verify", "--data-dir", dataDir, "--checkpoints", out])
+        #expect(verify.status == 65)
+        #expect(verify.standardError.contains("entry \(entries - 1) is missing: the log ends before a checkpoint"),
+                "\(verify.standardError)")
+    }
+
+    @Test("coffer serve checkpoints the audit log when it stops")
+    func serveCheckpointsAtShutdown() async throws {
+        let server = try ServerProcess()
+        let card = try server.request("POST", "/vault/v1/cards", body: #"{"number": "4111111111111111"}"#, key: server.apiKey)
+        #expect(card.status == 201)
+        #expect(server.stop() == 0)
+        let dataDir = server.directory.path("data")
+        let checkpoints = try lines(try String(contentsOfFile: dataDir + "/audit-checkpoints.jsonl", encoding: .utf8))
+        let (storage, vault) = try await CofferCommandTests.openVault(dataDir)
+        let last = try await vault.auditEntries(after: 0, limit: 1000).last
+        await storage.close()
+        #expect(checkpoints.count == 1, "one checkpoint, at shutdown")
+        #expect(checkpoints.last?["sequence"] as? Int == last.map { Int($0.sequence) })
+        let verify = try ProcessRunner.coffer(["audit", "verify", "--data-dir", dataDir])
+        #expect(verify.status == 0 && verify.standardOutput.hasSuffix(" entries, 1 checkpoints reached\n"),
+                "\(verify.standardOutput)")
+    }
+}
