@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # In-process durable tokenize/reveal throughput, side by side with the raw SQLite floors, same run.
 #   scripts/bench-core.sh [RUNS] [SECONDS]
-# Each run: ../shared/bench/floors.sh sqlite (raw libsqlite3 insert of a vault-shaped row, WAL,
+# Each run: scripts/floors/floors.sh sqlite (raw libsqlite3 insert of a vault-shaped row, WAL,
 # synchronous=FULL, 1 and 512 rows per commit), then coffer-bench core. Prints every run and the
 # median of each figure. Bounded in time; starts no servers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-3}; secs=${2:-5}
-floors=${FLOORS:-../shared/bench/floors.sh}
+floors=${FLOORS:-scripts/floors/floors.sh}
 swift build -c release --product coffer-bench >/dev/null
 results=$(mktemp); trap 'rm -f "$results"' EXIT
 for run in $(seq 1 "$runs"); do

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # HTTP throughput of `coffer serve` beside nginx's fixed 200, same machine, same run.
 #   scripts/bench-http.sh [RUNS] [SECONDS]
-# Each run: ../shared/bench/floors.sh nginx (nginx, 1 worker, wrk -t1 -c64: GET and a ~300-byte POST),
+# Each run: scripts/floors/floors.sh nginx (nginx, 1 worker, wrk -t1 -c64: GET and a ~300-byte POST),
 # then a fresh release `coffer serve --dev` measured with the same wrk settings: tokenize (a new
 # card per request, durable), reveal (1,000 stored tokens round robin, each reveal audited),
 # metadata (the same tokens, GET: an authenticated read with no write) and healthz (GET /healthz:
@@ -20,7 +20,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-3}; secs=${2:-10}
-floors=${FLOORS:-../shared/bench/floors.sh}
+floors=${FLOORS:-scripts/floors/floors.sh}
 scratch=${SCRATCH:-.build}
 if [ -z "${COFFER_BINS:-}" ]; then
   swift build -c release --product coffer --scratch-path "$scratch" >/dev/null

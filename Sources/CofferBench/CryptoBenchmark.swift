@@ -2,7 +2,7 @@ import Foundation
 import VaultCrypto
 
 /// Per-record cost of the primitives behind tokenize and reveal, to compare with
-/// `../shared/bench/floors.sh crypto` (raw OpenSSL EVP) in the same run.
+/// `scripts/floors/floors.sh crypto` (raw OpenSSL EVP) in the same run.
 struct CryptoBenchmark {
     var seconds: Double
 

@@ -2,7 +2,7 @@ import ArgumentParsing
 import Foundation
 
 // coffer-bench: in-process benchmarks of the vault over its real SQLite store.
-// Prints one `name value` line per figure, like ../shared/bench/floors.sh, so scripts can put
+// Prints one `name value` line per figure, like scripts/floors/floors.sh, so scripts can put
 // both side by side and take medians.
 
 let root = CommandSpec(
