@@ -5,7 +5,8 @@ Usage: scripts/check_openapi.py PATH/TO/coffer
 1. Validates the document as OpenAPI 3.1 (openapi-spec-validator).
 2. Starts `coffer serve --dev` on an ephemeral loopback port in a temporary directory.
 3. Calls every operation (and its error cases), and checks that each answer's status is declared
-   for that operation and that its JSON body validates against the declared schema.
+   for that operation, that its JSON body validates against the declared schema, and that the
+   headers the response declares as required are present and valid.
 4. Stops the server with SIGTERM (it must exit 0). Prints `N passed, N failed`; exits 1 on failure.
 """
 import base64, json, os, signal, subprocess, sys, tempfile, urllib.request, urllib.error
@@ -28,7 +29,7 @@ def resolve(node):
     return node
 
 
-def check(method, template, status, body, content_type):
+def check(method, template, status, body, content_type, headers):
     global passed
     operation = SPEC["paths"][template][method.lower()]
     response = operation["responses"].get(str(status))
@@ -37,6 +38,20 @@ def check(method, template, status, body, content_type):
         failed.append(f"{where}: status not declared")
         return
     response = resolve(response)
+    for name, header in response.get("headers", {}).items():
+        value = headers.get(name)
+        if value is None:
+            if header.get("required"):
+                failed.append(f"{where}: no {name} header")
+                return
+            continue
+        schema = header.get("schema", {})
+        if schema.get("type") == "integer":
+            value = int(value) if value.isdigit() else value
+        errors = list(Draft202012Validator(schema).iter_errors(value))
+        if errors:
+            failed.append(f"{where}: header {name}: {errors[0].message}")
+            return
     content = response.get("content")
     if not content:
         if body:
@@ -72,10 +87,11 @@ def call(base, key, method, path, template, body=None, headers=None):
         request.add_header(name, value)
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
-            status, text, ctype = response.status, response.read().decode(), response.headers.get("Content-Type", "")
+            status, text, received = response.status, response.read().decode(), response.headers
     except urllib.error.HTTPError as error:
-        status, text, ctype = error.code, error.read().decode(), error.headers.get("Content-Type", "")
-    check(method, template, status, text, ctype)
+        status, text, received = error.code, error.read().decode(), error.headers
+    ctype = received.get("Content-Type", "")
+    check(method, template, status, text, ctype, received)
     return status, (json.loads(text) if text and ctype.startswith("application/json") else None)
 
 
@@ -117,9 +133,28 @@ def main():
         call(base, key, "POST", "/vault/v1/apikeys", "/vault/v1/apikeys", {"roles": []})
         call(base, key, "DELETE", f"/vault/v1/apikeys/{apikey['id']}", "/vault/v1/apikeys/{id}")
         call(base, key, "DELETE", f"/vault/v1/apikeys/{apikey['id']}", "/vault/v1/apikeys/{id}")
-        call(base, key, "POST", "/vault/v1/tenants", "/vault/v1/tenants", {"name": "iso", "subTenant": True})
+        _, sub = call(base, key, "POST", "/vault/v1/tenants", "/vault/v1/tenants", {"name": "iso", "subTenant": True})
+        _, acme = call(base, key, "POST", "/vault/v1/tenants", "/vault/v1/tenants", {"name": "acme"})
+        disable, enable = "/vault/v1/tenants/{id}/disable", "/vault/v1/tenants/{id}/enable"
+        call(base, key, "POST", f"/vault/v1/tenants/{acme['tenantId']}/disable", disable)
+        call(base, acme["apiKey"], "GET", f"{cards}/{token}", one)
+        call(base, key, "POST", f"/vault/v1/tenants/{acme['tenantId']}/enable", enable)
+        call(base, key, "POST", f"/vault/v1/tenants/{sub['tenantId']}/disable", disable)
+        call(base, key, "POST", f"/vault/v1/tenants/{sub['tenantId']}/enable", enable)
+        call(base, key, "POST", "/vault/v1/tenants/AAAAAAAAAAAAAAAAAAAAAA/disable", disable)
+        _, reader = call(base, key, "POST", "/vault/v1/apikeys", "/vault/v1/apikeys", {"roles": ["reveal"]})
+        call(base, reader["apiKey"], "POST", f"/vault/v1/tenants/{sub['tenantId']}/disable", disable)
+        call(base, None, "POST", f"/vault/v1/tenants/{sub['tenantId']}/enable", enable)
         call(base, key, "DELETE", f"{cards}/{token}", one)
         call(base, key, "DELETE", f"{cards}/{token}", one)
+        # Failing until the address is limited (429 with Retry-After); a valid key is still served.
+        for _ in range(100):
+            status, _ = call(base, "ck_" + "A" * 43, "GET", f"{cards}/{token}", one)
+            if status == 429:
+                break
+        else:
+            failed.append("no 429 after 100 failed authentications")
+        call(base, key, "GET", f"{cards}/{token}", one)
         call(base, None, "GET", "/healthz", "/healthz")
         call(base, None, "GET", "/readyz", "/readyz")
         call(base, None, "GET", "/metrics", "/metrics")

@@ -90,7 +90,7 @@ public final class VaultAPI: Sendable {
             outcome.errors = matched.handler.errors
             var call = APICall(request: request, parameters: parameters, source: context.remoteAddress, requestID: requestID)
             if case .everyone = matched.handler.access {} else {
-                let principal = try await authenticate(request)
+                let principal = try await authenticate(request, actor: call.actor)
                 outcome.tenant = principal.tenantID
                 guard Self.allows(matched.handler.access, principal) else { throw APIError.forbidden }
                 call.principal = principal
@@ -127,17 +127,21 @@ public final class VaultAPI: Sendable {
         }
     }
 
-    private func authenticate(_ request: HTTPRequest) async throws -> Principal {
-        // The prefix is dropped by UTF-8 count: dropping Characters would segment graphemes.
-        guard let header = request.headers["Authorization"], header.hasPrefix("Bearer "),
-              case let secret = Substring(header.utf8.dropFirst("Bearer ".utf8.count)), !secret.isEmpty,
-              secret.utf8.count <= HS256.maximumTokenLength
-        else { throw APIError.unauthenticated }
-        if SSOTokens.looksLikeToken(secret) { return try await ssoTokens.authenticate(String(secret)) }
+    /// The caller of a request, or a refusal: counted by cause in the metrics, answered 401 — or
+    /// 429 once the source has spent its failure budget — in the route's envelope.
+    private func authenticate(_ request: HTTPRequest, actor: AuditActor) async throws -> Principal {
         do {
-            return try await vault.authenticate(apiKey: String(secret))
-        } catch VaultError.unauthenticated {
-            throw APIError.unauthenticated
+            switch BearerCredential(header: request.headers["Authorization"]) {
+            case .refused(let cause):
+                try await vault.refuseAuthentication(cause, actor: actor)
+            case .present(let credential) where SSOTokens.looksLikeToken(credential):
+                return try await ssoTokens.authenticate(String(credential), actor: actor)
+            case .present(let credential):
+                return try await vault.authenticate(apiKey: String(credential), actor: actor)
+            }
+        } catch let refusal as AuthenticationRefusal {
+            metrics.record(refusal)
+            throw refusal.error
         }
     }
 

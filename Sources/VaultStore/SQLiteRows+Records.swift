@@ -4,7 +4,7 @@ import VaultCore
 /// becomes a record. Identifiers read back are validated (a malformed one is `.corrupt`), roles
 /// are parsed leniently, an unknown brand reads as `.unknown`.
 enum RecordColumns {
-    static let tenant = "id, name, parent_id, wrapped_fingerprint_key, created_at, sub_client_id"
+    static let tenant = "id, name, parent_id, wrapped_fingerprint_key, created_at, sub_client_id, disabled_at"
     static let apiKey = "id, tenant_id, secret_hash, roles, label, created_at, revoked_at"
     static let dataKey = "version, wrapped_key, created_at"
     static let cardDataKey = "id, tenant_id, wrapped_private_key, public_key_der, created_at, expires_at, deleted_at"
@@ -39,7 +39,7 @@ enum RecordSQL {
     static let cardsByFingerprint = "SELECT \(RecordColumns.card) FROM cards WHERE tenant_id = ? AND fingerprint = ? ORDER BY rowid"
     static let auditEntriesAfter = "SELECT \(RecordColumns.audit) FROM audit_log WHERE sequence > ? ORDER BY sequence LIMIT ?"
     static let subTenant = "SELECT \(RecordColumns.tenant) FROM tenants WHERE parent_id = ? AND sub_client_id = ?"
-    static let insertTenant = "INSERT INTO tenants (\(RecordColumns.tenant)) VALUES (?, ?, ?, ?, ?, ?)"
+    static let insertTenant = "INSERT INTO tenants (\(RecordColumns.tenant)) VALUES (?, ?, ?, ?, ?, ?, ?)"
     static let insertAPIKey = "INSERT INTO api_keys (\(RecordColumns.apiKey)) VALUES (?, ?, ?, ?, ?, ?, ?)"
     static let insertDataKey = "INSERT INTO data_keys (\(RecordColumns.dataKey)) VALUES (?, ?, ?)"
     static let insertCardDataKey = "INSERT INTO card_data_keys (\(RecordColumns.cardDataKey)) VALUES (?, ?, ?, ?, ?, ?, ?)"
@@ -106,7 +106,8 @@ extension SQLiteRow {
             parentID: isNull(2) ? nil : try identifier(2, as: TenantID.self, "tenants.parent_id"),
             subClientID: isNull(5) ? nil : text(5),
             wrappedFingerprintKey: blob(3),
-            createdAt: SQLiteTime.date(int64(4)))
+            createdAt: SQLiteTime.date(int64(4)),
+            disabledAt: optionalInt64(6).map(SQLiteTime.date))
     }
 
     func apiKeyRecord() throws(StorageError) -> APIKeyRecord {

@@ -124,7 +124,11 @@ extension SQLiteWriter {
     func insertTenant(_ tenant: TenantRecord) throws {
         try connection.execute(RecordSQL.insertTenant,
             tenant.id.rawValue, tenant.name, tenant.parentID?.rawValue, tenant.wrappedFingerprintKey,
-            SQLiteTime.milliseconds(tenant.createdAt), tenant.subClientID)
+            SQLiteTime.milliseconds(tenant.createdAt), tenant.subClientID, tenant.disabledAt.map(SQLiteTime.milliseconds))
+    }
+
+    func setTenantDisabled(_ id: TenantID, at date: Date?) throws {
+        try connection.execute("UPDATE tenants SET disabled_at = ? WHERE id = ?", date.map(SQLiteTime.milliseconds), id.rawValue)
     }
 
     func insertAPIKey(_ key: APIKeyRecord) throws {

@@ -51,10 +51,12 @@ struct CofferCommandTests {
 
         // The API key works against the store init made, with every role.
         let (storage, vault) = try await Self.openVault(dataDir)
-        let principal = try await vault.authenticate(apiKey: object["apiKey"]!)
+        let principal = try await vault.authenticate(apiKey: object["apiKey"]!, actor: "test")
         #expect(principal.tenantID.rawValue == object["tenantId"])
         #expect(principal.roles == Set(Role.allCases))
-        await #expect(throws: VaultError.unauthenticated) { try await vault.authenticate(apiKey: "ck_wrong") }
+        await #expect { try await vault.authenticate(apiKey: "ck_wrong", actor: "test") } throws: {
+            ($0 as? AuthenticationRefusal)?.cause == .malformedCredential
+        }
         let last = try await storage.read { try $0.auditEntries(after: 0, limit: 100) }.last
         #expect(last?.event.action == .authenticationFailure, "a failed authentication is audited")
         #expect(last?.event.outcome == .failure)

@@ -6,6 +6,7 @@ import FoundationNetworking
 import Testing
 import VaultCore
 import VaultCrypto
+import VaultStore
 
 @Suite("coffer serve, driven with curl", .serialized)
 struct ServerEndToEndTests {
@@ -167,6 +168,20 @@ struct ServerEndToEndTests {
         #expect(foreign.status == 404)
         #expect(try server.request("POST", "/vault/v1/cards/\(token)/reveal", key: otherKey).status == 404)
         server.stop()
+    }
+
+    @Test("Failed authentications counted in memory are written at SIGTERM: the log holds every one")
+    func failuresAreFlushedAtShutdown() async throws {
+        let server = try ServerProcess()
+        for _ in 0..<5 { #expect(try server.request("GET", "/vault/v1/cards/AAAAAAAAAAAAAAAAAAAAAA").status == 401) }
+        #expect(server.stop() == 0)
+        let storage = try SQLiteStorage.open(path: server.directory.path("data") + "/coffer.db")
+        let failures = try await storage.read { try $0.auditEntries(after: 0, limit: 1_000) }
+            .filter { $0.event.action == .authenticationFailure }
+        await storage.close()
+        // The first at once, the other four as one entry at shutdown.
+        #expect(failures.map(\.event.count) == [1, 4])
+        #expect(failures.allSatisfy { $0.event.subject == "missing_credential" && $0.event.actor.source == "127.0.0.1" })
     }
 
     @Test("docs/openapi.yaml is valid OpenAPI 3.1 and every answer of a running server conforms to it")

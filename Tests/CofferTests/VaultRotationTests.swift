@@ -175,7 +175,7 @@ struct SealedRecordsFixture {
                            details: try GatewayCardDetails(expMonth: 3, expYear: 2030, last4: "4242",
                                                            cardholderName: "Ada Lovelace", brand: "visa"),
                            vaultToken: nil),
-            tenant: tenant, staff: try await vault.authenticate(apiKey: staffKey.secret), actor: "test")
+            tenant: tenant, staff: try await vault.authenticate(apiKey: staffKey.secret, actor: "test"), actor: "test")
 
         return SealedRecordsFixture(tenant: tenant, card: card, cardToken: cardToken, cardAccount: cardAccount,
                                     bankAccount: bankAccount, deletedAccount: deletedAccount, idempotency: idempotency,

@@ -62,30 +62,47 @@ struct SSOTokens: Sendable {
         }
     }
 
-    /// The session a token opens; every refusal — unknown tenant, bad signature or algorithm,
-    /// expiry, a reused single-use token — is the same 401, and is audited.
-    func authenticate(_ token: String) async throws -> Principal {
+    /// The session a token opens. Every refusal — unknown tenant, bad signature or algorithm,
+    /// expiry, a reused single-use token — is `invalid_sso_token`; a valid token of a disabled
+    /// tenant is `tenant_disabled` (and its nonce stays unused).
+    func authenticate(_ token: String, actor: AuditActor) async throws -> Principal {
         let tenant = HS256.unverifiedKeyID(of: token).flatMap(TenantID.init(validating:))
-        if let tenant, let principal = try await session(token, tenant: tenant) { return principal }
-        try await vault.recordFailedAuthentication(tenant: tenant, subject: "sso-token")
-        throw APIError.unauthenticated
+        guard let tenant, let valid = try await verified(token, tenant: tenant) else {
+            try await vault.refuseAuthentication(.invalidSSOToken, actor: actor)
+        }
+        let session = try await vault.clientSession(valid.client, tenant: tenant, actor: actor)
+        if valid.singleUse {
+            do {
+                try await vault.consumeSSONonce(valid.id, tenant: tenant, expiresAt: valid.expiresAt)
+            } catch VaultError.ssoTokenReused {
+                try await vault.refuseAuthentication(.invalidSSOToken, actor: actor)
+            }
+        }
+        return session
     }
 
-    /// Nil when the token is refused; storage failures still throw.
-    private func session(_ token: String, tenant: TenantID) async throws -> Principal? {
+    /// What a verified token says.
+    private struct Verified {
+        var client: SyncClientID
+        var id: String
+        var expiresAt: Date
+        var singleUse: Bool
+    }
+
+    /// The token's claims once its signature and claims verified; nil when it is refused.
+    /// Storage failures still throw.
+    private func verified(_ token: String, tenant: TenantID) async throws -> Verified? {
         do {
             let key = try await vault.ssoSigningKey(tenant: tenant, creating: false)
             let claims = try HS256(key: key).verify(token, now: vault.now)
             guard claims.issuer == Self.issuer, let subject = claims.subject, let client = SyncClientID(validating: subject),
                   let expiresAt = claims.expiresAt, let id = claims.id
             else { return nil }
-            if claims.additional["nonce"] == .bool(true) {
-                try await vault.consumeSSONonce(id, tenant: tenant, expiresAt: Date(timeIntervalSince1970: TimeInterval(expiresAt)))
-            }
-            return Principal(tenantID: tenant, credential: .clientSession(client), roles: [])
+            return Verified(client: client, id: id, expiresAt: Date(timeIntervalSince1970: TimeInterval(expiresAt)),
+                            singleUse: claims.additional["nonce"] == .bool(true))
         } catch is JWTError {
             return nil
-        } catch VaultError.unauthenticated, VaultError.ssoTokenReused {
+        } catch VaultError.unauthenticated {
             return nil
         }
     }

@@ -13,6 +13,7 @@ struct InTandemError: Error, Sendable, Equatable {
     static let malformedJSON = InTandemError(status: .unprocessableEntity, message: "The request body must be a JSON object")
     static let unauthenticated = InTandemError(status: .unauthorized, message: "Unauthorized")
     static let forbidden = InTandemError(status: .forbidden, message: "Forbidden")
+    static let tooManyFailures = InTandemError(status: .tooManyRequests, message: "Too many failed authentications")
     static let internalError = InTandemError(status: .internalServerError, message: "Internal error")
     static let unavailable = InTandemError(status: .serviceUnavailable, message: "Service unavailable")
 
@@ -56,6 +57,7 @@ struct InTandemError: Error, Sendable, Equatable {
         case .platform(.cardNotFound): self = .notFound(.cardNotFound)
         case .platform(let error): self.init(status: .unprocessableEntity, message: error.message)
         case .unauthenticated: self = .unauthenticated
+        case .tooManyFailedAuthentications: self = .tooManyFailures
         case .forbidden: self = .forbidden
         case .storage(.unavailable): self = .unavailable
         // Failures of other parts of the vault, which no route of this dialect reaches.

@@ -2,7 +2,8 @@ import HTTPServer
 import JSON
 import VaultCore
 
-/// `/vault/v1/apikeys` and `/vault/v1/tenants`: administration within the caller's tenant.
+/// `/vault/v1/apikeys` and `/vault/v1/tenants`: administration within the caller's tenant, and of
+/// top-level tenants by the operator.
 struct AccessRoutes: Sendable {
     let vault: Vault
 
@@ -74,6 +75,26 @@ struct AccessRoutes: Sendable {
                                                    subClientID: subClientID, actor: call.actor,
                                                    idempotency: call.recording(render))
         return call.respond(created, render)
+    }
+
+    /// `POST /vault/v1/tenants/{id}/disable` and `…/enable` → `{tenantId, parentId, disabledAt}`:
+    /// the operator for a top-level tenant, an admin for its own sub-tenants (`Vault.setTenantDisabled`).
+    @Sendable func disableTenant(_ call: APICall) async throws -> HTTPResponse {
+        try await setTenantDisabled(call, true)
+    }
+
+    @Sendable func enableTenant(_ call: APICall) async throws -> HTTPResponse {
+        try await setTenantDisabled(call, false)
+    }
+
+    private func setTenantDisabled(_ call: APICall, _ disabled: Bool) async throws -> HTTPResponse {
+        let id = try call.identifier("id", as: TenantID.self, notFound: .tenantNotFound)
+        let record = try await vault.setTenantDisabled(id, disabled, by: call.principal!, actor: call.actor)
+        return JSONResponse.make(.ok, .object(JSONObject([
+            ("tenantId", .string(record.id.rawValue)),
+            ("parentId", record.parentID.map { .string($0.rawValue) } ?? .null),
+            ("disabledAt", record.disabledAt.map(timestamp) ?? .null),
+        ])))
     }
 
     static func roles(_ values: [JSONValue]) throws -> Set<Role> {

@@ -22,6 +22,9 @@ enum NativeRoutes {
         router.add("POST", "/vault/v1/apikeys", RouteHandler(access: .role(.admin), run: access.createAPIKey))
         router.add("DELETE", "/vault/v1/apikeys/{id}", RouteHandler(access: .role(.admin), run: access.revokeAPIKey))
         router.add("POST", "/vault/v1/tenants", RouteHandler(access: .role(.admin), run: access.createTenant))
+        let manager = Access.anyRole([.admin, .operator])
+        router.add("POST", "/vault/v1/tenants/{id}/disable", RouteHandler(access: manager, run: access.disableTenant))
+        router.add("POST", "/vault/v1/tenants/{id}/enable", RouteHandler(access: manager, run: access.enableTenant))
 
         router.add("GET", "/healthz", RouteHandler(access: .everyone) { _ in
             JSONResponse.make(.ok, ["status": "ok"])

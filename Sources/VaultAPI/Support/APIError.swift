@@ -25,8 +25,6 @@ struct APIError: Error, Sendable {
         }
     }
 
-    static let unauthenticated = APIError(status: .unauthorized, code: "unauthenticated",
-                                          message: VaultError.unauthenticated.message)
     static let forbidden = APIError(status: .forbidden, code: "forbidden", message: VaultError.forbidden.message)
     static let internalError = APIError(status: .internalServerError, code: "internal_error",
                                         message: "The request could not be completed.")
@@ -48,6 +46,7 @@ extension APIError {
         case .tooManyActiveKeys, .duplicateCard, .subClientIDTaken: .conflict
         case .platform: .unprocessableEntity
         case .unauthenticated, .ssoTokenReused: .unauthorized
+        case .tooManyFailedAuthentications: .tooManyRequests
         case .forbidden: .forbidden
         case .storage(.unavailable): .serviceUnavailable
         case .storage(.constraintViolation): .conflict
@@ -58,9 +57,25 @@ extension APIError {
 }
 
 /// How a family of routes writes its failures. The native API uses `APIError`'s envelope; a
-/// compatibility dialect brings the envelope its clients parse.
+/// compatibility dialect brings the envelope its clients parse. The headers HTTP asks of a
+/// refusal are added here, once for every dialect.
 struct ErrorStyle: Sendable {
-    let response: @Sendable (any Error) -> HTTPResponse
+    private let envelope: @Sendable (any Error) -> HTTPResponse
+
+    init(_ envelope: @escaping @Sendable (any Error) -> HTTPResponse) {
+        self.envelope = envelope
+    }
+
+    /// The envelope; a 401 names the scheme to authenticate with (RFC 9110 §11.6.1), and a source
+    /// over its failure budget learns when to try again.
+    func response(_ error: any Error) -> HTTPResponse {
+        var response = envelope(error)
+        if response.status == .unauthorized { response.headers.replaceOrAdd("WWW-Authenticate", "Bearer") }
+        if case VaultError.tooManyFailedAuthentications(let seconds) = error {
+            response.headers.replaceOrAdd("Retry-After", String(seconds))
+        }
+        return response
+    }
 
     static let native = ErrorStyle { error in
         switch error {

@@ -9,6 +9,7 @@ final class APIMetrics: Sendable {
     let requests: CounterFamily
     let latency: HistogramFamily
     let cardsStored: GaugeFamily
+    let authenticationFailures: CounterFamily
     let vault: Vault
     /// The series of each (method, route, status) seen, so that a request hashes one small key
     /// instead of resolving label arrays in both families. Bounded: methods are labelled from a
@@ -37,6 +38,9 @@ final class APIMetrics: Sendable {
                                          labelNames: ["route"],
                                          buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1])
         cardsStored = try registry.gauge("coffer_cards_stored", help: "Cards in the vault, all tenants.")
+        authenticationFailures = try registry.counter(
+            "coffer_auth_failures_total", help: "Failed authentications, by cause and answer (401, or 429 over the source's budget).",
+            labelNames: ["cause", "status"])
     }
 
     func record(method: String, route: String, status: Int, duration: Duration) {
@@ -44,6 +48,11 @@ final class APIMetrics: Sendable {
         let series = series(for: Kind(method: method, route: route, status: status))
         series.requests.increment()
         series.latency.observe(duration)
+    }
+
+    /// Labels from fixed sets: the cause vocabulary, and 401 or 429.
+    func record(_ refusal: AuthenticationRefusal) {
+        authenticationFailures.labels(refusal.cause.rawValue, refusal.retryAfter == nil ? "401" : "429").increment()
     }
 
     private func series(for kind: Kind) -> Series {

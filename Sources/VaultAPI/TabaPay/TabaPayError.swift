@@ -51,6 +51,8 @@ struct TabaPayError: Error, Sendable, Equatable {
     static let referenceExpired = TabaPayError(.misdirectedRequest, 1, "referenceID")
     static let idempotencyMismatch = TabaPayError(.unprocessableEntity, 1, "Idempotency-Key")
     static let keysCreated = TabaPayError(.tooManyRequests, 1, "Keys Created")
+    /// Too many failed authentications from the caller's address (`Retry-After` says for how long).
+    static let tooManyFailures = TabaPayError(.tooManyRequests, 2, "Authorization")
     static let internalError = TabaPayError(.internalServerError, 1, "Internal")
     static let unavailable = TabaPayError(.serviceUnavailable, 1, "Unavailable")
 
@@ -104,6 +106,7 @@ struct TabaPayError: Error, Sendable, Equatable {
         case .duplicateCard(let existing): self = .duplicate(existing)
         case .tenantNotFound, .invalidSubClientID: self = .subClientID
         case .unauthenticated: self = .unauthenticated
+        case .tooManyFailedAuthentications: self = .tooManyFailures
         case .forbidden: self = .forbidden
         case .storage(.unavailable): self = .unavailable
         case .syncClientNotFound, .brandMismatch, .ssoTokenReused, .platform,
@@ -114,7 +117,6 @@ struct TabaPayError: Error, Sendable, Equatable {
     private init(api error: APIError) {
         switch error.code {
         case "invalid_json": self = .malformedJSON
-        case "unauthenticated": self = .unauthenticated
         case "forbidden": self = .forbidden
         case "invalid_idempotency_key": self = .idempotencyKey
         case "idempotency_key_reused": self = .idempotencyMismatch

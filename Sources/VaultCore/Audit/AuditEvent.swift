@@ -54,6 +54,8 @@ public struct AuditAction: RawRepresentable, Hashable, Sendable, CustomStringCon
     public var description: String { rawValue }
 
     public static let tenantCreate = AuditAction(rawValue: "tenant.create")
+    public static let tenantDisable = AuditAction(rawValue: "tenant.disable")
+    public static let tenantEnable = AuditAction(rawValue: "tenant.enable")
     public static let apiKeyCreate = AuditAction(rawValue: "apikey.create")
     public static let apiKeyRevoke = AuditAction(rawValue: "apikey.revoke")
     public static let cardReveal = AuditAction(rawValue: "card.reveal")

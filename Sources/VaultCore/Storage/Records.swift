@@ -13,15 +13,18 @@ public struct TenantRecord: Sendable, Equatable {
     /// The tenant's HMAC fingerprint key, sealed under the master key.
     public var wrappedFingerprintKey: [UInt8]
     public var createdAt: Date
+    /// Set while the tenant is disabled (`Vault.setTenantDisabled`): when it was disabled.
+    public var disabledAt: Date?
 
     public init(id: TenantID, name: String, parentID: TenantID?, subClientID: String? = nil,
-                wrappedFingerprintKey: [UInt8], createdAt: Date) {
+                wrappedFingerprintKey: [UInt8], createdAt: Date, disabledAt: Date? = nil) {
         self.id = id
         self.name = name
         self.parentID = parentID
         self.subClientID = subClientID
         self.wrappedFingerprintKey = wrappedFingerprintKey
         self.createdAt = createdAt
+        self.disabledAt = disabledAt
     }
 }
 

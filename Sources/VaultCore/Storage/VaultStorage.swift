@@ -58,6 +58,8 @@ public protocol StorageReader: SealedRecordReader {
 public protocol StorageWriter: StorageReader, SealedRecordWriter {
     func setMetadata(_ key: String, value: [UInt8]) throws
     func insertTenant(_ tenant: TenantRecord) throws
+    /// Sets the tenant's `disabledAt` (nil enables it).
+    func setTenantDisabled(_ id: TenantID, at date: Date?) throws
     func insertAPIKey(_ key: APIKeyRecord) throws
     /// Returns false when no unrevoked key with this id belongs to the tenant.
     func revokeAPIKey(_ id: APIKeyID, tenant: TenantID, at date: Date) throws -> Bool

@@ -4,12 +4,13 @@ import Synchronization
 /// itself is never kept), so a busy key costs a hash and a dictionary lookup instead of a
 /// SQLite read per request.
 ///
-/// Revocation: `Vault.revokeAPIKey` calls `invalidate()` once the revocation is committed. It
-/// empties the cache and bumps a generation; an authentication that read its record before the
-/// bump may not insert afterwards, so no request that starts after `revokeAPIKey` returns is
-/// served from a stale entry (in this process). A key revoked by another process writing to the
-/// same database stays usable here for at most `lifetime`. Failures are never cached: every
-/// refused key reaches the store and is audited.
+/// Revocation: `Vault.revokeAPIKey` (and `Vault.setTenantDisabled`, disabling) calls
+/// `invalidate()` once the change is committed. It empties the cache and bumps a generation; an
+/// authentication that read its record before the bump may not insert afterwards, so no request
+/// that starts after the call returns is served from a stale entry (in this process). A key
+/// revoked, or a tenant disabled, by another process writing to the same database stays usable
+/// here for at most `lifetime`. Failures are never cached: every refused key reaches the store
+/// and is counted in the audit log.
 final class PrincipalCache: Sendable {
     /// The digest as four words: cheap to hash and compare.
     struct Key: Hashable, Sendable {

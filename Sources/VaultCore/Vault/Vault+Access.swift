@@ -40,6 +40,42 @@ extension Vault {
         return created
     }
 
+    /// Disables a tenant (`disabled`) or enables it again. While it is disabled, the API keys and
+    /// SSO tokens of the tenant and of its sub-tenants are refused (`tenant_disabled`); its data
+    /// stays. Who may: see `Principal.mayManage`; to anyone else the tenant is `tenantNotFound`
+    /// (an operator, who sees the whole deployment, and a caller naming its own tenant get
+    /// `forbidden`). Disabling empties the cache of authenticated keys, as a revocation does.
+    public func setTenantDisabled(_ id: TenantID, _ disabled: Bool, by principal: Principal,
+                                  actor: AuditActor) async throws -> TenantRecord {
+        let now = clock()
+        let event = AuditEvent(tenantID: id, actor: actor, action: disabled ? .tenantDisable : .tenantEnable,
+                               subject: id.rawValue, outcome: .success)
+        let record = try await write { writer in
+            guard var record = try writer.tenant(id) else { throw VaultError.tenantNotFound }
+            guard principal.mayManage(record) else {
+                throw id == principal.tenantID || principal.has(.operator) ? VaultError.forbidden : VaultError.tenantNotFound
+            }
+            record.disabledAt = disabled ? record.disabledAt ?? now : nil
+            try writer.setTenantDisabled(id, at: record.disabledAt)
+            try self.auditLog.append(event, at: now, to: writer)
+            return record
+        }
+        // Committed: no request from now on may be served from a cached authentication.
+        if disabled { principals.invalidate() }
+        return record
+    }
+
+    /// Whether the tenant, or a tenant above it, is disabled. Parents exist before their
+    /// sub-tenants and never change, so the walk up ends.
+    static func isDisabled(_ tenant: TenantID, in reader: any StorageReader) throws -> Bool {
+        var next: TenantID? = tenant
+        while let id = next, let record = try reader.tenant(id) {
+            if record.disabledAt != nil { return true }
+            next = record.parentID
+        }
+        return false
+    }
+
     public func tenant(_ id: TenantID) async throws -> TenantRecord {
         guard let record = try await read({ try $0.tenant(id) }) else { throw VaultError.tenantNotFound }
         return record
@@ -78,9 +114,17 @@ extension Vault {
 
     /// A new secret — `ck_` and 43 Base64URL characters, 256 random bits — and the record of its hash.
     static func newAPIKey(tenant: TenantID, roles: Set<Role>, label: String, at date: Date) -> (String, APIKeyRecord) {
-        let secret = "ck_" + Base64URL.encode(SecureRandom.bytes(count: 32))
+        let secret = apiKeyPrefix + Base64URL.encode(SecureRandom.bytes(count: 32))
         return (secret, APIKeyRecord(id: .generate(), tenantID: tenant, secretHash: SHA256.hash(Array(secret.utf8)),
                                      roles: roles, label: label, createdAt: date))
+    }
+
+    static let apiKeyPrefix = "ck_"
+
+    /// Whether `presented` has the shape `newAPIKey` gives every secret.
+    static func isAPIKeyShaped(_ presented: String) -> Bool {
+        presented.utf8.count == apiKeyPrefix.utf8.count + 43 && presented.hasPrefix(apiKeyPrefix)
+            && presented.utf8.dropFirst(apiKeyPrefix.utf8.count).allSatisfy(Base64URL.isAlphabetByte)
     }
 
     public func revokeAPIKey(_ id: APIKeyID, tenant: TenantID, actor: AuditActor) async throws {
@@ -93,29 +137,5 @@ extension Vault {
         }
         // Committed: no request from now on may be served from a cached authentication.
         principals.invalidate()
-    }
-
-    /// Audits a credential refused by another layer (an SSO token that failed verification).
-    public func recordFailedAuthentication(tenant: TenantID?, subject: String?) async throws {
-        try await audit(.authenticationFailure, tenant: tenant, actor: "anonymous", subject: subject, outcome: .failure)
-    }
-
-    /// Checks a presented API key. The lookup is by hash, so timing reveals nothing about the
-    /// secret; a failure is audited and answered `unauthenticated` whatever its cause.
-    /// A success is remembered for `VaultPolicy.apiKeyCacheLifetime` (see `PrincipalCache`).
-    public func authenticate(apiKey presented: String) async throws -> Principal {
-        let hash = SHA256.hash(presented.utf8)
-        let key = PrincipalCache.Key(digest: hash)
-        if let principal = principals.principal(for: key) { return principal }
-        let generation = principals.generation
-        let record = try await read { try $0.apiKey(secretHash: hash) }
-        guard let record, record.revokedAt == nil else {
-            try await audit(.authenticationFailure, tenant: record?.tenantID, actor: "anonymous",
-                            subject: record?.id.rawValue, outcome: .failure)
-            throw VaultError.unauthenticated
-        }
-        let principal = Principal(tenantID: record.tenantID, credential: .apiKey(record.id), roles: record.roles)
-        principals.insert(principal, for: key, generation: generation)
-        return principal
     }
 }

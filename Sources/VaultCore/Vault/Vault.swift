@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import VaultCrypto
 
 /// The vault's one entry point: every caller — the CLI, the native API, the compatibility
@@ -10,6 +11,8 @@ public final class Vault: Sendable {
     let clock: @Sendable () -> Date
     let principals: PrincipalCache
     let auditLog: AuditLog
+    /// Failure budgets and not-yet-written counts of failed authentications (see `Vault+Authentication`).
+    let failedAuthentications: Mutex<FailedAuthentications>
 
     private init(storage: any VaultStorage, keyring: Keyring, auditLog: AuditLog, policy: VaultPolicy,
                  clock: @escaping @Sendable () -> Date) {
@@ -19,6 +22,7 @@ public final class Vault: Sendable {
         self.policy = policy
         self.clock = clock
         self.principals = PrincipalCache(lifetime: policy.apiKeyCacheLifetime)
+        self.failedAuthentications = Mutex(FailedAuthentications(policy: policy))
     }
 
     /// Opens the vault over a migrated store. On first use it records a check value for the master
@@ -76,12 +80,17 @@ public final class Vault: Sendable {
 
     /// Records an event in a transaction of its own.
     func audit(_ action: AuditAction, tenant: TenantID?, actor: AuditActor, subject: String?,
-               outcome: AuditOutcome = .success, count: Int = 1) async throws {
-        let event = AuditEvent(tenantID: tenant, actor: actor, action: action, subject: subject, outcome: outcome,
-                               count: count)
-        let now = clock()
+               outcome: AuditOutcome = .success) async throws {
+        try await audit([AuditEvent(tenantID: tenant, actor: actor, action: action, subject: subject, outcome: outcome)],
+                        at: clock())
+    }
+
+    /// Records events in one transaction of their own.
+    func audit(_ events: [AuditEvent], at date: Date) async throws {
         let log = auditLog
-        _ = try await write { try log.append(event, at: now, to: $0) }
+        try await write { writer in
+            for event in events { try log.append(event, at: date, to: writer) }
+        }
     }
 
     /// Checks the whole audit chain, and that the log still reaches every checkpoint given.

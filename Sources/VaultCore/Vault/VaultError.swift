@@ -35,6 +35,9 @@ public enum VaultError: Error, Equatable, Sendable {
     /// A stored ciphertext did not authenticate: tampered, swapped between rows, or under a lost key.
     case integrityFailure
     case unauthenticated
+    /// A failed authentication from a source that has spent its failure budget; the seconds until
+    /// its failures are answered `unauthenticated` again.
+    case tooManyFailedAuthentications(retryAfter: Int)
     case forbidden
     case masterKeyMismatch
     case invalidMasterKey(String)
@@ -65,6 +68,7 @@ public enum VaultError: Error, Equatable, Sendable {
         case .duplicateCard: "duplicate_card"
         case .integrityFailure: "integrity_failure"
         case .unauthenticated: "unauthenticated"
+        case .tooManyFailedAuthentications: "too_many_failed_authentications"
         case .forbidden: "forbidden"
         case .masterKeyMismatch: "master_key_mismatch"
         case .invalidMasterKey: "invalid_master_key"
@@ -97,6 +101,7 @@ public enum VaultError: Error, Equatable, Sendable {
         case .duplicateCard: "This card is already stored."
         case .integrityFailure: "The stored card failed its integrity check."
         case .unauthenticated: "Missing or invalid API key."
+        case .tooManyFailedAuthentications: "Too many failed authentications from this address; retry later."
         case .forbidden: "This API key may not do that."
         case .masterKeyMismatch: "The master key does not match the one this store was created with."
         case .invalidMasterKey(let reason): "Invalid master key: \(reason)."

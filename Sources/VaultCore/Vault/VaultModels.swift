@@ -87,6 +87,14 @@ public struct Principal: Sendable, Equatable {
         Role.operatorRoles.contains(role) ? has(.operator) : has(.admin)
     }
 
+    /// Whether the principal may disable or enable `tenant`: an operator any top-level tenant, an
+    /// admin its own tenant's sub-tenants; no one its own tenant, which would lock it out.
+    public func mayManage(_ tenant: TenantRecord) -> Bool {
+        guard tenant.id != tenantID else { return false }
+        guard let parent = tenant.parentID else { return has(.operator) }
+        return parent == tenantID && has(.admin)
+    }
+
     public var apiKeyID: APIKeyID? {
         if case .apiKey(let id) = credential { id } else { nil }
     }
@@ -144,6 +152,17 @@ public struct VaultPolicy: Sendable {
     /// only how long a revocation written by another process goes unnoticed. `.zero` turns the
     /// cache off (every request reads the key from the store).
     public var apiKeyCacheLifetime: Duration = .seconds(2)
+    /// Failed authentication, per source (an IPv4 address or an IPv6 /64): a source may fail
+    /// `burst` times at once and earns failures back at `perSecond`; beyond, its failing requests
+    /// are answered 429 (valid credentials from it are still served).
+    public var failedAuthenticationRate = TokenBucket.Rate(perSecond: 1.0 / 3, burst: 20)!
+    /// Seconds one audit entry counts a source's failures of one cause for: the first failure is
+    /// written at once, the rest of the interval as one entry.
+    public var failedAuthenticationAuditInterval: TimeInterval = 60
+    /// How many sources have a failure budget, and how many source-cause pairs are counted, at
+    /// once; the rest share the source `other`. Bounds memory, and the audit entries failures can
+    /// add: at most 2 × (this + 7 causes) per interval, from any number of sources.
+    public var failedAuthenticationSources = 256
 
     public init() {}
 }

@@ -63,13 +63,14 @@ enum ServeCommand {
         Output.result("listening on \(scheme)://\(configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host):\(port)")
         logger.notice("listening", metadata: ["host": .string(configuration.host), "port": .int(port), "tls": .bool(configuration.tls != nil)])
 
-        // Once a minute: forget expired single-use tokens and idempotency records, pick up a
-        // data-key rotation made by `coffer keys rotate` in another process, and checkpoint the
-        // audit log outside the database.
+        // Once a minute: write the failed authentications whose interval ended, forget expired
+        // single-use tokens and idempotency records, pick up a data-key rotation made by
+        // `coffer keys rotate` in another process, and checkpoint the audit log outside the database.
         let checkpointer = AuditCheckpointer(vault: vault, file: try AuditCommand.checkpointFile(command, directory))
         let maintenance = Task {
             // Cancelled at shutdown: the sleep throws and the loop ends without another round.
             while (try? await Task.sleep(for: .seconds(60))) != nil {
+                await flushFailedAuthentications(vault, all: false, logger)
                 _ = try? await vault.removeExpiredRecords()
                 try? await vault.reloadDataKeys()
                 await checkpoint(checkpointer, logger)
@@ -79,9 +80,20 @@ enum ServeCommand {
         logger.notice("stopping", metadata: ["signal": .int(Int(signal))])
         maintenance.cancel()
         await server.shutdown()
+        // No request is in flight any more: what the tally still counts goes into the log, and
+        // the last checkpoint covers it.
+        await flushFailedAuthentications(vault, all: true, logger)
         await checkpoint(checkpointer, logger)
         await storage.close()
         logger.notice("stopped")
+    }
+
+    private static func flushFailedAuthentications(_ vault: Vault, all: Bool, _ logger: Logger) async {
+        do {
+            try await vault.flushFailedAuthentications(all: all)
+        } catch {
+            logger.error("writing failed authentications to the audit log failed", metadata: ["error": .string(describe(error).message)])
+        }
     }
 
     private static func checkpoint(_ checkpointer: AuditCheckpointer, _ logger: Logger) async {

@@ -29,6 +29,7 @@ struct APIHarness {
     struct Response: Sendable {
         var status: Int
         var body: String
+        var headers: HTTPHeaders = [:]
         var json: [String: Any]? { try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any] }
         /// TabaPay's envelope fields.
         var sc: Int? { json?["SC"] as? Int }
@@ -36,17 +37,19 @@ struct APIHarness {
         var em: String? { json?["EM"] as? String }
     }
 
-    /// `target` may carry a query (`/v1/…?RejectDuplicateCard`); `key` nil sends no Authorization.
+    /// `target` may carry a query (`/v1/…?RejectDuplicateCard`); `key` nil sends no Authorization;
+    /// `source` is the peer address the request comes from.
     func request(_ method: String, _ target: String, body: String = "", key: String? = nil,
-                 headers: [String: String] = [:]) async -> Response {
+                 headers: [String: String] = [:], source: String = "127.0.0.1") async -> Response {
         let parts = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
         var fields: HTTPHeaders = ["Host": "127.0.0.1", "Content-Type": "application/json"]
         if let key { fields.add("Authorization", "Bearer \(key)") }
         for (name, value) in headers { fields.add(name, value) }
         let request = HTTPRequest(method: method, target: target, path: String(parts[0]),
                                   query: parts.count > 1 ? String(parts[1]) : nil, headers: fields, body: Array(body.utf8))
-        let context = HTTPRequestContext(remoteAddress: "127.0.0.1", isTLS: false, receivedAt: .now)
+        let context = HTTPRequestContext(remoteAddress: source, isTLS: false, receivedAt: .now)
         let response = await api.handle(request, context)
-        return Response(status: response.status.rawValue, body: String(decoding: response.body, as: UTF8.self))
+        return Response(status: response.status.rawValue, body: String(decoding: response.body, as: UTF8.self),
+                        headers: response.headers)
     }
 }

@@ -1,0 +1,63 @@
+import Foundation
+import VaultCrypto
+
+/// Authentication, and what a refused credential costs its source. Every refusal — whatever its
+/// cause and whichever layer found it — goes through `refuse`, which counts it against its
+/// source's failure budget and in the audit tally (`FailedAuthentications`): the log gets one
+/// entry per source and cause and interval, not one per attempt, so a flood of bad credentials
+/// cannot grow the database without bound, yet every failure is counted in it.
+extension Vault {
+    /// Checks a presented API key. The lookup is by hash, so timing reveals nothing about the
+    /// secret. A success is remembered for `VaultPolicy.apiKeyCacheLifetime` (see `PrincipalCache`);
+    /// a refusal (malformed, unknown, revoked, disabled tenant) throws `AuthenticationRefusal`.
+    public func authenticate(apiKey presented: String, actor: AuditActor) async throws -> Principal {
+        guard Self.isAPIKeyShaped(presented) else { try await refuse(.malformedCredential, actor: actor) }
+        let hash = SHA256.hash(presented.utf8)
+        let key = PrincipalCache.Key(digest: hash)
+        if let principal = principals.principal(for: key) { return principal }
+        let generation = principals.generation
+        let found = try await read { reader -> (record: APIKeyRecord, tenantDisabled: Bool)? in
+            guard let record = try reader.apiKey(secretHash: hash) else { return nil }
+            return (record, try Self.isDisabled(record.tenantID, in: reader))
+        }
+        guard let found else { try await refuse(.unknownKey, actor: actor) }
+        let record = found.record
+        guard record.revokedAt == nil else { try await refuse(.revokedKey, tenant: record.tenantID, actor: actor) }
+        guard !found.tenantDisabled else { try await refuse(.tenantDisabled, tenant: record.tenantID, actor: actor) }
+        let principal = Principal(tenantID: record.tenantID, credential: .apiKey(record.id), roles: record.roles)
+        principals.insert(principal, for: key, generation: generation)
+        return principal
+    }
+
+    /// The session of a sync client whose SSO token verified; refused while its tenant is disabled.
+    public func clientSession(_ client: SyncClientID, tenant: TenantID, actor: AuditActor) async throws -> Principal {
+        if try await read({ try Self.isDisabled(tenant, in: $0) }) {
+            try await refuse(.tenantDisabled, tenant: tenant, actor: actor)
+        }
+        return Principal(tenantID: tenant, credential: .clientSession(client), roles: [])
+    }
+
+    /// Refuses a credential another layer found wanting (no header, another scheme, a bad SSO token).
+    public func refuseAuthentication(_ cause: AuthenticationFailure, actor: AuditActor) async throws -> Never {
+        try await refuse(cause, actor: actor)
+    }
+
+    /// Writes what the tally counted in intervals that have ended — or in every interval (`all`),
+    /// at shutdown — and forgets sources with a full budget. The server calls it on a timer.
+    public func flushFailedAuthentications(all: Bool = false) async throws {
+        let now = clock()
+        let entries = failedAuthentications.withLock { $0.flush(at: now.timeIntervalSince1970, all: all) }
+        if !entries.isEmpty { try await audit(entries, at: now) }
+    }
+
+    /// Counts the failure against `actor`'s source and in the audit tally, writes the entry the
+    /// tally hands back (if any), and throws the refusal. `tenant` is one the store named.
+    private func refuse(_ cause: AuthenticationFailure, tenant: TenantID? = nil, actor: AuditActor) async throws -> Never {
+        let now = clock()
+        let failure = FailedAuthenticationTally.Failure(cause: cause, source: FailureSource(peer: actor.source),
+                                                         requestID: actor.requestID, tenant: tenant)
+        let (retryAfter, entry) = failedAuthentications.withLock { $0.record(failure, at: now.timeIntervalSince1970) }
+        if let entry { try await audit([entry], at: now) }
+        throw AuthenticationRefusal(cause: cause, retryAfter: retryAfter.map { max(1, Int($0.rounded(.up))) })
+    }
+}
