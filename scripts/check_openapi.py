@@ -5,7 +5,8 @@ Usage: scripts/check_openapi.py PATH/TO/coffer
 1. Validates the document as OpenAPI 3.1 (openapi-spec-validator).
 2. Starts `coffer serve --dev` on an ephemeral loopback port in a temporary directory.
 3. Calls every operation (and its error cases), and checks that each answer's status is declared
-   for that operation and that its JSON body validates against the declared schema.
+   for that operation, that its JSON body validates against the declared schema, and that it
+   carries every declared required header with a value its schema allows.
 4. Stops the server with SIGTERM (it must exit 0). Prints `N passed, N failed`; exits 1 on failure.
 """
 import base64, json, os, signal, subprocess, sys, tempfile, urllib.request, urllib.error
@@ -28,7 +29,7 @@ def resolve(node):
     return node
 
 
-def check(method, template, status, body, content_type):
+def check(method, template, status, body, content_type, headers):
     global passed
     operation = SPEC["paths"][template][method.lower()]
     response = operation["responses"].get(str(status))
@@ -37,6 +38,16 @@ def check(method, template, status, body, content_type):
         failed.append(f"{where}: status not declared")
         return
     response = resolve(response)
+    for name, header in response.get("headers", {}).items():
+        header = resolve(header)
+        value = headers.get(name)
+        if value is None:
+            if header.get("required"):
+                failed.append(f"{where}: no {name} header")
+                return
+        elif not Draft202012Validator(header["schema"]).is_valid(value):
+            failed.append(f"{where}: {name} header {value!r} does not match its schema")
+            return
     content = response.get("content")
     if not content:
         if body:
@@ -72,10 +83,11 @@ def call(base, key, method, path, template, body=None, headers=None):
         request.add_header(name, value)
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
-            status, text, ctype = response.status, response.read().decode(), response.headers.get("Content-Type", "")
+            status, text, received = response.status, response.read().decode(), response.headers
     except urllib.error.HTTPError as error:
-        status, text, ctype = error.code, error.read().decode(), error.headers.get("Content-Type", "")
-    check(method, template, status, text, ctype)
+        status, text, received = error.code, error.read().decode(), error.headers
+    ctype = received.get("Content-Type", "")
+    check(method, template, status, text, ctype, received)
     return status, (json.loads(text) if text and ctype.startswith("application/json") else None)
 
 
@@ -98,6 +110,8 @@ def main():
         token = card["token"]
         one = "/vault/v1/cards/{token}"
         call(base, key, "GET", f"{cards}/{token}", one)
+        call(base, key, "GET", f"{cards}/{token}", one, headers={"X-Request-Id": "4111-1111-1111-1111"})
+        call(base, key, "GET", f"{cards}/{token}", one, headers={"X-Request-Id": "f47ac10b-58cc-4372-a567-0e02b2c3d479"})
         call(base, key, "GET", f"{cards}/AAAAAAAAAAAAAAAAAAAAAA", one)
         call(base, key, "POST", f"{cards}/{token}/reveal", one + "/reveal")
         _, issued = call(base, key, "POST", "/vault/v1/card-tokens", "/vault/v1/card-tokens",

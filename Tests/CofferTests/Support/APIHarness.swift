@@ -29,6 +29,7 @@ struct APIHarness {
     struct Response: Sendable {
         var status: Int
         var body: String
+        var headers: HTTPHeaders
         var json: [String: Any]? { try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any] }
         /// TabaPay's envelope fields.
         var sc: Int? { json?["SC"] as? Int }
@@ -47,6 +48,7 @@ struct APIHarness {
                                   query: parts.count > 1 ? String(parts[1]) : nil, headers: fields, body: Array(body.utf8))
         let context = HTTPRequestContext(remoteAddress: "127.0.0.1", isTLS: false, receivedAt: .now)
         let response = await api.handle(request, context)
-        return Response(status: response.status.rawValue, body: String(decoding: response.body, as: UTF8.self))
+        return Response(status: response.status.rawValue, body: String(decoding: response.body, as: UTF8.self),
+                        headers: response.headers)
     }
 }
