@@ -78,7 +78,7 @@ extension Vault {
             ciphertext: RecordSealing.seal(number: card.number, expiration: card.expiration, key: key,
                                            tenant: tenant, token: token, keyVersion: version),
             keyVersion: version, fingerprint: fingerprint,
-            bin: card.number.bin, last4: card.number.last4, brand: card.number.brand,
+            bin: card.number.leadingDigits, last4: card.number.last4, brand: card.number.brand,
             expiration: card.expiration, createdAt: now, updatedAt: now)
     }
 
