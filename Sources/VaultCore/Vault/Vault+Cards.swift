@@ -109,6 +109,12 @@ extension Vault {
         try await read { try $0.cardCount() }
     }
 
+    /// Cards stored per tenant; tenants without cards are absent. One pass over an index: callers
+    /// that poll (metrics) keep the answer for a while.
+    public func cardCountsByTenant() async throws -> [TenantID: Int] {
+        try await read { try $0.cardCountsByTenant() }
+    }
+
     /// Whether the store takes writes now: one empty durable transaction.
     public func checkWritable() async throws {
         try await write { _ in }
