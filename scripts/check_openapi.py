@@ -5,8 +5,8 @@ Usage: scripts/check_openapi.py PATH/TO/coffer
 1. Validates the document as OpenAPI 3.1 (openapi-spec-validator).
 2. Starts `coffer serve --dev` on an ephemeral loopback port in a temporary directory.
 3. Calls every operation (and its error cases), and checks that each answer's status is declared
-   for that operation, that its JSON body validates against the declared schema, and that the
-   headers the response declares as required are present and valid.
+   for that operation, that its JSON body validates against the declared schema, and that it
+   carries every declared required header with a value its schema allows.
 4. Stops the server with SIGTERM (it must exit 0). Prints `N passed, N failed`; exits 1 on failure.
 """
 import base64, json, os, signal, subprocess, sys, tempfile, urllib.request, urllib.error
@@ -39,6 +39,7 @@ def check(method, template, status, body, content_type, headers):
         return
     response = resolve(response)
     for name, header in response.get("headers", {}).items():
+        header = resolve(header)
         value = headers.get(name)
         if value is None:
             if header.get("required"):
@@ -50,7 +51,7 @@ def check(method, template, status, body, content_type, headers):
             value = int(value) if value.isdigit() else value
         errors = list(Draft202012Validator(schema).iter_errors(value))
         if errors:
-            failed.append(f"{where}: header {name}: {errors[0].message}")
+            failed.append(f"{where}: header {name} {value!r}: {errors[0].message}")
             return
     content = response.get("content")
     if not content:
@@ -114,6 +115,8 @@ def main():
         token = card["token"]
         one = "/vault/v1/cards/{token}"
         call(base, key, "GET", f"{cards}/{token}", one)
+        call(base, key, "GET", f"{cards}/{token}", one, headers={"X-Request-Id": "4111-1111-1111-1111"})
+        call(base, key, "GET", f"{cards}/{token}", one, headers={"X-Request-Id": "f47ac10b-58cc-4372-a567-0e02b2c3d479"})
         call(base, key, "GET", f"{cards}/AAAAAAAAAAAAAAAAAAAAAA", one)
         call(base, key, "POST", f"{cards}/{token}/reveal", one + "/reveal")
         _, issued = call(base, key, "POST", "/vault/v1/card-tokens", "/vault/v1/card-tokens",

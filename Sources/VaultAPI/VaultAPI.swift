@@ -42,6 +42,8 @@ public final class VaultAPI: Sendable {
             response = outcome.errors.response(error)
         }
         response.headers.replaceOrAdd("X-Request-Id", requestID)
+        // Reveals, API keys, tenant and SSO-token answers carry secrets: no response is cached.
+        response.headers.replaceOrAdd("Cache-Control", "no-store")
         let elapsed = ContinuousClock.now - started
         metrics.record(method: request.method, route: outcome.route, status: response.status.rawValue, duration: elapsed)
         // Milliseconds to the microsecond: a short decimal, written without the writer's rounding pass.
@@ -166,10 +168,21 @@ public final class VaultAPI: Sendable {
         return IdempotencyRequest(tenant: tenant, key: key, requestHash: SHA256.hash(identity))
     }
 
-    /// The caller's `X-Request-Id` when it is short and plain, else a new random one.
+    /// The caller's `X-Request-Id` when it is plain, else a new random one. Plain is 1–64 of
+    /// `[A-Za-z0-9._-]` with no 12 digits in a row, even across `.`, `_` and `-`: the id is
+    /// echoed, logged and stored in audit entries, so it must never be able to carry a card number.
     static func requestID(from request: HTTPRequest) -> String {
         if var given = request.headers["X-Request-Id"], given.withUTF8({ bytes in
-            (1...64).contains(bytes.count) && bytes.allSatisfy { Base64URL.isAlphabetByte($0) || $0 == UInt8(ascii: ".") }
+            var digitsInRow = 0
+            return (1...64).contains(bytes.count) && bytes.allSatisfy { byte in
+                if byte &- UInt8(ascii: "0") < 10 {
+                    digitsInRow += 1
+                    return digitsInRow < 12
+                }
+                if byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-") { return true }
+                digitsInRow = 0
+                return Base64URL.isAlphabetByte(byte)
+            }
         }) {
             return given
         }

@@ -65,6 +65,14 @@ extension SQLiteBackedReader {
         try connection.queryFirst("SELECT count(*) FROM cards") { $0.int(0) } ?? 0
     }
 
+    func cardCountsByTenant() throws -> [TenantID: Int] {
+        // Reads the (tenant_id, fingerprint) index, not the rows.
+        let counts = try connection.query("SELECT tenant_id, count(*) FROM cards GROUP BY tenant_id") {
+            (try $0.identifier(0, as: TenantID.self, "cards.tenant_id"), $0.int(1))
+        }
+        return Dictionary(uniqueKeysWithValues: counts)
+    }
+
     func auditEntries(after sequence: Int64, limit: Int) throws -> [AuditEntry] {
         try connection.query(RecordSQL.auditEntriesAfter, sequence, max(limit, 0)) { try $0.auditEntry() }
     }

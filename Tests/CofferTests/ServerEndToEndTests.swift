@@ -54,7 +54,7 @@ struct ServerEndToEndTests {
 
         let metrics = try server.request("GET", "/metrics", key: server.apiKey)
         #expect(metrics.body.contains(#"coffer_http_requests_total{method="POST",route="/vault/v1/cards",status="201"} 2"#))
-        #expect(metrics.body.contains("coffer_cards_stored 1"))
+        #expect(metrics.body.contains(#"coffer_cards_stored{tenant="\#(server.tenantID)"} 1"#))
         #expect(metrics.body.contains("coffer_store_write_batches_total"))
         #expect(try server.request("GET", "/readyz").status == 200)
 
@@ -134,7 +134,8 @@ struct ServerEndToEndTests {
                                        headers: ["Idempotency-Key": "order-1"])
         #expect(other.status == 422)
         #expect((other.json?["error"] as? [String: String])?["code"] == "idempotency_key_reused")
-        #expect(try server.request("GET", "/metrics", key: server.apiKey).body.contains("coffer_cards_stored 1"))
+        #expect(try server.request("GET", "/metrics", key: server.apiKey).body
+            .contains(#"coffer_cards_stored{tenant="\#(server.tenantID)"} 1"#))
         server.stop()
     }
 

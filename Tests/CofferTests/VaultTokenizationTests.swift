@@ -56,14 +56,14 @@ struct VaultTokenizationTests {
         await reopened.storage.close()
     }
 
-    @Test("Metadata shows brand, BIN, last4 and expiration, never the number")
+    @Test("Metadata shows brand, leading digits, last4 and expiration, never the number")
     func metadata() async throws {
         let test = try await TestVault.make()
         let tokenized = try await test.vault.tokenize(
             .plain(CardData(packed: "378282246310005|203101|1234")), tenant: test.tenant)
         let metadata = try await test.vault.metadata(of: tokenized.metadata.token, tenant: test.tenant)
         #expect(metadata.brand == .amex)
-        #expect(metadata.bin == "378282")
+        #expect(metadata.bin == "37828")  // 15 digits: five leading digits, six hidden
         #expect(metadata.last4 == "0005")
         #expect(metadata.expiration?.yyyymm == "203101")
         #expect(tokenized.securityCode != nil)

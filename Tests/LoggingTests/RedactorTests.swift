@@ -21,6 +21,24 @@ import Testing
         ("a 4111111111111111 b 5500005555555559 c", "a [REDACTED] b [REDACTED] c"),
         ("é4111111111111111é", "é[REDACTED]é"),
         ("\"4111111111111111\"", "\"[REDACTED]\""),
+        // Separated by dots, slashes or underscores: rule 2 (12–19 digits, Luhn-valid).
+        ("4111.1111.1111.1111", "[REDACTED]"),
+        ("4111/1111/1111/1111", "[REDACTED]"),
+        ("4111_1111_1111_1111", "[REDACTED]"),
+        ("4111 1111.1111-1111", "[REDACTED]"),
+        ("3782.822463.10005", "[REDACTED]"),  // Amex grouping, 15 digits
+        ("5018.0000.0009", "[REDACTED]"),  // 12 digits
+        ("4222.2222.22222", "[REDACTED]"),  // 13 digits
+        ("3056.930902.5904", "[REDACTED]"),  // 14 digits
+        ("6304.0000.0000.0000.000", "[REDACTED]"),  // 19 digits
+        ("card 5555.5555.5555.4444 declined", "card [REDACTED] declined"),
+        ("/cards/4111.1111.1111.1111/x", "/cards/[REDACTED]/x"),
+        ("12 4111.1111.1111.1111", "12 [REDACTED]"),  // found after a number it is joined to
+        ("1.2.4111_1111_1111_1111.5", "1.2.[REDACTED].5"),
+        ("1001.4111.1111.1111.1111", "1001.[REDACTED]"),  // 20 digits in all; the PAN inside is found
+        ("4111.1111.1111.1111_378282246310005", "[REDACTED]_[REDACTED]"),  // two numbers, two stretches
+        ("4111.1111.1111.1111.5555.5555.5555.4444", "[REDACTED]"),  // overlapping valid groupings merge
+        ("4111.1111.1111.1111-2222-3333-4444", "[REDACTED]"),  // rule 2 and a rule-1 run sharing a group
     ])
     func redactsCardNumbers(_ input: String, _ expected: String) {
         #expect(Redactor.redact(input) == expected)
@@ -53,8 +71,18 @@ import Testing
         "v1.2.x-45678901234",  // 11 digits; a dash after a letter joins nothing
         "4111  1111  1111  1111",  // two separators do not join (documented)
         "4111 - 1111 - 1111 - 1111",
-        "4111.1111.1111.1111",
-        "4111/1111/1111/1111",
+        "4111..1111..1111..1111",
+        "4111.1111.1111.1112",  // fails the Luhn check: rule 2 asks for a valid number
+        "4111/1111/1111/1112",
+        "192.168.100.100",  // Luhn-valid digits, but an IPv4 address's groups are too short
+        "10.250.199.201:8080",
+        "2026.11.23.09.00.07",  // Luhn-valid, 14 digits in groups of 2
+        "2026/11/23 09:00:07",
+        "v1.234.567.890.102",  // Luhn-valid, 13 digits: a version, its first group too short
+        "v2.14.1234.5678.9012",  // fails the Luhn check
+        "1234.56.7890.1234",  // a 2-digit group breaks the number
+        "f47ac10b-58cc-4372-a567-0e02b2c3d479",  // a UUID: letters break its digits
+        "duration 1234.56789013",  // a decimal whose digits fail the Luhn check
         "１２３４５６７８９０１２３",  // fullwidth digits are not ASCII digits
         "",
         "no digits at all",
@@ -70,6 +98,8 @@ import Testing
         #expect(Redactor.redact("at 1732352400123") == "at [REDACTED]")  // epoch milliseconds
         #expect(Redactor.redact("2026-11-23 2026-11-24") == "[REDACTED]")  // 16 digits, single space
         #expect(Redactor.redact("+44 20 7946 0958") == "+[REDACTED]")
+        #expect(Redactor.redact("took 1234.56781004 s") == "took [REDACTED] s")  // Luhn-valid decimal
+        #expect(Redactor.redact("123e4567-e89b-12d3-a456-426614174000") == "123e4567-e89b-12d3-a[REDACTED]")
     }
 
     /// A run that begins with the digits of a JSON `\uXXXX` escape swallows the `\u`, so a
@@ -119,7 +149,7 @@ import Testing
     /// reference implementation written independently of the production scanner.
     @Test func matchesReferenceImplementationOnRandomInput() {
         var generator = SplitMix64(seed: 0xC0FFEE)
-        let alphabet: [Character] = Array("0123456789012345678901234567890123456789  --x:.é")
+        let alphabet: [Character] = Array("0123456789012345678901234567890123456789  --x:._/é")
         for _ in 0..<20_000 {
             let length = Int(generator.next() % 60)
             let text = String((0..<length).map { _ in alphabet[Int(generator.next() % UInt64(alphabet.count))] })
@@ -139,41 +169,129 @@ import Testing
             for _ in 0..<generator.next() % 8 {
                 text += String(repeating: "x", count: Int(generator.next() % 20))
                 text += String((0..<generator.next() % 17).map { _ in Character(String(generator.next() % 10)) })
-                text += ["", " ", "-", ".", "é"][Int(generator.next() % 5)]
+                text += ["", " ", "-", ".", "/", "_", "é"][Int(generator.next() % 7)]
             }
             #expect(Redactor.redact(text) == referenceRedact(text), "input: \(text)")
         }
     }
-}
 
-/// Splits the text into tokens: maximal "digit groups joined by one separator" found by
-/// repeatedly extending, then counts digits; deliberately character-based and quadratic.
-func referenceRedact(_ text: String) -> String {
-    let characters = Array(text)
-    func isDigit(_ index: Int) -> Bool { index >= 0 && index < characters.count && ("0"..."9").contains(characters[index]) }
-    var output = ""
-    var index = 0
-    while index < characters.count {
-        guard isDigit(index) else {
-            output.append(characters[index])
-            index += 1
-            continue
+    /// Valid card numbers of every length, split into groups the way people write them (first
+    /// group 4+ digits, the others 3+) by random separators, among other groups of digits: the
+    /// number never survives, and the scanner agrees with the reference.
+    @Test func separatedCardNumbersNeverSurvive() {
+        var generator = SplitMix64(seed: 0x5EED)
+        let separators: [Character] = [" ", "-", ".", "/", "_"]
+        func randomDigits(_ count: Int) -> String {
+            String((0..<count).map { _ in Character(String(generator.next() % 10)) })
         }
-        var end = index
-        while true {
-            if isDigit(end) {
-                end += 1
-            } else if end < characters.count, characters[end] == " " || characters[end] == "-", isDigit(end - 1), isDigit(end + 1) {
-                end += 1
-            } else {
-                break
+        for _ in 0..<20_000 {
+            let length = 12 + Int(generator.next() % 8)
+            let pan = luhnCompleted(randomDigits(length - 1))
+            var groups: [String] = []
+            var rest = Substring(pan)
+            while !rest.isEmpty {
+                let smallest = groups.isEmpty ? 4 : 3
+                let size = rest.count <= smallest + 2 ? rest.count : smallest + Int(generator.next() % 4)
+                groups.append(String(rest.prefix(size)))
+                rest = rest.dropFirst(size)
+            }
+            if groups.count > 1, groups.last!.count < 3 {  // fold a short tail into the group before it
+                groups[groups.count - 2] += groups.removeLast()
+            }
+            let written = groups.dropFirst().reduce(groups[0]) { $0 + String(separators[Int(generator.next() % 5)]) + $1 }
+            let before = ["", "card ", "12 ", "1.2.", "x/", "id_"][Int(generator.next() % 6)]
+            let after = ["", " ok", ".", "/5", "-x", ":1"][Int(generator.next() % 6)]
+            let text = before + written + after
+            let redacted = Redactor.redact(text)
+            #expect(!redacted.contains(written), "survived: \(text) -> \(redacted)")
+            #expect(!redacted.filter(\.isNumber).contains(pan), "digits survived: \(text) -> \(redacted)")
+            #expect(redacted == referenceRedact(text), "input: \(text)")
+        }
+    }
+
+    /// Whatever their digits, IPv4 addresses, dotted dates and times and short versions survive.
+    @Test func addressesDatesAndVersionsSurvive() {
+        var generator = SplitMix64(seed: 42)
+        func number(_ range: ClosedRange<UInt64>) -> String { String(range.lowerBound + generator.next() % (range.upperBound - range.lowerBound + 1)) }
+        for _ in 0..<20_000 {
+            let samples = [
+                "\(number(0...255)).\(number(0...255)).\(number(0...255)).\(number(0...255))",
+                "from \(number(100...255)).\(number(100...255)).\(number(100...255)).\(number(100...255)):\(number(1...65535))",
+                "\(number(1970...2099)).\(number(10...12)).\(number(10...28)).\(number(10...23)).\(number(10...59)).\(number(10...59))",
+                "\(number(1970...2099))/\(number(10...12))/\(number(10...28)) \(number(10...23)):\(number(10...59))",
+                "v\(number(0...99)).\(number(0...999)).\(number(0...999)).\(number(0...999))",
+            ]
+            for text in samples {
+                #expect(Redactor.redact(text) == text)
             }
         }
-        let run = characters[index..<end]
-        let digits = run.filter { ("0"..."9").contains($0) }.count
-        output += digits >= 12 ? "[REDACTED]" : String(run)
-        index = end
+    }
+}
+
+/// `body` followed by the check digit that makes it pass the Luhn check.
+func luhnCompleted(_ body: String) -> String {
+    let sum = body.reversed().enumerated().reduce(0) { sum, element in
+        let digit = element.element.wholeNumberValue!
+        return sum + (element.offset % 2 == 0 ? (digit * 2 > 9 ? digit * 2 - 9 : digit * 2) : digit)
+    }
+    return body + String((10 - sum % 10) % 10)
+}
+
+/// The type's two rules, read literally: list the digit groups, mark the characters of every
+/// space-or-dash chain of 12+ digits and of every separated, Luhn-valid 12–19-digit chain (first
+/// group 4+ digits, others 3+), then replace each marked stretch. Character-based and quadratic.
+func referenceRedact(_ text: String) -> String {
+    let characters = Array(text)
+    let digitCharacters: Set<Character> = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"]
+    var groups: [Range<Int>] = []
+    for index in characters.indices where digitCharacters.contains(characters[index]) {
+        if let last = groups.last, last.upperBound == index {
+            groups[groups.count - 1] = last.lowerBound..<index + 1
+        } else {
+            groups.append(index..<index + 1)
+        }
+    }
+    /// The one character between group `i` and the next, if exactly one and it is in `separators`.
+    func joined(_ i: Int, by separators: Set<Character>) -> Bool {
+        i + 1 < groups.count && groups[i + 1].lowerBound - groups[i].upperBound == 1
+            && separators.contains(characters[groups[i].upperBound])
+    }
+    func luhnValid(_ digits: [Int]) -> Bool {
+        digits.reversed().enumerated().reduce(0) { sum, element in
+            let (position, digit) = element
+            return sum + (position % 2 == 1 ? (digit * 2 > 9 ? digit * 2 - 9 : digit * 2) : digit)
+        } % 10 == 0
+    }
+    var marked = [Bool](repeating: false, count: characters.count)
+    func mark(_ first: Int, _ last: Int) {
+        for index in groups[first].lowerBound..<groups[last].upperBound { marked[index] = true }
+    }
+    // Rule 1.
+    var first = 0
+    while first < groups.count {
+        var last = first
+        while joined(last, by: [" ", "-"]) { last += 1 }
+        if groups[first...last].map(\.count).reduce(0, +) >= 12 { mark(first, last) }
+        first = last + 1
+    }
+    // Rule 2.
+    for first in groups.indices where groups[first].count >= 4 {
+        var last = first
+        var digits = groups[first].flatMap { characters[$0].wholeNumberValue.map { [$0] } ?? [] }
+        while true {
+            if (12...19).contains(digits.count), luhnValid(digits) { mark(first, last) }
+            guard joined(last, by: [" ", "-", ".", "/", "_"]), groups[last + 1].count >= 3 else { break }
+            last += 1
+            digits += groups[last].map { characters[$0].wholeNumberValue! }
+        }
+    }
+    var output = ""
+    for index in characters.indices {
+        if !marked[index] {
+            output.append(characters[index])
+        } else if index == 0 || !marked[index - 1] {
+            output += "[REDACTED]"
+        }
     }
     return output
 }
-

@@ -59,13 +59,25 @@ struct CardNumberTests {
         #expect(pan != (try PAN("4012888888881881")))
     }
 
-    @Test func binAndLast4() throws {
-        let pan = try PAN("378282246310005")
-        #expect(pan.bin == "378282")
-        #expect(pan.last4 == "0005")
-        let short = try PAN("300000000004")  // 12 digits, the minimum
-        #expect(short.bin == "300000")
-        #expect(short.last4 == "0004")
+    /// At least six digits stay hidden whatever the length: min(6, length − 10) leading digits.
+    /// Numbers and expectations computed with Python; the brand still comes from the full number.
+    @Test(arguments: [
+        ("501812345673", "50", "5673", CardBrand.maestro),  // 12 digits
+        ("3421234567894", "342", "7894", .amex),  // 13
+        ("36123456789013", "3612", "9013", .diners),  // 14
+        ("222134567890123", "22213", "0123", .mastercard),  // 15: 2221 needs four digits to see
+        ("378282246310005", "37828", "0005", .amex),  // 15
+        ("4012888888881881", "401288", "1881", .visa),  // 16
+        ("60111234567890129", "601112", "0129", .discover),  // 17
+        ("622123456789012348", "622123", "2348", .unionpay),  // 18
+        ("6304123456789012347", "630412", "2347", .maestro),  // 19
+    ])
+    func leadingDigitsAndLast4(_ digits: String, _ leading: String, _ last4: String, _ brand: CardBrand) throws {
+        let pan = try PAN(digits)
+        #expect(pan.leadingDigits == leading)
+        #expect(pan.last4 == last4)
+        #expect(pan.brand == brand)
+        #expect(digits.count - leading.count - last4.count >= PAN.minimumHiddenDigits)
     }
 
     @Test(arguments: ["4111111111111112", "4111111111111121", "5555555555554440", "378282246310006"])
@@ -115,7 +127,7 @@ struct CardNumberTests {
         ]
         for text in renderings {
             #expect(!text.contains(digits))
-            #expect(!text.contains(pan.bin))
+            #expect(!text.contains(digits.prefix(6)))
             #expect(!text.contains(middle) || middle.isEmpty)
             // No digit appears except as the last four.
             let rest = text.replacingOccurrences(of: pan.last4, with: "")

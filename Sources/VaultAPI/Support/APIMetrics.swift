@@ -1,3 +1,4 @@
+import Foundation
 import Metrics
 import Synchronization
 import VaultCore
@@ -17,6 +18,16 @@ final class APIMetrics: Sendable {
     private let resolved = Mutex<[Kind: Series]>([:])
     /// The methods labelled as themselves; any other token a caller sends is counted as `other`.
     static let labelledMethods: Set<String> = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+    /// How long the per-tenant card counts are kept: counting reads a whole index, so scrapes in
+    /// between (and concurrent ones) expose the last counts instead of counting again.
+    static let cardCountLifetime: TimeInterval = 60
+    private let cardCounts = Mutex(CardCounts())
+
+    /// When the cards were last counted (on the vault's clock), and which tenants had cards then.
+    private struct CardCounts {
+        var countedAt: Date?
+        var tenants: Set<TenantID> = []
+    }
 
     private struct Kind: Hashable {
         var method: String
@@ -37,7 +48,9 @@ final class APIMetrics: Sendable {
         latency = try registry.histogram("coffer_http_request_duration_seconds", help: "Time to answer a request.",
                                          labelNames: ["route"],
                                          buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1])
-        cardsStored = try registry.gauge("coffer_cards_stored", help: "Cards in the vault, all tenants.")
+        cardsStored = try registry.gauge("coffer_cards_stored",
+                                         help: "Cards in the vault, per tenant (counted at most once a minute).",
+                                         labelNames: ["tenant"])
         authenticationFailures = try registry.counter(
             "coffer_auth_failures_total", help: "Failed authentications, by cause and answer (401, or 429 over the source's budget).",
             labelNames: ["cause", "status"])
@@ -63,9 +76,31 @@ final class APIMetrics: Sendable {
         return series
     }
 
-    /// The exposition text, with the card count read now.
+    /// The exposition text, with card counts at most `cardCountLifetime` old.
     func render() async throws -> String {
-        cardsStored.set(Double(try await vault.cardCount()))
+        try await countCardsIfDue()
         return registry.render()
+    }
+
+    /// Counts the cards per tenant unless that was done within `cardCountLifetime` (or another
+    /// scrape is doing it now); a tenant whose cards are all gone drops to zero.
+    private func countCardsIfDue() async throws {
+        let now = vault.now
+        let due = cardCounts.withLock { state in
+            // A wall clock set back counts as due too, so a step backwards never freezes the gauges.
+            guard state.countedAt.map({ abs(now.timeIntervalSince($0)) >= Self.cardCountLifetime }) ?? true else {
+                return false
+            }
+            state.countedAt = now
+            return true
+        }
+        guard due else { return }
+        let counts = try await vault.cardCountsByTenant()
+        let emptied = cardCounts.withLock { state in
+            defer { state.tenants = Set(counts.keys) }
+            return state.tenants.subtracting(counts.keys)
+        }
+        for (tenant, count) in counts { cardsStored.labels(tenant.rawValue).set(Double(count)) }
+        for tenant in emptied { cardsStored.labels(tenant.rawValue).set(0) }
     }
 }

@@ -27,8 +27,19 @@ public struct PrimaryAccountNumber: Sendable, Hashable {
         brand = Self.brand(ofValidated: bytes)
     }
 
-    /// The first six digits, the issuer identification number. Not secret under PCI DSS.
-    public var bin: String { String(decoding: storage.utf8.prefix(6), as: UTF8.self) }
+    /// The leading digits that may be shown and stored beside `last4`: the first six (the issuer
+    /// identification number), fewer for numbers under 16 digits, so that at least
+    /// `minimumHiddenDigits` stay hidden whatever the length — 12 digits keep 2, 13 keep 3, 14 keep
+    /// 4, 15 keep 5, 16–19 keep 6 (`docs/security.md`, "Masked digits"). Six digits and the last
+    /// four of a 12-digit number would leave two to guess, and Luhn cuts those to ten candidates.
+    /// The brand is read from the full number, never from these.
+    public var leadingDigits: String {
+        let count = storage.utf8.count
+        return String(decoding: storage.utf8.prefix(min(6, count - 4 - Self.minimumHiddenDigits)), as: UTF8.self)
+    }
+
+    /// How many digits neither `leadingDigits` nor `last4` shows, at the least.
+    public static let minimumHiddenDigits = 6
 
     /// The last four digits. Not secret under PCI DSS; safe to show and store.
     public var last4: String { String(decoding: storage.utf8.suffix(4), as: UTF8.self) }

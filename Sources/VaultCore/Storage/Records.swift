@@ -116,6 +116,9 @@ public struct CardRecord: Sendable, Equatable {
     public var keyVersion: Int
     /// HMAC-SHA256 of the PAN digits under the tenant's fingerprint key.
     public var fingerprint: [UInt8]
+    /// `PrimaryAccountNumber.leadingDigits`: at most six, fewer for a short number. Rows stored
+    /// before the `short_pan_masking` migration may hold six for some short numbers
+    /// (`docs/security.md`, "Masked digits").
     public var bin: String
     public var last4: String
     public var brand: CardBrand

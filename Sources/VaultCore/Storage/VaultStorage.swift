@@ -31,6 +31,8 @@ public protocol StorageReader: SealedRecordReader {
     /// even when their timestamps tie).
     func cards(fingerprint: [UInt8], tenant: TenantID) throws -> [CardRecord]
     func cardCount() throws -> Int
+    /// Cards per tenant; tenants without cards are absent.
+    func cardCountsByTenant() throws -> [TenantID: Int]
     /// Audit entries with sequence greater than `sequence`, ascending.
     func auditEntries(after sequence: Int64, limit: Int) throws -> [AuditEntry]
     /// The entry with the highest sequence, nil while the log is empty.

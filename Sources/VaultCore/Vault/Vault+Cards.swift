@@ -78,7 +78,7 @@ extension Vault {
             ciphertext: RecordSealing.seal(number: card.number, expiration: card.expiration, key: key,
                                            tenant: tenant, token: token, keyVersion: version),
             keyVersion: version, fingerprint: fingerprint,
-            bin: card.number.bin, last4: card.number.last4, brand: card.number.brand,
+            bin: card.number.leadingDigits, last4: card.number.last4, brand: card.number.brand,
             expiration: card.expiration, createdAt: now, updatedAt: now)
     }
 
@@ -107,6 +107,12 @@ extension Vault {
     /// Cards stored across all tenants.
     public func cardCount() async throws -> Int {
         try await read { try $0.cardCount() }
+    }
+
+    /// Cards stored per tenant; tenants without cards are absent. One pass over an index: callers
+    /// that poll (metrics) keep the answer for a while.
+    public func cardCountsByTenant() async throws -> [TenantID: Int] {
+        try await read { try $0.cardCountsByTenant() }
     }
 
     /// Whether the store takes writes now: one empty durable transaction.

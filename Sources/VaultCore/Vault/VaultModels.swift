@@ -21,6 +21,7 @@ public enum DuplicatePolicy: Sendable {
 public struct CardMetadata: Sendable, Equatable {
     public var token: Token
     public var brand: CardBrand
+    /// The leading digits that may be shown: six, fewer for numbers under 16 digits.
     public var bin: String
     public var last4: String
     public var expiration: ExpirationDate?
