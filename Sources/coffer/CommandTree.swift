@@ -89,10 +89,10 @@ enum CommandTree {
                     CommandSpec(
                         "retire", abstract: "Destroy a data-key version that seals nothing any more.",
                         discussion: """
-                            Deletes the version's wrapped key, so ciphertexts under it — in old backups too — can \
-                            no longer be opened. Refused for the active version, while `keys status` counts records \
-                            under it (run `keys rotate`), and for two minutes after a newer version was added, while \
-                            a running server may still seal under it.
+                            Deletes the version's wrapped key, so nothing in the vault opens what was sealed under \
+                            it any more (backups taken before still hold it). Refused for the active version, while \
+                            `keys status` counts records under it (run `keys rotate`), and for two minutes after a \
+                            newer version was added, while a running server may still seal under it.
                             """,
                         options: [dataDirectory] + masterKey + [
                             OptionSpec("version", valueName: "N", help: "The data-key version to destroy.", isRequired: true),

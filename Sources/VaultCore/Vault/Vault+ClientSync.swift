@@ -59,9 +59,9 @@ extension Vault {
         } else {
             guard creating else { throw VaultError.unauthenticated }
             let now = clock()
-            let secret = SymmetricKey.generate()
+            let signingKey = SymmetricKey.generate()
             wrapped = try await wrappingKeys {
-                let candidate = keyring.wrap(secret.secret, purpose: .ssoSecret(tenant))
+                let candidate = keyring.wrap(signingKey.secret, purpose: .ssoSecret(tenant))
                 return try await write { writer in
                     if let existing = try writer.ssoSecret(tenant: tenant) { return existing }
                     try candidate.fence.verify(writer)

@@ -74,15 +74,17 @@ extension Vault {
     }
 
     /// Picks up data-key versions added by another process (`coffer keys rotate` beside a
-    /// running server), so new records move to the new version.
+    /// running server), so new records move to the new version, and a master-key rotation begun
+    /// or finished by another process (`coffer keys rotate-master`).
     public func reloadDataKeys() async throws {
         try await keyring.reloadDataKeys(from: storage)
     }
 
     /// Destroys data-key version `version` once it seals nothing: its wrapped key is deleted
-    /// (SQLite's `secure_delete` overwrites it), so the version's ciphertexts — in old backups,
-    /// say — can no longer be opened by anyone. Account tombstones, which hold nothing sealed, are
-    /// relabelled to the active version in the same transaction. Audited as `datakey.retire`.
+    /// (SQLite's `secure_delete` overwrites it), so nothing in the database opens what was sealed
+    /// under it any more — copies of old ciphertexts included; backups taken before still hold the
+    /// key. Account tombstones, which hold nothing sealed, are relabelled to the active version in
+    /// the same transaction. Audited as `datakey.retire`.
     ///
     /// Refused for the active version, for a version that still seals records, and until
     /// `policy.dataKeyRetirementDelay` after the next version was added: until a running server
