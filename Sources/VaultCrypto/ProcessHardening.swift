@@ -32,7 +32,7 @@ public enum ProcessHardening {
                       secureHeap: SecureMemory.initialize(arenaBytes: SecureMemory.arenaBytes(lockLimit: lockLimit)))
     }
 
-    /// Removes `name` from the environment and returns its value in wiped-on-release storage, or
+    /// Removes `name` from the environment and returns its value in the secure heap, or
     /// nil when it is not set. Every `name=value` entry's bytes are overwritten where they lie —
     /// in the block the kernel set up at exec, which `/proc/PID/environ` reads — after the entry
     /// is unset, so neither the environment nor that file shows it any more. Call it before
@@ -50,8 +50,10 @@ public enum ProcessHardening {
         guard let first = entries.first else { return nil }
         // getenv and unsetenv agree: the first entry is the value, and every entry goes.
         let value = UnsafeRawPointer(first + prefixLength)
-        let secret = SecretBytes(count: strlen(first) - prefixLength) { buffer in
-            buffer.baseAddress!.copyMemory(from: value, byteCount: buffer.count)
+        let length = strlen(first) - prefixLength
+        let secret = SecretBytes(capacity: length, inSecureHeap: true) { buffer in
+            buffer.baseAddress!.copyMemory(from: value, byteCount: length)
+            return length
         }
         unsetenv(name)
         for entry in entries { OPENSSL_cleanse(entry, strlen(entry)) }

@@ -1,14 +1,16 @@
 import COpenSSL
 import Synchronization
 
-/// OpenSSL's secure heap, where `SecretBytes` live once a process has set it up: one arena mapped
-/// apart from the ordinary heap, between guard pages, marked `MADV_DONTDUMP` (never written to a
-/// core file) and locked in RAM (never swapped) when the memlock limit allows.
+/// OpenSSL's secure heap, where keys live once a process has set it up: one arena mapped apart
+/// from the ordinary heap, between guard pages, marked `MADV_DONTDUMP` (never written to a core
+/// file) and locked in RAM (never swapped) when the memlock limit allows.
 ///
 /// OpenSSL 3 allocates its own private-key numbers there as well, and an exhausted arena makes
 /// those allocations fail instead of falling back (`CRYPTO_secure_malloc` returns NULL). So
 /// `SecretBytes` take at most a quarter of the arena and use the ordinary heap beyond that (and
-/// whenever the arena is full); either way their bytes are wiped on release.
+/// whenever the arena is full); either way their bytes are wiped on release. Its allocator takes
+/// a global lock and splits and merges blocks on every call (about 2 µs a pair), which is why
+/// only long-lived secrets ask for it (`SecretBytes.inSecureHeap()`).
 public enum SecureMemory {
     /// What `initialize` achieved.
     public enum Status: String, Sendable {
@@ -61,22 +63,29 @@ public enum SecureMemory {
         }
     }
 
-    /// `byteCount` bytes, from the arena while the budget and the arena allow, else from the ordinary heap.
-    static func allocate(_ byteCount: Int) -> (pointer: UnsafeMutableRawPointer, inArena: Bool) {
-        let block = blockSize(byteCount)
-        if budget.subtract(block, ordering: .relaxed).newValue >= 0 {
-            if let pointer = CRYPTO_secure_malloc(byteCount, nil, 0) { return (pointer, true) }
+    /// `byteCount` bytes: from the arena if `inArena` is asked for and the budget and the arena
+    /// allow, else from the ordinary heap.
+    static func allocate(_ byteCount: Int, inArena: Bool) -> (pointer: UnsafeMutableRawPointer, inArena: Bool) {
+        if inArena {
+            let block = blockSize(byteCount)
+            if budget.subtract(block, ordering: .relaxed).newValue >= 0,
+               let pointer = CRYPTO_secure_malloc(byteCount, nil, 0) {
+                return (pointer, true)
+            }
+            budget.add(block, ordering: .relaxed)
         }
-        budget.add(block, ordering: .relaxed)
-        guard let pointer = CRYPTO_malloc(byteCount, nil, 0) else { fatalError("out of memory for \(byteCount) secret bytes") }
-        return (pointer, false)
+        return (UnsafeMutableRawPointer.allocate(byteCount: byteCount, alignment: 16), false)
     }
 
     /// Wipes and frees what `allocate` returned.
     static func release(_ pointer: UnsafeMutableRawPointer, byteCount: Int, inArena: Bool) {
-        // Wipes the block wherever it lives, then returns it to the arena or to the heap.
-        CRYPTO_secure_clear_free(pointer, byteCount, nil, 0)
-        if inArena { budget.add(blockSize(byteCount), ordering: .relaxed) }
+        if inArena {
+            CRYPTO_secure_clear_free(pointer, byteCount, nil, 0)
+            budget.add(blockSize(byteCount), ordering: .relaxed)
+        } else {
+            OPENSSL_cleanse(pointer, byteCount)
+            pointer.deallocate()
+        }
     }
 
     /// Whether `pointer` lies in the arena.

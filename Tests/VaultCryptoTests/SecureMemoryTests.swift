@@ -4,9 +4,8 @@ import Glibc
 import Testing
 @testable import VaultCrypto
 
-/// `SecretBytes` in OpenSSL's secure heap: out of core dumps and swap, wiped on release, and never
-/// taking so much of the arena that OpenSSL's own private-key allocations (which have no
-/// fallback) would fail.
+/// Keys in OpenSSL's secure heap: out of core dumps and swap, wiped on release, and never taking
+/// so much of the arena that OpenSSL's own private-key allocations (which have no fallback) would fail.
 @Suite("Secure heap", .serialized)
 struct SecureMemoryTests {
     init() {
@@ -14,15 +13,20 @@ struct SecureMemoryTests {
         #expect(SecureMemory.initialize() != .unavailable)
     }
 
-    @Test("A secret lives in the arena and is wiped there when released")
-    func secretsLiveInTheArena() throws {
+    @Test("A key lives in the arena and is wiped there when released; a request's plaintext stays on the ordinary heap")
+    func keysLiveInTheArena() throws {
         let pattern = (0..<32).map { UInt8($0) ^ 0xA5 }
+        let plaintext = SecretBytes(pattern)
+        #expect(!plaintext.storage.isInSecureHeap && !SecureMemory.contains(plaintext.storage.pointer))
+        #expect(try SymmetricKey(plaintext).secret.storage.isInSecureHeap, "a key is moved there")
+        #expect(SymmetricKey.generate().secret.storage.isInSecureHeap)
         let address: UnsafeRawPointer
         do {
-            let secret = SecretBytes(pattern)
+            let secret = plaintext.inSecureHeap()
             #expect(secret.storage.isInSecureHeap)
             #expect(SecureMemory.contains(secret.storage.pointer))
-            #expect(secret.bytes == pattern)
+            #expect(secret == plaintext && secret.bytes == pattern)
+            #expect(secret.inSecureHeap().storage === secret.storage, "already there: not copied again")
             address = UnsafeRawPointer(secret.storage.pointer)
         }
         // The arena stays mapped after release: what is there now is not the secret any more.
@@ -37,7 +41,10 @@ struct SecureMemoryTests {
         var held: [SecretBytes] = []
         // A quarter of the default arena is 32 such blocks; other tests may hold a few more bytes.
         while held.count < 64, held.last?.storage.isInSecureHeap != false {
-            held.append(SecretBytes(count: block) { $0.initializeMemory(as: UInt8.self, repeating: UInt8(held.count)) })
+            held.append(SecretBytes(capacity: block, inSecureHeap: true) { buffer in
+                buffer.initializeMemory(as: UInt8.self, repeating: UInt8(held.count))
+                return block
+            })
         }
         let overflow = try #require(held.last)
         #expect(!overflow.storage.isInSecureHeap, "the share ran out")
@@ -51,7 +58,7 @@ struct SecureMemoryTests {
         #expect(try key.decrypt(ciphertext, padding: .oaepSHA256MGF1SHA256).bytes == Array("4111111111111111|203012|".utf8))
 
         held.removeAll()
-        #expect(SecretBytes(count: 32) { _ in }.storage.isInSecureHeap, "released blocks return to the share")
+        #expect(SecretBytes(count: 32) { _ in }.inSecureHeap().storage.isInSecureHeap, "released blocks return to the share")
     }
 
     @Test("The arena is as large as the memlock limit can lock, from 8 to 64 MiB")
@@ -68,7 +75,7 @@ struct SecureMemoryTests {
     @Test("A secret larger than the share comes from the ordinary heap, whole")
     func largeSecretsFallBack() {
         let count = SecureMemory.defaultArenaBytes / 2
-        let secret = SecretBytes(count: count) { $0.initializeMemory(as: UInt8.self, repeating: 0x5C) }
+        let secret = SecretBytes(count: count) { $0.initializeMemory(as: UInt8.self, repeating: 0x5C) }.inSecureHeap()
         #expect(!secret.storage.isInSecureHeap)
         #expect(secret.count == count)
         #expect(secret.withUnsafeBytes { $0.allSatisfy { $0 == 0x5C } })
