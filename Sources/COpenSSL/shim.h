@@ -44,6 +44,15 @@ static inline EVP_MAC_CTX *coffer_EVP_MAC_CTX_new_hmac_sha256(EVP_MAC *mac) {
 static inline OSSL_ENCODER_CTX *coffer_OSSL_ENCODER_CTX_new_pkcs8_der(const EVP_PKEY *pkey) {
     return OSSL_ENCODER_CTX_new_for_pkey(pkey, EVP_PKEY_KEYPAIR, "DER", "PrivateKeyInfo", NULL);
 }
+// Process hardening (VaultCrypto/ProcessHardening.swift): prctl is variadic and `environ` is a
+// mutable C global, neither of which Swift imports usably.
+#ifdef __linux__
+#include <sys/prctl.h>
+static inline int coffer_set_dumpable(int dumpable) { return prctl(PR_SET_DUMPABLE, dumpable, 0, 0, 0); }
+static inline int coffer_get_dumpable(void) { return prctl(PR_GET_DUMPABLE, 0, 0, 0, 0); }
+#endif
+extern char **environ;
+static inline char **coffer_environment(void) { return environ; }
 // ---- end VaultCrypto shims ---------------------------------------------------------------
 
 // ---- HTTPServer shims --------------------------------------------------------------------

@@ -37,37 +37,54 @@ public enum Base64URL {
 
     /// Decodes strict unpadded Base64URL, or returns `nil`. The empty string decodes to `[]`.
     public static func decode(_ string: String) -> [UInt8]? {
-        let utf8 = string.utf8
-        let count = utf8.count
-        guard count % 4 != 1 else { return nil }
         var output: [UInt8] = []
-        output.reserveCapacity(count * 3 / 4)
+        output.reserveCapacity(string.utf8.count * 3 / 4)
+        return decode(string.utf8) { output.append($0) } ? output : nil
+    }
+
+    /// Decodes secret text (a key's text form) straight into wiped storage, so the key never
+    /// passes through an ordinary array; nil unless `text` is strict unpadded Base64URL.
+    public static func decode(_ text: SecretBytes) -> SecretBytes? {
+        text.withUnsafeBytes { input in
+            try? SecretBytes(capacity: input.count * 3 / 4) { (output) throws(Malformed) -> Int in
+                var count = 0
+                guard decode(input, emit: { output[count] = $0; count += 1 }) else { throw Malformed() }
+                return count
+            }
+        }
+    }
+
+    private struct Malformed: Error {}
+
+    /// The strict decoder behind both: hands each decoded byte to `emit`; false on any violation.
+    private static func decode(_ input: some Collection<UInt8>, emit: (UInt8) -> Void) -> Bool {
+        guard input.count % 4 != 1 else { return false }
         var accumulator: UInt32 = 0
         var pending = 0
-        for byte in utf8 {
-            guard let value = sextet(byte) else { return nil }
+        for byte in input {
+            guard let value = sextet(byte) else { return false }
             accumulator = accumulator << 6 | UInt32(value)
             pending += 1
             if pending == 4 {
-                output.append(UInt8(truncatingIfNeeded: accumulator >> 16))
-                output.append(UInt8(truncatingIfNeeded: accumulator >> 8))
-                output.append(UInt8(truncatingIfNeeded: accumulator))
+                emit(UInt8(truncatingIfNeeded: accumulator >> 16))
+                emit(UInt8(truncatingIfNeeded: accumulator >> 8))
+                emit(UInt8(truncatingIfNeeded: accumulator))
                 accumulator = 0
                 pending = 0
             }
         }
         switch pending {
         case 2:  // 12 bits: one byte and 4 unused bits, which must be zero
-            guard accumulator & 0xF == 0 else { return nil }
-            output.append(UInt8(truncatingIfNeeded: accumulator >> 4))
+            guard accumulator & 0xF == 0 else { return false }
+            emit(UInt8(truncatingIfNeeded: accumulator >> 4))
         case 3:  // 18 bits: two bytes and 2 unused bits, which must be zero
-            guard accumulator & 0x3 == 0 else { return nil }
-            output.append(UInt8(truncatingIfNeeded: accumulator >> 10))
-            output.append(UInt8(truncatingIfNeeded: accumulator >> 2))
+            guard accumulator & 0x3 == 0 else { return false }
+            emit(UInt8(truncatingIfNeeded: accumulator >> 10))
+            emit(UInt8(truncatingIfNeeded: accumulator >> 2))
         default:
             break
         }
-        return output
+        return true
     }
 
     /// Whether `byte` is one of the 64 Base64URL characters.

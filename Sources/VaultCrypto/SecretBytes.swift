@@ -1,6 +1,8 @@
 import COpenSSL
 
-/// Secret bytes owned by us, wiped with `OPENSSL_cleanse` when the last copy is released.
+/// Secret bytes owned by us, wiped with `OPENSSL_cleanse` when the last copy is released. Keys
+/// are kept in the secure heap, out of core dumps and swap, once the process has set one up
+/// (`inSecureHeap()`, `SecureMemory`).
 ///
 /// Keys and plaintexts live here rather than in `[UInt8]`, whose buffers Swift frees without
 /// wiping and may copy at will. Copies of a `SecretBytes` share one immutable buffer, so there is
@@ -29,9 +31,25 @@ public struct SecretBytes: Sendable {
         }
     }
 
-    /// Allocates `capacity` bytes, lets `initializer` fill a prefix and return its length.
-    init<E: Error>(capacity: Int, initializer: (UnsafeMutableRawBufferPointer) throws(E) -> Int) throws(E) {
-        storage = try SecretStorage(capacity: capacity, initializer: initializer)
+    /// Allocates `capacity` bytes — in the secure heap if `inSecureHeap` and it has room — lets
+    /// `initializer` fill a prefix and return its length: for secrets whose length is known only
+    /// once read. If `initializer` throws, the bytes are wiped.
+    public init<E: Error>(capacity: Int, inSecureHeap: Bool = false,
+                          initializer: (UnsafeMutableRawBufferPointer) throws(E) -> Int) throws(E) {
+        storage = try SecretStorage(capacity: capacity, inSecureHeap: inSecureHeap, initializer: initializer)
+    }
+
+    /// These bytes in the secure heap: `self` if they are there already, else a copy there (or, if
+    /// the heap has no room, an ordinary one). For long-lived secrets — keys — rather than the
+    /// plaintexts of one request, which would pay OpenSSL's locked allocator on every request.
+    public func inSecureHeap() -> SecretBytes {
+        guard !storage.isInSecureHeap else { return self }
+        return withUnsafeBytes { bytes in
+            SecretBytes(capacity: bytes.count, inSecureHeap: true) { buffer in
+                buffer.copyMemory(from: bytes)
+                return bytes.count
+            }
+        }
     }
 
     /// The number of secret bytes.
@@ -74,24 +92,27 @@ final class SecretStorage: @unchecked Sendable {
     let capacity: Int
     /// Bytes in use, a prefix of the allocation.
     let count: Int
+    /// Whether the bytes live in the secure heap's arena (see `SecureMemory`).
+    let isInSecureHeap: Bool
 
-    init<E: Error>(capacity: Int, initializer: (UnsafeMutableRawBufferPointer) throws(E) -> Int) throws(E) {
+    init<E: Error>(capacity: Int, inSecureHeap: Bool = false,
+                   initializer: (UnsafeMutableRawBufferPointer) throws(E) -> Int) throws(E) {
         precondition(capacity >= 0, "SecretBytes count must not be negative")
         // Never a zero-byte allocation, so OpenSSL always sees a valid pointer.
-        let pointer = UnsafeMutableRawPointer.allocate(byteCount: max(capacity, 1), alignment: 16)
+        let (pointer, inArena) = SecureMemory.allocate(max(capacity, 1), inArena: inSecureHeap)
         pointer.initializeMemory(as: UInt8.self, repeating: 0, count: max(capacity, 1))
         let used: Int
         do {
             used = try initializer(UnsafeMutableRawBufferPointer(start: pointer, count: capacity))
         } catch {
-            OPENSSL_cleanse(pointer, max(capacity, 1))
-            pointer.deallocate()
+            SecureMemory.release(pointer, byteCount: max(capacity, 1), inArena: inArena)
             throw error
         }
         precondition(used >= 0 && used <= capacity, "SecretBytes initializer reported a bad length")
         self.pointer = pointer
         self.capacity = capacity
         self.count = used
+        self.isInSecureHeap = inArena
     }
 
     convenience init(copying source: UnsafeRawBufferPointer) {
@@ -104,7 +125,6 @@ final class SecretStorage: @unchecked Sendable {
     }
 
     deinit {
-        OPENSSL_cleanse(pointer, max(capacity, 1))
-        pointer.deallocate()
+        SecureMemory.release(pointer, byteCount: max(capacity, 1), inArena: isInSecureHeap)
     }
 }

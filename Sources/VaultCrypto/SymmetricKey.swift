@@ -8,10 +8,11 @@ public struct SymmetricKey: Sendable {
     /// The key bytes.
     public let secret: SecretBytes
 
-    /// Wraps `bytes`; throws `invalidKeySize` unless they are exactly 32 bytes.
+    /// Wraps `bytes` (moved to the secure heap: keys live long); throws `invalidKeySize` unless
+    /// they are exactly 32 bytes.
     public init(_ bytes: SecretBytes) throws(CryptoError) {
         guard bytes.count == Self.byteCount else { throw .invalidKeySize }
-        secret = bytes
+        secret = bytes.inSecureHeap()
     }
 
     /// A fresh random key from the CSPRNG.
@@ -20,7 +21,7 @@ public struct SymmetricKey: Sendable {
     }
 
     private init(unchecked secret: SecretBytes) {
-        self.secret = secret
+        self.secret = secret.inSecureHeap()
     }
 }
 

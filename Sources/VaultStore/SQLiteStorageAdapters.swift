@@ -129,6 +129,10 @@ extension SQLiteWriter {
             key, value)
     }
 
+    func deleteMetadata(_ key: String) throws -> Bool {
+        try connection.executeCountingChanges("DELETE FROM metadata WHERE key = ?", key) > 0
+    }
+
     func insertTenant(_ tenant: TenantRecord) throws {
         try connection.execute(RecordSQL.insertTenant,
             tenant.id.rawValue, tenant.name, tenant.parentID?.rawValue, tenant.wrappedFingerprintKey,
@@ -154,6 +158,10 @@ extension SQLiteWriter {
     func insertDataKey(_ key: DataKeyRecord) throws {
         try connection.execute(RecordSQL.insertDataKey,
             key.version, key.wrappedKey, SQLiteTime.milliseconds(key.createdAt))
+    }
+
+    func deleteDataKey(version: Int) throws -> Bool {
+        try connection.executeCountingChanges("DELETE FROM data_keys WHERE version = ?", version) > 0
     }
 
     func insertCardDataKey(_ key: CardDataKeyRecord) throws {
@@ -244,6 +252,11 @@ extension SQLiteWriter {
     func markAccountDeleted(_ token: Token, tenant: TenantID, at date: Date) throws -> Bool {
         try connection.executeCountingChanges(RecordSQL.markAccountDeleted,
             SQLiteTime.milliseconds(date), token.rawValue, tenant.rawValue) > 0
+    }
+
+    func relabelAccountTombstones(keyVersion: Int, to newVersion: Int) throws -> Int {
+        try connection.executeCountingChanges(
+            "UPDATE accounts SET key_version = ? WHERE key_version = ? AND deleted_at IS NOT NULL", newVersion, keyVersion)
     }
 
     func upsertSyncClient(_ client: SyncClientRecord) throws {

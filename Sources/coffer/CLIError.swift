@@ -7,6 +7,14 @@ enum CLIError: Error {
     case notInitialized(String)
     case io(String)
     case auditBroken(atSequence: Int64, reason: String)
+    /// No master key source was given and the data directory holds no key file.
+    case noMasterKey
+    /// A master key file inside the data directory, without `--master-key-in-data-dir`.
+    case masterKeyInDataDirectory(String)
+    /// Two sources on the same level, e.g. `--master-key-file` and `--master-key-command`.
+    case conflictingMasterKeySources(String, String)
+    /// The master-key command failed; the reason never includes its output.
+    case masterKeyCommandFailed(String)
 
     var message: String {
         switch self {
@@ -14,13 +22,28 @@ enum CLIError: Error {
         case .notInitialized(let path): "\(path) holds no vault; run `coffer init --data-dir \(path)` first"
         case .io(let message): message
         case .auditBroken(let sequence, let reason): "audit log broken: entry \(sequence) \(reason)"
+        case .noMasterKey:
+            """
+            no master key: give --master-key-file FILE or --master-key-command CMD, or set \
+            \(LaunchEnvironment.masterKeyVariable) or \(LaunchEnvironment.masterKeyCommandVariable)
+            """
+        case .masterKeyInDataDirectory(let path):
+            """
+            refusing to keep the master key in the data directory (\(path)): a copy of the directory would \
+            hold the key beside what it protects. Put it on another volume (--master-key-file FILE), hand it \
+            over from a key manager (--master-key-command CMD), or pass --master-key-in-data-dir to accept that
+            """
+        case .conflictingMasterKeySources(let first, let second):
+            "\(first) and \(second) both name a master key; give one"
+        case .masterKeyCommandFailed(let reason): "the master-key command \(reason)"
         }
     }
 
     var exitCode: ExitCode {
         switch self {
         case .alreadyInitialized, .io: .failure
-        case .notInitialized: .config
+        case .notInitialized, .noMasterKey, .masterKeyInDataDirectory, .masterKeyCommandFailed: .config
+        case .conflictingMasterKeySources: .usage
         case .auditBroken: .dataError
         }
     }
@@ -40,6 +63,8 @@ func describe(_ error: any Error) -> (message: String, exitCode: ExitCode) {
         default:
             ("\(error.message) (\(error.code))", .failure)
         }
+    case let error as KeyManagementError:
+        ("\(error.message) (\(error.code))", .failure)
     case let error as StorageError:
         if case .migration(let detail) = error { (detail, .config) } else { ("storage: \(error.code)", .unavailable) }
     default:

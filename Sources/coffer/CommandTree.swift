@@ -4,9 +4,19 @@ import ArgumentParsing
 enum CommandTree {
     static let dataDirectory = OptionSpec(
         "data-dir", short: "d", valueName: "DIR", help: "The vault's data directory.", isRequired: true)
-    static let masterKeyFile = OptionSpec(
-        "master-key-file", valueName: "FILE",
-        help: "The master key file (default DIR/keys/master.key; or set \(MasterKeyLocation.environmentVariable)).")
+    /// Where the master key comes from (`MasterKeySource` has the precedence).
+    static let masterKey = [
+        OptionSpec("master-key-file", valueName: "FILE",
+                   help: "The master key file (else \(LaunchEnvironment.masterKeyVariable), then DIR/keys/master.key)."),
+        OptionSpec("master-key-command", valueName: "CMD",
+                   help: "A shell command that prints the master key, e.g. a KMS CLI (or set \(LaunchEnvironment.masterKeyCommandVariable))."),
+        OptionSpec("master-key-command-timeout", valueName: "SECONDS",
+                   help: "How long the master-key command may take.",
+                   defaultValue: String(KeyCommand.defaultTimeout.components.seconds)),
+    ]
+    static let keyInDataDirectory = FlagSpec(
+        "master-key-in-data-dir", help: "Allow a new master key file inside the data directory (development only).")
+    static let batchSize = OptionSpec("batch-size", valueName: "N", help: "Records per transaction.", defaultValue: "500")
 
     static let checkpointFile = OptionSpec(
         "checkpoint-file", valueName: "FILE",
@@ -25,10 +35,15 @@ enum CommandTree {
                 discussion: """
                     Prints one JSON object {"tenantId": …, "apiKey": …} on stdout. The API key has \
                     every role and is shown only this once.
+
+                    The master key comes from --master-key-file FILE (created there, mode 0600, if it does \
+                    not exist), --master-key-command CMD, COFFER_MASTER_KEY or COFFER_MASTER_KEY_COMMAND. \
+                    A key file inside DIR is refused unless --master-key-in-data-dir is given.
                     """,
-                options: [dataDirectory, masterKeyFile,
-                          OptionSpec("tenant-name", valueName: "NAME", help: "Name of the first tenant.",
-                                     defaultValue: "default")]),
+                options: [dataDirectory] + masterKey + [
+                    OptionSpec("tenant-name", valueName: "NAME", help: "Name of the first tenant.", defaultValue: "default"),
+                ],
+                flags: [keyInDataDirectory]),
             CommandSpec(
                 "serve", abstract: "Run the vault's HTTP API until SIGTERM or SIGINT.",
                 discussion: """
@@ -39,7 +54,7 @@ enum CommandTree {
                 options: [
                     OptionSpec("data-dir", short: "d", valueName: "DIR",
                                help: "The vault's data directory (default ./data with --dev)."),
-                    masterKeyFile,
+                ] + masterKey + [
                     OptionSpec("listen", valueName: "HOST:PORT", help: "Address to listen on (port 0: any free port).",
                                defaultValue: "127.0.0.1:8080"),
                     OptionSpec("tls-cert", valueName: "FILE", help: "TLS certificate chain (PEM)."),
@@ -49,14 +64,14 @@ enum CommandTree {
                     checkpointFile,
                 ],
                 flags: [
-                    FlagSpec("dev", help: "Development mode: initialize the data directory if needed."),
+                    FlagSpec("dev", help: "Development mode: initialize the data directory if needed, its master key inside it."),
                     FlagSpec("allow-plaintext", help: "Allow plain HTTP on a non-loopback address."),
                 ]),
             CommandSpec(
                 "migrate", abstract: "Apply pending database migrations.",
                 options: [dataDirectory]),
             CommandSpec(
-                "keys", abstract: "Manage data keys.",
+                "keys", abstract: "Manage data keys and the master key.",
                 subcommands: [
                     CommandSpec(
                         "rotate", abstract: "Add a data-key version and re-encrypt every sealed record to it.",
@@ -67,12 +82,44 @@ enum CommandTree {
                             a running server sealed records under the old version meanwhile, it is finished \
                             instead of adding another version, so running this again is always safe.
                             """,
-                        options: [dataDirectory, masterKeyFile,
-                                  OptionSpec("batch-size", valueName: "N", help: "Records per transaction.",
-                                             defaultValue: "500")]),
+                        options: [dataDirectory] + masterKey + [batchSize]),
                     CommandSpec(
                         "status", abstract: "Show data-key versions and how many records of each kind each seals.",
-                        options: [dataDirectory, masterKeyFile]),
+                        options: [dataDirectory] + masterKey),
+                    CommandSpec(
+                        "retire", abstract: "Destroy a data-key version that seals nothing any more.",
+                        discussion: """
+                            Deletes the version's wrapped key, so nothing in the vault opens what was sealed under \
+                            it any more (backups taken before still hold it). Refused for the active version, while \
+                            `keys status` counts records under it (run `keys rotate`), and for two minutes after a \
+                            newer version was added, while a running server may still seal under it.
+                            """,
+                        options: [dataDirectory] + masterKey + [
+                            OptionSpec("version", valueName: "N", help: "The data-key version to destroy.", isRequired: true),
+                        ]),
+                    CommandSpec(
+                        "rotate-master", abstract: "Rewrap every key under a new master key; --finish retires the old one.",
+                        discussion: """
+                            Run with the current master key and --new-master-key-file FILE (created there if it \
+                            does not exist) or --new-master-key-command CMD: every wrapped key — data keys, \
+                            tenant fingerprint keys, card-data private keys, SSO secrets, the audit key and the \
+                            check value — is rewrapped under the new key. Running servers keep working with \
+                            either key. Interrupted, run it again.
+
+                            Then restart every server with the new key and run `coffer keys rotate-master \
+                            --finish` with the new key as the master key: it rewraps anything left and removes \
+                            the link between the keys, after which the old key opens nothing.
+                            """,
+                        options: [dataDirectory] + masterKey + [
+                            OptionSpec("new-master-key-file", valueName: "FILE", help: "The new master key file."),
+                            OptionSpec("new-master-key-command", valueName: "CMD",
+                                       help: "A shell command that prints the new master key."),
+                            batchSize,
+                        ],
+                        flags: [
+                            FlagSpec("finish", help: "Finish a rotation, run with the new master key."),
+                            keyInDataDirectory,
+                        ]),
                 ]),
             CommandSpec(
                 "audit", abstract: "Verify, checkpoint and export the audit log.",
@@ -88,16 +135,16 @@ enum CommandTree {
                             --checkpoints FILE. Exits 0 when intact; otherwise names the first bad entry \
                             (edited, missing, or cut off after a checkpoint) and exits 65.
                             """,
-                        options: [dataDirectory, masterKeyFile, checkpointFile,
+                        options: [dataDirectory] + masterKey + [checkpointFile,
                                   OptionSpec("checkpoints", valueName: "FILE", help: "More checkpoints (JSON lines), e.g. from a log server.",
                                              isRepeatable: true)]),
                     CommandSpec(
                         "checkpoint", abstract: "Seal the log's head, append it to the checkpoint file and print it.",
-                        options: [dataDirectory, masterKeyFile, checkpointFile]),
+                        options: [dataDirectory] + masterKey + [checkpointFile]),
                     CommandSpec(
                         "export", abstract: "Write entries as JSON lines, then a sealed checkpoint of the head.",
                         discussion: "For shipping the log to a log server (PCI DSS 10.3); --after N resumes after entry N.",
-                        options: [dataDirectory, masterKeyFile,
+                        options: [dataDirectory] + masterKey + [
                                   OptionSpec("after", valueName: "N", help: "Export entries after sequence N.", defaultValue: "0"),
                                   OptionSpec("out", valueName: "FILE", help: "Write to a new file instead of stdout.")]),
                 ]),

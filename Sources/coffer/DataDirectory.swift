@@ -2,7 +2,7 @@ import Foundation
 import VaultCore
 import VaultStore
 
-/// Where a vault's files live: `DIR/coffer.db` (+ WAL) and, by default, `DIR/keys/master.key`.
+/// Where a vault's files live: `DIR/coffer.db` (+ WAL), and in development `DIR/keys/master.key`.
 /// Everything is created readable by its owner only.
 struct DataDirectory {
     let url: URL
@@ -13,9 +13,9 @@ struct DataDirectory {
     var defaultMasterKeyURL: URL { url.appending(path: "keys/master.key") }
     var isInitialized: Bool { FileManager.default.fileExists(atPath: databasePath) }
 
-    /// Creates the directory (and `keys/`) with mode 0700, tightening an existing one.
-    func create() throws(CLIError) {
-        for directory in [url, url.appending(path: "keys")] {
+    /// Creates the directory, and `subdirectories` inside it, with mode 0700, tightening existing ones.
+    func create(with subdirectories: [URL] = []) throws(CLIError) {
+        for directory in [url] + subdirectories {
             do {
                 try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true,
                                                         attributes: [.posixPermissions: 0o700])
@@ -31,26 +31,27 @@ struct DataDirectory {
         guard creating || isInitialized else { throw CLIError.notInitialized(url.path) }
         return try SQLiteStorage.open(path: databasePath)
     }
-}
 
-/// Where the master key comes from, in order: `--master-key-file`, `COFFER_MASTER_KEY`, `DIR/keys/master.key`.
-enum MasterKeyLocation {
-    static let environmentVariable = MasterKey.environmentVariable
-
-    case file(URL)
-    case environment(String)
-
-    static func resolve(option: String?, directory: DataDirectory,
-                        environment: [String: String] = ProcessInfo.processInfo.environment) -> MasterKeyLocation {
-        if let option { return .file(URL(fileURLWithPath: option)) }
-        if let value = environment[environmentVariable] { return .environment(value) }
-        return .file(directory.defaultMasterKeyURL)
+    /// Whether `file` lies inside this directory, symbolic links resolved as far as either path
+    /// exists (`--master-key-file ./data/../data/k` and a link into the directory count).
+    func contains(_ file: URL) -> Bool {
+        let directory = Self.canonicalPath(url), path = Self.canonicalPath(file)
+        return path == directory || path.hasPrefix(directory == "/" ? "/" : directory + "/")
     }
 
-    func load() throws(VaultError) -> MasterKey {
-        switch self {
-        case .file(let url): try MasterKey.load(from: url)
-        case .environment(let value): try MasterKey(encoded: value)
+    /// The absolute path with `.`, `..` and the links of its longest existing prefix resolved.
+    private static func canonicalPath(_ url: URL) -> String {
+        var existing = url.standardizedFileURL
+        var missing: [String] = []
+        while existing.path != "/", !FileManager.default.fileExists(atPath: existing.path) {
+            missing.insert(existing.lastPathComponent, at: 0)
+            existing.deleteLastPathComponent()
         }
+        var path = existing.path
+        if let resolved = realpath(path, nil) {
+            path = String(cString: resolved)
+            free(resolved)
+        }
+        return missing.reduce(path) { $0.hasSuffix("/") ? $0 + $1 : $0 + "/" + $1 }
     }
 }

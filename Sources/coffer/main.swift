@@ -1,6 +1,9 @@
 import ArgumentParsing
 import Foundation
 
+// First of all, before any secret is read and before Foundation copies the environment: no core
+// dumps, a secure heap for key material, and COFFER_MASTER_KEY moved out of the environment.
+let launch = LaunchEnvironment.capture()
 // Files the vault creates (database, WAL, keys) must be readable by their owner only.
 umask(0o077)
 
@@ -15,14 +18,16 @@ case .failure:
 case .run(let command):
     do {
         switch command.path {
-        case ["init"]: try await InitCommand.run(command)
-        case ["serve"]: try await ServeCommand.run(command)
+        case ["init"]: try await InitCommand.run(command, launch)
+        case ["serve"]: try await ServeCommand.run(command, launch)
         case ["migrate"]: try await MigrateCommand.run(command)
-        case ["keys", "rotate"]: try await KeysCommand.rotate(command)
-        case ["keys", "status"]: try await KeysCommand.status(command)
-        case ["audit", "verify"]: try await AuditCommand.verify(command)
-        case ["audit", "checkpoint"]: try await AuditCommand.checkpoint(command)
-        case ["audit", "export"]: try await AuditCommand.export(command)
+        case ["keys", "rotate"]: try await KeysCommand.rotate(command, launch)
+        case ["keys", "status"]: try await KeysCommand.status(command, launch)
+        case ["keys", "retire"]: try await KeysCommand.retire(command, launch)
+        case ["keys", "rotate-master"]: try await KeysCommand.rotateMaster(command, launch)
+        case ["audit", "verify"]: try await AuditCommand.verify(command, launch)
+        case ["audit", "checkpoint"]: try await AuditCommand.checkpoint(command, launch)
+        case ["audit", "export"]: try await AuditCommand.export(command, launch)
         default: preconditionFailure("command \(command.path) is declared but not dispatched")
         }
     } catch {

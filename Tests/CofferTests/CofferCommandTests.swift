@@ -7,10 +7,11 @@ import VaultStore
 
 @Suite("The coffer command line, run as a user would")
 struct CofferCommandTests {
-    /// `coffer init` into a fresh directory; returns the printed tenant id and API key.
+    /// `coffer init` into a fresh directory, its master key kept inside it (`openVault` reads it
+    /// there); returns the printed tenant id and API key.
     static func initialize(_ directory: TemporaryDirectory) throws -> (dataDir: String, tenant: TenantID, apiKey: String) {
         let dataDir = directory.path("data")
-        let result = try ProcessRunner.coffer(["init", "--data-dir", dataDir])
+        let result = try ProcessRunner.coffer(["init", "--data-dir", dataDir, "--master-key-in-data-dir"])
         #expect(result.status == 0, "\(result.standardError)")
         let object = try JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8)) as? [String: String]
         let tenant = try #require(object?["tenantId"].flatMap(TenantID.init(validating:)))
@@ -33,7 +34,7 @@ struct CofferCommandTests {
     func initCreatesPrivateFiles() async throws {
         let directory = try TemporaryDirectory()
         let dataDir = directory.path("data")
-        let result = try ProcessRunner.coffer(["init", "--data-dir", dataDir])
+        let result = try ProcessRunner.coffer(["init", "--data-dir", dataDir, "--master-key-in-data-dir"])
         #expect(result.status == 0, "\(result.standardError)")
         let lines = result.standardOutput.split(separator: "\n")
         #expect(lines.count == 1)
@@ -96,7 +97,8 @@ struct CofferCommandTests {
 
     @Test("--help works on every command; usage errors exit 64; a missing vault exits 78")
     func helpAndExitCodes() throws {
-        for command in [[], ["init"], ["migrate"], ["keys"], ["keys", "rotate"], ["keys", "status"], ["audit"], ["audit", "verify"]] {
+        for command in [[], ["init"], ["migrate"], ["keys"], ["keys", "rotate"], ["keys", "status"], ["keys", "retire"],
+                        ["keys", "rotate-master"], ["audit"], ["audit", "verify"]] {
             let result = try ProcessRunner.coffer(command + ["--help"])
             #expect(result.status == 0, "\(command)")
             #expect(result.standardOutput.contains("USAGE"), "\(command): \(result.standardOutput)")

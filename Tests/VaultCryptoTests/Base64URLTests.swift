@@ -32,6 +32,7 @@ struct Base64URLTests {
     ])
     func rejects(_ text: String) {
         #expect(Base64URL.decode(text) == nil)
+        #expect(Base64URL.decode(SecretBytes(text.utf8)) == nil, "the decoder into wiped storage is as strict")
     }
 
     @Test func canonicalTails() {
@@ -58,6 +59,7 @@ struct Base64URLTests {
             #expect(encoded == reference)
             #expect(Base64URL.encode(bytes.lazy.map { $0 }) == reference)
             #expect(Base64URL.decode(encoded) == bytes)
+            #expect(Base64URL.decode(SecretBytes(encoded.utf8)) == SecretBytes(bytes))
             #expect(!encoded.contains("="))
         }
     }

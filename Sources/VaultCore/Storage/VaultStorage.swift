@@ -14,7 +14,7 @@ public protocol VaultStorage: Sendable {
     func close() async
 }
 
-public protocol StorageReader: SealedRecordReader {
+public protocol StorageReader: SealedRecordReader, WrappedKeyReader {
     func metadata(_ key: String) throws -> [UInt8]?
     func tenant(_ id: TenantID) throws -> TenantRecord?
     func tenants() throws -> [TenantRecord]
@@ -57,8 +57,10 @@ public protocol StorageReader: SealedRecordReader {
     func gatewayCards(client: PlatformClientID, tenant: TenantID) throws -> [GatewayCardRecord]
 }
 
-public protocol StorageWriter: StorageReader, SealedRecordWriter {
+public protocol StorageWriter: StorageReader, SealedRecordWriter, WrappedKeyWriter {
     func setMetadata(_ key: String, value: [UInt8]) throws
+    /// Removes the entry (with SQLite `secure_delete` its bytes are overwritten); false if absent.
+    func deleteMetadata(_ key: String) throws -> Bool
     func insertTenant(_ tenant: TenantRecord) throws
     /// Sets the tenant's `disabledAt` (nil enables it).
     func setTenantDisabled(_ id: TenantID, at date: Date?) throws
@@ -66,6 +68,9 @@ public protocol StorageWriter: StorageReader, SealedRecordWriter {
     /// Returns false when no unrevoked key with this id belongs to the tenant.
     func revokeAPIKey(_ id: APIKeyID, tenant: TenantID, at date: Date) throws -> Bool
     func insertDataKey(_ key: DataKeyRecord) throws
+    /// Removes the version's wrapped key (overwritten with `secure_delete`); false if absent. Fails
+    /// with `.constraintViolation` while any record still names the version.
+    func deleteDataKey(version: Int) throws -> Bool
     func insertCardDataKey(_ key: CardDataKeyRecord) throws
     /// Marks the key deleted and overwrites its wrapped private key; false if absent or already deleted.
     func deleteCardDataKey(_ id: KeyID, tenant: TenantID, at date: Date) throws -> Bool
@@ -93,6 +98,9 @@ public protocol StorageWriter: StorageReader, SealedRecordWriter {
     /// Leaves a tombstone: sets `deletedAt` and overwrites the sealed holder and bank number.
     /// False if the tenant has no such live account. A card account's card is deleted separately.
     func markAccountDeleted(_ token: Token, tenant: TenantID, at date: Date) throws -> Bool
+    /// Moves account tombstones (which hold nothing sealed) from one key version to another, so
+    /// the old version can be destroyed; returns how many.
+    func relabelAccountTombstones(keyVersion: Int, to newVersion: Int) throws -> Int
     /// Inserts the client, or replaces its sealed meta when `id` exists.
     func upsertSyncClient(_ client: SyncClientRecord) throws
     /// Inserts the method, or replaces everything but its id, client and creation time when `id` exists.

@@ -16,28 +16,31 @@ extension Vault {
         }
         let id = TenantID.generate()
         let now = clock()
-        let record = TenantRecord(
-            id: id, name: name, parentID: parent, subClientID: subClientID,
-            wrappedFingerprintKey: keyring.masterKey.wrap(SymmetricKey.generate().secret, purpose: .fingerprintKey(id)),
-            createdAt: now)
+        let fingerprintKey = SymmetricKey.generate()
         let (key, keyRecord) = Self.newAPIKey(tenant: id, roles: adminRoles, label: "admin", at: now)
-        let created = CreatedTenant(record: record, adminKey: IssuedAPIKey(record: keyRecord, secret: key))
         let events = [
             AuditEvent(tenantID: id, actor: actor, action: .tenantCreate, subject: id.rawValue, outcome: .success),
             AuditEvent(tenantID: id, actor: actor, action: .apiKeyCreate, subject: keyRecord.id.rawValue, outcome: .success),
         ]
         let recordResponse = recorder(idempotency)
-        try await write { writer in
-            if let parent, try writer.tenant(parent) == nil { throw VaultError.tenantNotFound }
-            if let parent, let subClientID, try writer.subTenant(parent: parent, subClientID: subClientID) != nil {
-                throw VaultError.subClientIDTaken
+        return try await wrappingKeys {
+            let wrapped = keyring.wrap(fingerprintKey.secret, purpose: .fingerprintKey(id))
+            let record = TenantRecord(id: id, name: name, parentID: parent, subClientID: subClientID,
+                                      wrappedFingerprintKey: wrapped.bytes, createdAt: now)
+            let created = CreatedTenant(record: record, adminKey: IssuedAPIKey(record: keyRecord, secret: key))
+            try await write { writer in
+                try wrapped.fence.verify(writer)
+                if let parent, try writer.tenant(parent) == nil { throw VaultError.tenantNotFound }
+                if let parent, let subClientID, try writer.subTenant(parent: parent, subClientID: subClientID) != nil {
+                    throw VaultError.subClientIDTaken
+                }
+                try writer.insertTenant(record)
+                try writer.insertAPIKey(keyRecord)
+                for event in events { try self.auditLog.append(event, at: now, to: writer) }
+                try recordResponse?(writer, created)
             }
-            try writer.insertTenant(record)
-            try writer.insertAPIKey(keyRecord)
-            for event in events { try self.auditLog.append(event, at: now, to: writer) }
-            try recordResponse?(writer, created)
+            return created
         }
-        return created
     }
 
     /// Disables a tenant (`disabled`) or enables it again. While it is disabled, the API keys and

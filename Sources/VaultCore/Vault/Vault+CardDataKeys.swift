@@ -11,22 +11,25 @@ extension Vault {
         let privateKey = try RSAPrivateKey(generatingBits: policy.cardDataKeyBits)
         let id = KeyID(unchecked: IdentifierFormat.random())
         let now = clock()
-        let record = CardDataKeyRecord(
-            id: id, tenantID: tenant,
-            wrappedPrivateKey: keyring.masterKey.wrap(privateKey.pkcs8DER, purpose: .cardDataKey(tenant, id)),
-            publicKeyDER: privateKey.publicKey.subjectPublicKeyInfoDER,
-            createdAt: now, expiresAt: now.addingTimeInterval(policy.cardDataKeyValidity))
+        let expiresAt = now.addingTimeInterval(policy.cardDataKeyValidity)
         let limit = policy.maximumActiveCardDataKeys
         let event = AuditEvent(tenantID: tenant, actor: actor, action: .cardDataKeyCreate, subject: id.rawValue,
                                outcome: .success)
-        let created = CardDataPublicKey(id: id, publicKey: privateKey.publicKey, createdAt: now, expiresAt: record.expiresAt)
+        let created = CardDataPublicKey(id: id, publicKey: privateKey.publicKey, createdAt: now, expiresAt: expiresAt)
         let recordResponse = recorder(idempotency)
-        try await write { writer in
-            let active = try writer.cardDataKeys(tenant: tenant).filter { $0.isActive(at: now) }
-            guard active.count < limit else { throw VaultError.tooManyActiveKeys(limit: limit) }
-            try writer.insertCardDataKey(record)
-            try self.auditLog.append(event, at: now, to: writer)
-            try recordResponse?(writer, created)
+        try await wrappingKeys {
+            let wrapped = keyring.wrap(privateKey.pkcs8DER, purpose: .cardDataKey(tenant, id))
+            let record = CardDataKeyRecord(id: id, tenantID: tenant, wrappedPrivateKey: wrapped.bytes,
+                                           publicKeyDER: privateKey.publicKey.subjectPublicKeyInfoDER,
+                                           createdAt: now, expiresAt: expiresAt)
+            try await write { writer in
+                try wrapped.fence.verify(writer)
+                let active = try writer.cardDataKeys(tenant: tenant).filter { $0.isActive(at: now) }
+                guard active.count < limit else { throw VaultError.tooManyActiveKeys(limit: limit) }
+                try writer.insertCardDataKey(record)
+                try self.auditLog.append(event, at: now, to: writer)
+                try recordResponse?(writer, created)
+            }
         }
         return created
     }
@@ -63,7 +66,7 @@ extension Vault {
         }
         let record = try await cardDataKeyRecord(encrypted.keyID, tenant: tenant)
         guard record.expiresAt > clock() else { throw VaultError.keyExpired }
-        let privateKey = try keyring.cardDataPrivateKey(for: record)
+        let privateKey = try await keyring.cardDataPrivateKey(for: record, storage: storage)
         do {
             let plaintext = try privateKey.decrypt(encrypted.ciphertext, padding: padding)
             return try plaintext.withUnsafeBytes { bytes throws(CardError) in

@@ -59,15 +59,19 @@ extension Vault {
         } else {
             guard creating else { throw VaultError.unauthenticated }
             let now = clock()
-            let candidate = keyring.masterKey.wrap(SymmetricKey.generate().secret, purpose: .ssoSecret(tenant))
-            wrapped = try await write { writer in
-                if let existing = try writer.ssoSecret(tenant: tenant) { return existing }
-                guard try writer.tenant(tenant) != nil else { throw VaultError.tenantNotFound }
-                try writer.insertSSOSecret(tenant: tenant, wrapped: candidate, at: now)
-                return candidate
+            let signingKey = SymmetricKey.generate()
+            wrapped = try await wrappingKeys {
+                let candidate = keyring.wrap(signingKey.secret, purpose: .ssoSecret(tenant))
+                return try await write { writer in
+                    if let existing = try writer.ssoSecret(tenant: tenant) { return existing }
+                    try candidate.fence.verify(writer)
+                    guard try writer.tenant(tenant) != nil else { throw VaultError.tenantNotFound }
+                    try writer.insertSSOSecret(tenant: tenant, wrapped: candidate.bytes, at: now)
+                    return candidate.bytes
+                }
             }
         }
-        return try SymmetricKey(keyring.masterKey.unwrap(wrapped, purpose: .ssoSecret(tenant)))
+        return try SymmetricKey(await keyring.unwrap(wrapped, purpose: .ssoSecret(tenant), storage: storage))
     }
 
     /// Marks a single-use SSO token's nonce as used; `ssoTokenReused` the second time.

@@ -22,15 +22,16 @@ extension Vault {
         if !resumed {
             let version = current + 1
             let now = clock()
-            let record = DataKeyRecord(
-                version: version,
-                wrappedKey: keyring.masterKey.wrap(SymmetricKey.generate().secret, purpose: .dataKey(version: version)),
-                createdAt: now)
+            let dataKey = SymmetricKey.generate()
             let event = AuditEvent(tenantID: nil, actor: actor, action: .dataKeyRotate, subject: "v\(version)",
                                    outcome: .success)
-            try await write { writer in
-                try writer.insertDataKey(record)
-                try self.auditLog.append(event, at: now, to: writer)
+            try await wrappingKeys {
+                let wrapped = keyring.wrap(dataKey.secret, purpose: .dataKey(version: version))
+                try await write { writer in
+                    try wrapped.fence.verify(writer)
+                    try writer.insertDataKey(DataKeyRecord(version: version, wrappedKey: wrapped.bytes, createdAt: now))
+                    try self.auditLog.append(event, at: now, to: writer)
+                }
             }
             try await keyring.reloadDataKeys(from: storage)
         }
@@ -73,8 +74,48 @@ extension Vault {
     }
 
     /// Picks up data-key versions added by another process (`coffer keys rotate` beside a
-    /// running server), so new records move to the new version.
+    /// running server), so new records move to the new version, and a master-key rotation begun
+    /// or finished by another process (`coffer keys rotate-master`).
     public func reloadDataKeys() async throws {
+        try await keyring.reloadDataKeys(from: storage)
+    }
+
+    /// Destroys data-key version `version` once it seals nothing: its wrapped key is deleted
+    /// (SQLite's `secure_delete` overwrites it), so nothing in the database opens what was sealed
+    /// under it any more — copies of old ciphertexts included; backups taken before still hold the
+    /// key. Account tombstones, which hold nothing sealed, are relabelled to the active version in
+    /// the same transaction. Audited as `datakey.retire`.
+    ///
+    /// Refused for the active version, for a version that still seals records, and until
+    /// `policy.dataKeyRetirementDelay` after the next version was added: until a running server
+    /// has reloaded its data keys it may still seal under the old one.
+    public func retireDataKey(version: Int, actor: AuditActor) async throws {
+        let status = try await dataKeyStatus()
+        guard let index = status.firstIndex(where: { $0.version == version }) else {
+            throw KeyManagementError.dataKeyNotFound(version: version)
+        }
+        guard index + 1 < status.count else { throw KeyManagementError.dataKeyActive(version: version) }
+        guard status[index].records.isEmpty else {
+            throw KeyManagementError.dataKeyInUse(version: version, records: status[index].records)
+        }
+        let now = clock()
+        let retirableAt = status[index + 1].createdAt.addingTimeInterval(policy.dataKeyRetirementDelay)
+        guard now >= retirableAt else {
+            throw KeyManagementError.dataKeyRecentlyActive(version: version, retirableAt: retirableAt)
+        }
+        let active = status[status.count - 1].version
+        let event = AuditEvent(tenantID: nil, actor: actor, action: .dataKeyRetire, subject: "v\(version)", outcome: .success)
+        do {
+            try await write { writer in
+                _ = try writer.relabelAccountTombstones(keyVersion: version, to: active)
+                guard try writer.deleteDataKey(version: version) else { throw KeyManagementError.dataKeyNotFound(version: version) }
+                try self.auditLog.append(event, at: now, to: writer)
+            }
+        } catch VaultError.storage(.constraintViolation) {
+            // A server sealed a record under the version after the count above.
+            let records = try await dataKeyStatus().first { $0.version == version }?.records ?? [:]
+            throw KeyManagementError.dataKeyInUse(version: version, records: records)
+        }
         try await keyring.reloadDataKeys(from: storage)
     }
 

@@ -27,16 +27,16 @@ public final class Vault: Sendable {
 
     /// Opens the vault over a migrated store. On first use it records a check value for the master
     /// key and creates data key version 1 and the audit key; afterwards a different master key is
-    /// refused here.
+    /// refused here. During a master-key rotation both the old and the new key open it.
     public static func open(storage: any VaultStorage, masterKey: MasterKey, policy: VaultPolicy = VaultPolicy(),
                             clock: @escaping @Sendable () -> Date = Date.init) async throws -> Vault {
-        let checkValue = masterKey.wrap(SecretBytes(Array("coffer".utf8)), purpose: .check)
+        let checkValue = masterKey.wrap(StoredMasterKeys.checkPlaintext, purpose: .check)
         let firstKey = masterKey.wrap(SymmetricKey.generate().secret, purpose: .dataKey(version: 1))
         let newAuditKey = SymmetricKey.generate()
         let wrappedAuditKey = masterKey.wrap(newAuditKey.secret, purpose: .auditKey)
         let now = clock()
         let stored = try await VaultError.mappingStorage {
-            try await storage.write { writer -> (check: [UInt8], auditKey: [UInt8], prefix: [UInt8]?) in
+            try await storage.write { writer -> (masterKeys: StoredMasterKeys, auditKey: [UInt8], prefix: [UInt8]?) in
                 if try writer.metadata(Metadata.masterKeyCheck) == nil {
                     try writer.setMetadata(Metadata.masterKeyCheck, value: checkValue)
                 }
@@ -50,20 +50,25 @@ public final class Vault: Sendable {
                     let prefix = try writer.lastAuditEntry()?.sequence ?? 0
                     try writer.setMetadata(Metadata.auditUnkeyedPrefix, value: AuditLog.prefixRecord(prefix, key: newAuditKey))
                 }
-                return (try writer.metadata(Metadata.masterKeyCheck)!, try writer.metadata(Metadata.auditKey)!,
+                return (try StoredMasterKeys(reading: writer), try writer.metadata(Metadata.auditKey)!,
                         try writer.metadata(Metadata.auditUnkeyedPrefix))
             }
         }
-        _ = try masterKey.unwrap(stored.check, purpose: .check)
-        let auditKey = try SymmetricKey(masterKey.unwrap(stored.auditKey, purpose: .auditKey))
+        let masterKeys = try MasterKeySet.resolve(holding: [masterKey], stored.masterKeys)
+        let auditKey = try SymmetricKey(masterKeys.unwrap(stored.auditKey, purpose: .auditKey))
         let auditLog = AuditLog(key: auditKey, unkeyedPrefix: AuditLog.prefixLength(stored.prefix, key: auditKey))
-        let keyring = Keyring(masterKey: masterKey)
+        let keyring = Keyring(given: masterKey, masterKeys: masterKeys)
         try await keyring.reloadDataKeys(from: storage)
         return Vault(storage: storage, keyring: keyring, auditLog: auditLog, policy: policy, clock: clock)
     }
 
     enum Metadata {
+        /// A constant sealed under the current master key: a wrong key fails at start-up.
         static let masterKeyCheck = "master_key_check"
+        /// While a master-key rotation is under way: the new key wrapped under the old one, and
+        /// the old key wrapped under the new one (`MasterKeySet`).
+        static let masterKeySuccessor = "master_key_successor"
+        static let masterKeyPredecessor = "master_key_predecessor"
         /// The key of the audit chain's MACs, wrapped under the master key.
         static let auditKey = "audit_key"
         /// How many entries the log held when the audit key was made, sealed (`AuditLog.prefixRecord`).

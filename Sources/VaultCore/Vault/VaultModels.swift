@@ -164,6 +164,10 @@ public struct VaultPolicy: Sendable {
     /// once; the rest share the source `other`. Bounds memory, and the audit entries failures can
     /// add: at most 2 × (this + 7 causes) per interval, from any number of sources.
     public var failedAuthenticationSources = 256
+    /// How long after a newer data-key version was added the older one may be destroyed: twice
+    /// the minute after which every running server has reloaded its data keys and stopped sealing
+    /// under the old version.
+    public var dataKeyRetirementDelay: TimeInterval = 120
 
     public init() {}
 }

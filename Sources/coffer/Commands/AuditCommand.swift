@@ -7,14 +7,14 @@ import VaultCore
 enum AuditCommand {
     /// Checks every MAC and sequence, and that the log still reaches every checkpoint in the data
     /// directory's checkpoint file and in each `--checkpoints FILE` (e.g. lines shipped to a log server).
-    static func verify(_ command: ParsedCommand) async throws {
+    static func verify(_ command: ParsedCommand, _ launch: LaunchEnvironment) async throws {
         let directory = DataDirectory(path: try command.require("data-dir"))
         var checkpoints = try checkpointFile(command, directory).read()
         for path in command.strings("checkpoints") {
             checkpoints += try AuditCheckpointFile(url: URL(fileURLWithPath: path)).read()
         }
         let found = checkpoints
-        try await withVault(command) { vault in
+        try await withVault(command, launch) { vault in
             switch try await vault.verifyAuditLog(checkpoints: found) {
             case .intact(let entries, let checkpoints):
                 Output.result("audit log intact: \(entries) entries, \(checkpoints) checkpoints reached")
@@ -25,10 +25,10 @@ enum AuditCommand {
     }
 
     /// Seals the log's head now, appends it to the checkpoint file and prints it.
-    static func checkpoint(_ command: ParsedCommand) async throws {
+    static func checkpoint(_ command: ParsedCommand, _ launch: LaunchEnvironment) async throws {
         let directory = DataDirectory(path: try command.require("data-dir"))
         let file = try checkpointFile(command, directory)
-        try await withVault(command) { vault in
+        try await withVault(command, launch) { vault in
             guard let checkpoint = try await vault.auditCheckpoint() else {
                 Output.note("the audit log is empty: nothing to checkpoint")
                 return
@@ -40,11 +40,11 @@ enum AuditCommand {
 
     /// Writes the entries after `--after` as JSON lines, then a checkpoint of the head they end at,
     /// to stdout or `--out FILE` (PCI DSS 10.3: ship the log off the host).
-    static func export(_ command: ParsedCommand) async throws {
+    static func export(_ command: ParsedCommand, _ launch: LaunchEnvironment) async throws {
         let after = Int64(try command.int("after") ?? 0)
         guard after >= 0 else { throw CLIError.io("--after must not be negative") }
         let sink = try ExportSink(path: command.string("out"))
-        try await withVault(command) { vault in
+        try await withVault(command, launch) { vault in
             var position = after
             while true {
                 let page = try await vault.auditEntries(after: position, limit: 1000)

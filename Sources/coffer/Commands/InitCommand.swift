@@ -4,33 +4,31 @@ import VaultCore
 
 /// `coffer init`: a new data directory with its master key, database, first tenant and admin key.
 enum InitCommand {
-    static func run(_ command: ParsedCommand) async throws {
+    static func run(_ command: ParsedCommand, _ launch: LaunchEnvironment) async throws {
         let directory = DataDirectory(path: try command.require("data-dir"))
-        let created = try await initialize(directory, masterKeyOption: command.string("master-key-file"),
+        let created = try await initialize(directory, masterKey: try MasterKeySource.given(command, launch),
+                                           keyInDataDirectory: command.flag("master-key-in-data-dir"),
                                            tenantName: command.string("tenant-name") ?? "default")
         Output.json(["tenantId": created.id.rawValue, "apiKey": created.adminKey.secret])
     }
 
-    /// Creates the directory, the master key (unless one is given), the store and a first tenant.
-    static func initialize(_ directory: DataDirectory, masterKeyOption: String?,
+    /// Creates the directory, the master key (when it comes from a file that does not exist
+    /// yet), the store and a first tenant. Without a source the key would go to
+    /// `DIR/keys/master.key`, which — like any key file inside the directory — is refused, with
+    /// nothing created, unless `keyInDataDirectory` (development).
+    static func initialize(_ directory: DataDirectory, masterKey source: MasterKeySource?, keyInDataDirectory: Bool,
                            tenantName: String) async throws -> CreatedTenant {
         guard !directory.isInitialized else { throw CLIError.alreadyInitialized(directory.url.path) }
-        try directory.create()
-
-        let location = MasterKeyLocation.resolve(option: masterKeyOption, directory: directory)
+        let source = try (source ?? .file(directory.defaultMasterKeyURL))
+            .refusingDataDirectory(directory, unless: keyInDataDirectory)
         let masterKey: MasterKey
-        switch location {
-        case .environment:
-            masterKey = try location.load()
-        case .file(let url):
-            if FileManager.default.fileExists(atPath: url.path) {
-                masterKey = try location.load()
-                Output.note("using the existing master key at \(url.path)")
-            } else {
-                masterKey = MasterKey.generate()
-                try masterKey.write(to: url)
-                Output.note("created master key \(url.path) (mode 0600): back it up, and keep it off this volume in production")
-            }
+        if let newKeyFile = source.fileToCreate {
+            try directory.create(with: directory.contains(newKeyFile) ? [newKeyFile.deletingLastPathComponent()] : [])
+            masterKey = try await source.loadOrCreate()
+        } else {
+            // A key from elsewhere is fetched before anything is created, so a failing command leaves nothing behind.
+            masterKey = try await source.load()
+            try directory.create()
         }
 
         let storage = try await directory.openStorage(creating: true)

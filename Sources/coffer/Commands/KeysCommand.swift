@@ -2,12 +2,11 @@ import ArgumentParsing
 import Foundation
 import VaultCore
 
-/// `coffer keys rotate` and `coffer keys status`.
+/// `coffer keys rotate | status | retire | rotate-master`.
 enum KeysCommand {
-    static func rotate(_ command: ParsedCommand) async throws {
-        let batchSize = try command.int("batch-size") ?? 500
-        guard batchSize > 0 else { throw CLIError.io("--batch-size must be positive") }
-        try await withVault(command) { vault in
+    static func rotate(_ command: ParsedCommand, _ launch: LaunchEnvironment) async throws {
+        let batchSize = try batchSize(command)
+        try await withVault(command, launch) { vault in
             let report = try await vault.rotateDataKey(actor: "cli", batchSize: batchSize) { kind, done in
                 Output.result("re-encrypted \(done) \(kind.rawValue)")
             }
@@ -18,13 +17,67 @@ enum KeysCommand {
         }
     }
 
-    static func status(_ command: ParsedCommand) async throws {
-        try await withVault(command) { vault in
+    static func status(_ command: ParsedCommand, _ launch: LaunchEnvironment) async throws {
+        try await withVault(command, launch) { vault in
             for key in try await vault.dataKeyStatus() {
                 let created = key.createdAt.formatted(.iso8601)
                 Output.result("v\(key.version)\t\(key.isActive ? "active " : "retired")\t\(summary(of: key.records))\tcreated \(created)")
             }
+            if try await vault.isMasterKeyRotationInProgress() {
+                Output.result("master key rotation in progress: the previous master key still opens this vault until `coffer keys rotate-master --finish`")
+            }
         }
+    }
+
+    static func retire(_ command: ParsedCommand, _ launch: LaunchEnvironment) async throws {
+        let text = try command.require("version")
+        guard let version = Int(text), version > 0 else {
+            throw ArgumentError.invalidValue(option: "--version", value: text, reason: "expected a data-key version, e.g. 1")
+        }
+        try await withVault(command, launch) { vault in
+            try await vault.retireDataKey(version: version, actor: "cli")
+            Output.result("data key v\(version) destroyed")
+        }
+    }
+
+    /// Without `--finish`: rewraps every key under the new master key (begun, or resumed).
+    /// With it: run with the new key, retires the old one.
+    static func rotateMaster(_ command: ParsedCommand, _ launch: LaunchEnvironment) async throws {
+        let batchSize = try batchSize(command)
+        let progress: @Sendable (WrappedKeyKind, Int) -> Void = { kind, done in Output.result("rewrapped \(done) \(kind.rawValue)") }
+        let newKey = try MasterKeySource.named(by: command, prefix: "new-master-key")
+        if command.flag("finish") {
+            guard newKey == nil else {
+                throw CLIError.io("--finish takes no new key: run it with the new key as the master key (--master-key-file, …)")
+            }
+            try await withVault(command, launch) { vault in
+                guard let report = try await vault.finishMasterKeyRotation(actor: "cli", batchSize: batchSize, progress: progress) else {
+                    Output.result("no master-key rotation in progress: nothing to finish")
+                    return
+                }
+                Output.result("master-key rotation finished; \(summary(of: report)) rewrapped; the previous master key opens nothing any more")
+            }
+            return
+        }
+        let directory = DataDirectory(path: try command.require("data-dir"))
+        guard let source = try newKey?.refusingDataDirectory(directory, unless: command.flag("master-key-in-data-dir")) else {
+            throw ArgumentError.missingRequiredOption("--new-master-key-file or --new-master-key-command")
+        }
+        try await withVault(command, launch) { vault in
+            let report = try await vault.rotateMasterKey(to: try await source.loadOrCreate(), actor: "cli",
+                                                         batchSize: batchSize, progress: progress)
+            Output.result("""
+                master key rotated\(report.resumed ? " (finished an interrupted run)" : ""); \(summary(of: report)) rewrapped. \
+                Restart every server with the new key, then run `coffer keys rotate-master --finish` with it: \
+                until then the previous master key still opens this vault.
+                """)
+        }
+    }
+
+    private static func batchSize(_ command: ParsedCommand) throws -> Int {
+        let batchSize = try command.int("batch-size") ?? 500
+        guard batchSize > 0 else { throw CLIError.io("--batch-size must be positive") }
+        return batchSize
     }
 
     /// "0 records", or the total with each kind that has any, e.g. "12 records (10 cards, 2 accounts)",
@@ -34,13 +87,21 @@ enum KeysCommand {
         let kinds = SealedRecordKind.allCases.compactMap { kind in counts[kind].map { "\($0) \(kind.rawValue)" } }
         return kinds.isEmpty ? "\(total) records" : "\(total) records (\(kinds.joined(separator: ", ")))"
     }
+
+    /// "0 keys", or e.g. "5 keys (1 data keys, 4 fingerprint keys) and the audit key".
+    static func summary(of report: MasterKeyRotationReport) -> String {
+        let total = report.rewrapped.values.reduce(0, +)
+        let kinds = WrappedKeyKind.allCases.compactMap { kind in report.rewrapped[kind].map { "\($0) \(kind.rawValue)" } }
+        return (kinds.isEmpty ? "\(total) keys" : "\(total) keys (\(kinds.joined(separator: ", ")))")
+            + (report.rewrappedAuditKey ? " and the audit key" : "")
+    }
 }
 
 /// Opens the store and the vault with the command's data directory and master key, and closes
 /// the store (flushing the writer) whatever the body does.
-func withVault(_ command: ParsedCommand, _ body: (Vault) async throws -> Void) async throws {
+func withVault(_ command: ParsedCommand, _ launch: LaunchEnvironment, _ body: (Vault) async throws -> Void) async throws {
     let directory = DataDirectory(path: try command.require("data-dir"))
-    let masterKey = try MasterKeyLocation.resolve(option: command.string("master-key-file"), directory: directory).load()
+    let masterKey = try await MasterKeySource.resolve(command, launch, directory: directory).load()
     let storage = try await directory.openStorage()
     do {
         try await body(try await Vault.open(storage: storage, masterKey: masterKey))

@@ -6,6 +6,7 @@ import Logging
 import Metrics
 import VaultAPI
 import VaultCore
+import VaultCrypto
 import VaultStore
 
 /// `coffer serve`: the vault as an HTTP service until SIGTERM or SIGINT, which stop accepting,
@@ -13,15 +14,15 @@ import VaultStore
 enum ServeCommand {
     static let developmentDataDirectory = "./data"
 
-    static func run(_ command: ParsedCommand) async throws {
+    static func run(_ command: ParsedCommand, _ launch: LaunchEnvironment) async throws {
         let isDevelopment = command.flag("dev")
         guard let path = command.string("data-dir") ?? (isDevelopment ? developmentDataDirectory : nil) else {
             throw ArgumentError.missingRequiredOption("--data-dir")
         }
         let directory = DataDirectory(path: path)
         if isDevelopment, !directory.isInitialized {
-            let created = try await InitCommand.initialize(directory, masterKeyOption: command.string("master-key-file"),
-                                                           tenantName: "development")
+            let created = try await InitCommand.initialize(directory, masterKey: try MasterKeySource.given(command, launch),
+                                                           keyInDataDirectory: true, tenantName: "development")
             Output.json(["tenantId": created.id.rawValue, "apiKey": created.adminKey.secret])
             Output.note("development vault created in \(directory.url.path); the API key above is shown only once")
         }
@@ -40,10 +41,11 @@ enum ServeCommand {
         if let maxBody = try command.int("max-body-bytes") { configuration.limits.maxBodyBytes = maxBody }
         configuration.parseErrorResponse = VaultAPI.parseErrorResponse
 
-        let masterKey = try MasterKeyLocation.resolve(option: command.string("master-key-file"), directory: directory).load()
+        let masterKey = try await MasterKeySource.resolve(command, launch, directory: directory).load()
         let storage = try await directory.openStorage()
         let vault = try await Vault.open(storage: storage, masterKey: masterKey)
         let logger = Logger(label: "coffer", sink: StreamLogSink.standardError)
+        log(launch.hardening, logger)
         let registry = MetricsRegistry()
         try registry.counter("coffer_store_write_batches_total", help: "Write transactions committed by the group-commit writer.") {
             Double(storage.writeStats.batches)
@@ -64,8 +66,9 @@ enum ServeCommand {
         logger.notice("listening", metadata: ["host": .string(configuration.host), "port": .int(port), "tls": .bool(configuration.tls != nil)])
 
         // Once a minute: write the failed authentications whose interval ended, forget expired
-        // single-use tokens and idempotency records, pick up a data-key rotation made by
-        // `coffer keys rotate` in another process, and checkpoint the audit log outside the database.
+        // single-use tokens and idempotency records, pick up a data-key or master-key rotation made
+        // by `coffer keys rotate` or `rotate-master` in another process, and checkpoint the audit
+        // log outside the database.
         let checkpointer = AuditCheckpointer(vault: vault, file: try AuditCommand.checkpointFile(command, directory))
         let maintenance = Task {
             // Cancelled at shutdown: the sleep throws and the loop ends without another round.
@@ -93,6 +96,20 @@ enum ServeCommand {
             try await vault.flushFailedAuthentications(all: all)
         } catch {
             logger.error("writing failed authentications to the audit log failed", metadata: ["error": .string(describe(error).message)])
+        }
+    }
+
+    /// Says what protects key material in memory; a secure heap that could not be locked leaves
+    /// secrets swappable, which the memlock limit (`LimitMEMLOCK=8M`, `ulimit -l 8192`) fixes.
+    private static func log(_ hardening: ProcessHardening.Report, _ logger: Logger) {
+        let metadata: [String: LogValue] = [
+            "coreDumps": .string(hardening.coreDumpsDisabled && !hardening.isDumpable ? "disabled" : "enabled"),
+            "secureHeap": .string(hardening.secureHeap.rawValue),
+        ]
+        if hardening.secureHeap == .locked, hardening.coreDumpsDisabled, !hardening.isDumpable {
+            logger.notice("key material kept out of core dumps and swap", metadata: metadata)
+        } else {
+            logger.warning("key material may reach core dumps or swap", metadata: metadata)
         }
     }
 

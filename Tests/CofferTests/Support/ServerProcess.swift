@@ -3,7 +3,7 @@ import Synchronization
 import TestSupport
 import Testing
 
-/// A real `coffer serve --dev` on an ephemeral loopback port, driven with `curl`.
+/// A real `coffer serve` on an ephemeral loopback port, driven with `curl`.
 final class ServerProcess: @unchecked Sendable {
     // Safe: `process` and the pipes are set up in init and only read afterwards; `errorLog`
     // guards its own state.
@@ -17,13 +17,26 @@ final class ServerProcess: @unchecked Sendable {
     /// Extra `curl` options for every request, such as `--cacert` for a TLS server.
     let curlOptions: [String]
 
-    init(extraArguments: [String] = [], curlOptions: [String] = []) throws {
+    /// `coffer serve --dev` in a new directory, with the credentials its first start prints.
+    convenience init(extraArguments: [String] = [], curlOptions: [String] = []) throws {
+        let directory = try TemporaryDirectory()
+        try self.init(serving: directory, dataDir: directory.path("data"), arguments: ["--dev"] + extraArguments,
+                      curlOptions: curlOptions)
+    }
+
+    /// `coffer serve --data-dir dataDir ARGUMENTS` in `directory`. `credentials` are those `coffer init`
+    /// printed; without them the server must print them (`--dev` on a new directory). `launcher` runs
+    /// the server through another program, such as `setpriv` to drop privileges.
+    init(serving directory: TemporaryDirectory, dataDir: String, arguments: [String],
+         credentials: (apiKey: String, tenantID: String)? = nil, environment: [String: String]? = nil,
+         launcher: [String] = [], curlOptions: [String] = []) throws {
         self.curlOptions = curlOptions
-        directory = try TemporaryDirectory()
+        self.directory = directory
         process = Process()
-        process.executableURL = URL(fileURLWithPath: ProcessRunner.cofferPath)
-        process.arguments = ["serve", "--dev", "--data-dir", directory.path("data"), "--listen", "127.0.0.1:0"]
-            + extraArguments
+        let command = launcher + [ProcessRunner.cofferPath, "serve", "--data-dir", dataDir, "--listen", "127.0.0.1:0"] + arguments
+        process.executableURL = URL(fileURLWithPath: command[0])
+        process.arguments = Array(command.dropFirst())
+        if let environment { process.environment = environment }
         let output = Pipe(), error = Pipe()
         process.standardOutput = output
         process.standardError = error
@@ -39,8 +52,9 @@ final class ServerProcess: @unchecked Sendable {
             text += String(decoding: chunk, as: UTF8.self)
         }
         let lines = text.split(separator: "\n").map(String.init)
-        guard let credentials = lines.first.flatMap({ try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: String] }),
-              let key = credentials["apiKey"], let tenant = credentials["tenantId"],
+        let printed = lines.first.flatMap({ try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: String] })
+            .flatMap { printed in printed["apiKey"].flatMap { key in printed["tenantId"].map { (key, $0) } } }
+        guard let (key, tenant) = credentials ?? printed,
               let listening = lines.first(where: { $0.hasPrefix("listening on ") })
         else {
             process.terminate()

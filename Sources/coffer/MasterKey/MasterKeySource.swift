@@ -1,0 +1,92 @@
+import ArgumentParsing
+import Foundation
+import VaultCore
+import VaultCrypto
+
+/// Where a command's master key comes from, in this order of precedence:
+/// 1. the command line: `--master-key-file FILE` or `--master-key-command CMD`;
+/// 2. the environment: `COFFER_MASTER_KEY` (the key itself) or `COFFER_MASTER_KEY_COMMAND`;
+/// 3. `DIR/keys/master.key`, where `init --master-key-in-data-dir` and `serve --dev` keep it.
+///
+/// Two sources on one level are refused rather than one silently winning.
+enum MasterKeySource {
+    case file(URL)
+    /// A shell command that prints the key, and how long it may take.
+    case command(String, timeout: Duration)
+    /// `COFFER_MASTER_KEY`'s value, taken from the environment at start-up.
+    case environment(SecretBytes)
+
+    /// The source the command line or, failing that, the environment names; nil when neither does.
+    static func given(_ command: ParsedCommand, _ launch: LaunchEnvironment) throws -> MasterKeySource? {
+        if let source = try named(by: command) { return source }
+        switch (launch.masterKey, launch.masterKeyCommand) {
+        case (let key?, nil): return .environment(key)
+        case (nil, let shell?): return .command(shell, timeout: try timeout(command))
+        case (nil, nil): return nil
+        case (_?, _?):
+            throw CLIError.conflictingMasterKeySources(LaunchEnvironment.masterKeyVariable,
+                                                       LaunchEnvironment.masterKeyCommandVariable)
+        }
+    }
+
+    /// The source given by `--PREFIX-file` or `--PREFIX-command` (`master-key`, or `new-master-key`
+    /// for the key a rotation moves to); nil when neither is.
+    static func named(by command: ParsedCommand, prefix: String = "master-key") throws -> MasterKeySource? {
+        switch (command.string("\(prefix)-file"), command.string("\(prefix)-command")) {
+        case (let path?, nil): .file(URL(fileURLWithPath: path))
+        case (nil, let shell?): .command(shell, timeout: try timeout(command))
+        case (nil, nil): nil
+        case (_?, _?): throw CLIError.conflictingMasterKeySources("--\(prefix)-file", "--\(prefix)-command")
+        }
+    }
+
+    /// For commands that open an existing vault: the key given, else the one in the data directory.
+    static func resolve(_ command: ParsedCommand, _ launch: LaunchEnvironment,
+                        directory: DataDirectory) throws -> MasterKeySource {
+        if let source = try given(command, launch) { return source }
+        guard FileManager.default.fileExists(atPath: directory.defaultMasterKeyURL.path) else { throw CLIError.noMasterKey }
+        return .file(directory.defaultMasterKeyURL)
+    }
+
+    private static func timeout(_ command: ParsedCommand) throws -> Duration {
+        guard let seconds = try command.int("master-key-command-timeout") else { return KeyCommand.defaultTimeout }
+        guard seconds > 0 else {
+            throw ArgumentError.invalidValue(option: "--master-key-command-timeout", value: String(seconds),
+                                             reason: "expected a positive number of seconds")
+        }
+        return .seconds(seconds)
+    }
+
+    func load() async throws -> MasterKey {
+        switch self {
+        case .file(let url): try MasterKey.load(from: url)
+        case .command(let shell, let timeout): try MasterKey(encoded: await KeyCommand.run(shell, timeout: timeout))
+        case .environment(let text): try MasterKey(encoded: text)
+        }
+    }
+
+    /// A key file that does not exist yet, which `create` would write.
+    var fileToCreate: URL? {
+        guard case .file(let url) = self, !FileManager.default.fileExists(atPath: url.path) else { return nil }
+        return url
+    }
+
+    /// Loads the key, or for a file that does not exist yet generates one and writes it there
+    /// (mode 0600, never overwriting), saying so on stderr.
+    func loadOrCreate() async throws -> MasterKey {
+        guard let url = fileToCreate else { return try await load() }
+        let key = MasterKey.generate()
+        try key.write(to: url)
+        Output.note("created master key \(url.path) (mode 0600): back it up, and keep it off the data volume")
+        return key
+    }
+
+    /// Refuses a key file inside the data directory unless the operator accepted that: a copy of
+    /// the directory (a backup, a stolen disk) would then hold the key beside what it protects.
+    func refusingDataDirectory(_ directory: DataDirectory, unless allowed: Bool) throws(CLIError) -> MasterKeySource {
+        if case .file(let url) = self, !allowed, directory.contains(url) {
+            throw .masterKeyInDataDirectory(url.path)
+        }
+        return self
+    }
+}
