@@ -98,19 +98,12 @@ public final class VaultAPI: Sendable {
                 call.principal = principal
             }
             if request.method == "POST", let principal = call.principal, let key = request.headers["Idempotency-Key"] {
-                let idempotency = try Self.idempotencyRequest(key: key, tenant: principal.tenantID,
-                                                              route: matched.template, request: request)
-                switch try await vault.idempotentResponse(for: idempotency) {
-                case .replay(let stored):
-                    var response = JSONResponse.make(stored)
-                    response.headers.add("Idempotent-Replayed", "true")
-                    return response
-                case .mismatch:
-                    throw APIError(status: .unprocessableEntity, code: "idempotency_key_reused",
-                                   message: "This Idempotency-Key was used with a different request.")
-                case .absent:
-                    call.idempotency = idempotency
+                let idempotency = try await idempotencyRequest(key: key, principal: principal, route: matched.template,
+                                                               request: request)
+                if let replayed = try Self.replayed(try await vault.idempotentResponse(for: idempotency)) {
+                    return replayed
                 }
+                call.idempotency = idempotency
             }
             return try await run(matched.handler, call)
         }
@@ -122,10 +115,27 @@ public final class VaultAPI: Sendable {
         do {
             return try await handler.run(call)
         } catch VaultError.storage(.constraintViolation) where call.idempotency != nil {
-            switch try await vault.idempotentResponse(for: call.idempotency!) {
-            case .replay(let stored): return JSONResponse.make(stored)
-            case .mismatch, .absent: throw VaultError.storage(.constraintViolation("idempotency"))
+            guard let replayed = try Self.replayed(try await vault.idempotentResponse(for: call.idempotency!)) else {
+                throw VaultError.storage(.constraintViolation("idempotency"))
             }
+            return replayed
+        }
+    }
+
+    /// The answer to a request whose `Idempotency-Key` was seen before; nil when it was not.
+    private static func replayed(_ lookup: IdempotencyLookup) throws -> HTTPResponse? {
+        switch lookup {
+        case .absent:
+            return nil
+        case .replay(let stored):
+            var response = JSONResponse.make(stored)
+            response.headers.add("Idempotent-Replayed", "true")
+            return response
+        case .mismatch:
+            throw APIError(status: .unprocessableEntity, code: "idempotency_key_reused",
+                           message: "This Idempotency-Key was used with a different request.")
+        case .subjectDeleted:
+            throw APIError.idempotentSubjectDeleted
         }
     }
 
@@ -158,14 +168,14 @@ public final class VaultAPI: Sendable {
     }
 
     /// The key must be 1–255 visible ASCII characters; the request is identified by its route,
-    /// path and body, so a retry must repeat them exactly.
-    static func idempotencyRequest(key: String, tenant: TenantID, route: String,
-                                   request: HTTPRequest) throws -> IdempotencyRequest {
+    /// path and body, so a retry must repeat them exactly, with the same credential.
+    private func idempotencyRequest(key: String, principal: Principal, route: String,
+                                    request: HTTPRequest) async throws -> IdempotencyRequest {
         guard (1...255).contains(key.utf8.count), key.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
             throw APIError.badRequest("invalid_idempotency_key", "Idempotency-Key must be 1–255 visible ASCII characters.")
         }
-        let identity = Array("\(request.method) \(route) \(request.path)\n".utf8) + request.body
-        return IdempotencyRequest(tenant: tenant, key: key, requestHash: SHA256.hash(identity))
+        return try await vault.idempotencyRequest(key: key, principal: principal, method: request.method, route: route,
+                                                  path: request.path, body: request.body)
     }
 
     /// The caller's `X-Request-Id` when it is plain, else a new random one. Plain is 1–64 of

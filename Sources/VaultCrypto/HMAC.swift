@@ -55,6 +55,19 @@ public enum HMACSHA256 {
         message.withUnsafeBytes { message in key.withUnsafeBytes { key in code(message, key) } }
     }
 
+    /// A key for one purpose derived from a uniformly random key: HKDF-Expand-SHA256 (RFC 5869)
+    /// with `info` and one 32-byte block, that is HMAC(key, info ‖ 0x01). No extract step: `key`
+    /// is a random key already, never a password. The derived key never passes through an
+    /// unwiped buffer.
+    public static func derivedKey(from key: SymmetricKey, info: some Collection<UInt8>) -> SymmetricKey {
+        let message = Array(info) + [0x01]
+        let derived = SecretBytes(count: byteCount) { out in
+            message.withUnsafeBytes { message in key.secret.withUnsafeBytes { key in code(message, key, into: out) } }
+        }
+        // 32 bytes: a valid key size.
+        return try! SymmetricKey(derived)
+    }
+
     /// Whether `code` is the HMAC of `message` under `key`, compared in constant time.
     /// A code of the wrong length (including a truncated one) is not valid.
     public static func isValidAuthenticationCode(_ code: [UInt8], for message: [UInt8], using key: SymmetricKey) -> Bool {
@@ -62,20 +75,26 @@ public enum HMACSHA256 {
     }
 
     private static func code(_ message: UnsafeRawBufferPointer, _ key: UnsafeRawBufferPointer) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: byteCount) { out, initialized in
+            code(message, key, into: UnsafeMutableRawBufferPointer(out))
+            initialized = byteCount
+        }
+    }
+
+    /// Writes the 32-byte code into `out`, which holds at least that many bytes.
+    private static func code(_ message: UnsafeRawBufferPointer, _ key: UnsafeRawBufferPointer,
+                             into out: UnsafeMutableRawBufferPointer) {
         let context = threadContext()
         var length = 0
-        let out = [UInt8](unsafeUninitializedCapacity: byteCount) { out, initialized in
-            let ok = setKey(key, on: context)
-                && (message.isEmpty || EVP_MAC_update(context, message.baseAddress?.assumingMemoryBound(to: UInt8.self), message.count) == 1)
-                && EVP_MAC_final(context, out.baseAddress, &length, out.count) == 1
-            if !ok {
-                let reason = CryptoError.openSSL("HMAC-SHA256")
-                discardThreadContext(context)
-                fatalError("HMAC-SHA256 failed: \(reason)")
-            }
-            initialized = length
+        let ok = setKey(key, on: context)
+            && (message.isEmpty || EVP_MAC_update(context, message.baseAddress?.assumingMemoryBound(to: UInt8.self), message.count) == 1)
+            && EVP_MAC_final(context, out.baseAddress?.assumingMemoryBound(to: UInt8.self), &length, out.count) == 1
+            && length == byteCount
+        if !ok {
+            let reason = CryptoError.openSSL("HMAC-SHA256")
+            discardThreadContext(context)
+            fatalError("HMAC-SHA256 failed: \(reason)")
         }
-        return out
     }
 
     /// Keys (and resets) `context`. An empty key still needs a non-null pointer: OpenSSL reads a

@@ -13,7 +13,7 @@ enum RecordColumns {
         sequence, timestamp_ms, tenant_id, actor, action, subject, outcome, previous_hash, hash, source, request_id, \
         count, chain_version
         """
-    static let idempotency = "tenant_id, key, request_hash, status, sealed_body, key_version, created_at"
+    static let idempotency = "tenant_id, lookup, request_mac, status, sealed_body, key_version, created_at"
     static let cardToken = "token, tenant_id, ciphertext, key_version, created_at, expires_at"
     static let syncClient = "id, tenant_id, identifier, sealed_meta, key_version, created_at, updated_at"
     static let paymentMethod = """
@@ -46,8 +46,15 @@ enum RecordSQL {
     static let insertCard = "INSERT INTO cards (\(RecordColumns.card)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     static let lastAuditEntry = "SELECT \(RecordColumns.audit) FROM audit_log ORDER BY sequence DESC LIMIT 1"
     static let insertAudit = "INSERT INTO audit_log (\(RecordColumns.audit)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-    static let idempotencyByKey = "SELECT \(RecordColumns.idempotency) FROM idempotency_keys WHERE tenant_id = ? AND key = ?"
-    static let insertIdempotency = "INSERT INTO idempotency_keys (\(RecordColumns.idempotency)) VALUES (?, ?, ?, ?, ?, ?, ?)"
+    static let idempotencyByLookup = "SELECT \(RecordColumns.idempotency) FROM idempotency_records WHERE tenant_id = ? AND lookup = ?"
+    static let insertIdempotency = "INSERT INTO idempotency_records (\(RecordColumns.idempotency)) VALUES (?, ?, ?, ?, ?, ?, ?)"
+    /// A response may name one card twice (two payment methods holding it).
+    static let insertIdempotencySubject = "INSERT OR IGNORE INTO idempotency_subjects (subject, tenant_id, lookup) VALUES (?, ?, ?)"
+    static let neutralizeIdempotency = """
+        UPDATE idempotency_records SET status = NULL, sealed_body = NULL, key_version = NULL
+        WHERE sealed_body IS NOT NULL
+          AND (tenant_id, lookup) IN (SELECT tenant_id, lookup FROM idempotency_subjects WHERE subject = ?)
+        """
     static let takeCardToken = "DELETE FROM card_tokens WHERE token = ? AND tenant_id = ? RETURNING \(RecordColumns.cardToken)"
     static let insertCardToken = "INSERT INTO card_tokens (\(RecordColumns.cardToken)) VALUES (?, ?, ?, ?, ?, ?)"
     static let accountByToken = "SELECT \(RecordColumns.account) FROM accounts WHERE token = ? AND tenant_id = ?"
@@ -155,14 +162,13 @@ extension SQLiteRow {
             updatedAt: SQLiteTime.date(int64(10)))
     }
 
+    /// A neutralised record has NULL status, body and version (a CHECK keeps the three together).
     func idempotencyRecord() throws(StorageError) -> IdempotencyRecord {
         IdempotencyRecord(
-            tenantID: try identifier(0, as: TenantID.self, "idempotency_keys.tenant_id"),
-            key: text(1),
-            requestHash: blob(2),
-            status: int(3),
-            sealedBody: blob(4),
-            keyVersion: int(5),
+            tenantID: try identifier(0, as: TenantID.self, "idempotency_records.tenant_id"),
+            lookup: text(1),
+            requestMAC: blob(2),
+            response: isNull(4) ? nil : SealedResponse(status: int(3), sealedBody: blob(4), keyVersion: int(5)),
             createdAt: SQLiteTime.date(int64(6)))
     }
 

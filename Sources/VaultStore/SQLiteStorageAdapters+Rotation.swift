@@ -23,8 +23,9 @@ struct SealedRecordTable: Sendable {
         case .accounts:
             SealedRecordTable(name: "accounts", primaryKey: ["token"], subject: "token",
                               sealed: ["sealed_holder", "sealed_bank_number"], live: "deleted_at IS NULL")
+        // A neutralised record has no key version: it is not listed.
         case .idempotencyRecords:
-            SealedRecordTable(name: "idempotency_keys", primaryKey: ["tenant_id", "key"], subject: "key",
+            SealedRecordTable(name: "idempotency_records", primaryKey: ["tenant_id", "lookup"], subject: "lookup",
                               sealed: ["sealed_body"])
         case .syncClients: SealedRecordTable(name: "sync_clients", primaryKey: ["id"], subject: "id", sealed: ["sealed_meta"])
         case .paymentMethods:

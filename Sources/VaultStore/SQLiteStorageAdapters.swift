@@ -81,8 +81,8 @@ extension SQLiteBackedReader {
         try connection.queryFirst(RecordSQL.lastAuditEntry) { try $0.auditEntry() }
     }
 
-    func idempotencyRecord(tenant: TenantID, key: String) throws -> IdempotencyRecord? {
-        try connection.queryFirst(RecordSQL.idempotencyByKey, tenant.rawValue, key) { try $0.idempotencyRecord() }
+    func idempotencyRecord(tenant: TenantID, lookup: String) throws -> IdempotencyRecord? {
+        try connection.queryFirst(RecordSQL.idempotencyByLookup, tenant.rawValue, lookup) { try $0.idempotencyRecord() }
     }
 
     func account(_ token: Token, tenant: TenantID) throws -> AccountRecord? {
@@ -208,15 +208,23 @@ extension SQLiteWriter {
             event.actor.requestID, event.count, entry.chainVersion.rawValue)
     }
 
-    func insertIdempotencyRecord(_ record: IdempotencyRecord) throws {
+    func insertIdempotencyRecord(_ record: IdempotencyRecord, naming subjects: [String]) throws {
         try connection.execute(RecordSQL.insertIdempotency,
-            record.tenantID.rawValue, record.key, record.requestHash, record.status, record.sealedBody,
-            record.keyVersion, SQLiteTime.milliseconds(record.createdAt))
+            record.tenantID.rawValue, record.lookup, record.requestMAC, record.response?.status,
+            record.response?.sealedBody, record.response?.keyVersion, SQLiteTime.milliseconds(record.createdAt))
+        for subject in subjects {
+            try connection.execute(RecordSQL.insertIdempotencySubject, subject, record.tenantID.rawValue, record.lookup)
+        }
     }
 
+    func neutralizeIdempotencyRecords(naming subject: String) throws -> Int {
+        try connection.executeCountingChanges(RecordSQL.neutralizeIdempotency, subject)
+    }
+
+    /// Their subjects go with them (`ON DELETE CASCADE`).
     func deleteIdempotencyRecords(before date: Date) throws -> Int {
         try connection.executeCountingChanges(
-            "DELETE FROM idempotency_keys WHERE created_at < ?", SQLiteTime.milliseconds(date))
+            "DELETE FROM idempotency_records WHERE created_at < ?", SQLiteTime.milliseconds(date))
     }
 
     func insertCardToken(_ record: CardTokenRecord) throws {

@@ -62,7 +62,12 @@ struct VaultCardTokenAndIdempotencyTests {
     @Test("A recorded response replays; the same key with another request is a mismatch; concurrent retries store once")
     func idempotency() async throws {
         let test = try await TestVault.make()
-        let request = IdempotencyRequest(tenant: test.tenant, key: "order-42", requestHash: SHA256.hash(Array("a".utf8)))
+        let principal = Principal(tenantID: test.tenant, credential: .apiKey(.generate()), roles: [.tokenize])
+        func identify(_ body: String, by principal: Principal) async throws -> IdempotencyRequest {
+            try await test.vault.idempotencyRequest(key: "order-42", principal: principal, method: "POST",
+                                                    route: "/vault/v1/cards", path: "/vault/v1/cards", body: Array(body.utf8))
+        }
+        let request = try await identify("a", by: principal)
         #expect(try await test.vault.idempotentResponse(for: request) == .absent)
 
         let recording = IdempotencyRecording<TokenizedCard>(request) { tokenized in
@@ -88,18 +93,18 @@ struct VaultCardTokenAndIdempotencyTests {
         let token = try #require(Token(validating: String(decoding: stored.body, as: UTF8.self)))
         #expect(try await test.vault.metadata(of: token, tenant: test.tenant).last4 == String(TestPAN.make(9).suffix(4)))
 
-        var other = request
-        other.requestHash = SHA256.hash(Array("b".utf8))
-        #expect(try await test.vault.idempotentResponse(for: other) == .mismatch)
+        #expect(try await test.vault.idempotentResponse(for: try await identify("b", by: principal)) == .mismatch)
 
-        // Another tenant's identical key is its own.
+        // Another tenant's identical key and request are its own.
         let second = try await test.vault.createTenant(name: "second", actor: "test").id
-        #expect(try await test.vault.idempotentResponse(for: IdempotencyRequest(
-            tenant: second, key: "order-42", requestHash: request.requestHash)) == .absent)
+        let foreign = try await identify("a", by: Principal(tenantID: second, credential: principal.credential, roles: []))
+        #expect(foreign.lookup != request.lookup && foreign.requestMAC != request.requestMAC)
+        #expect(try await test.vault.idempotentResponse(for: foreign) == .absent)
 
         // The stored body is sealed: the token's bytes are not in the table.
-        let raw = try await test.storage.read { try $0.idempotencyRecord(tenant: test.tenant, key: "order-42") }
-        #expect(raw.map { !String(decoding: $0.sealedBody, as: UTF8.self).contains(token.rawValue) } == true)
+        let raw = try await test.storage.read { try $0.idempotencyRecord(tenant: test.tenant, lookup: request.lookup) }
+        let sealed = try #require(raw?.response?.sealedBody)
+        #expect(!String(decoding: sealed, as: UTF8.self).contains(token.rawValue))
         await test.storage.close()
     }
 }

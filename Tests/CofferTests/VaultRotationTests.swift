@@ -146,7 +146,9 @@ struct SealedRecordsFixture {
             tenant: tenant, actor: "test").id
         try await vault.deleteAccount(deletedAccount, tenant: tenant, actor: "test")
 
-        let idempotency = IdempotencyRequest(tenant: tenant, key: "order-1", requestHash: SHA256.hash(Array("a".utf8)))
+        let idempotency = try await vault.idempotencyRequest(
+            key: "order-1", principal: Principal(tenantID: tenant, credential: .apiKey(.generate()), roles: [.tokenize]),
+            method: "POST", route: "/vault/v1/cards", path: "/vault/v1/cards", body: Array("a".utf8))
         let idempotentCard = try await vault.tokenize(TestPAN.card(4), tenant: tenant, idempotency: .init(idempotency) {
             StoredResponse(status: 201, body: Array($0.metadata.token.rawValue.utf8))
         }).metadata.token
@@ -245,7 +247,7 @@ struct SealedRecordsFixture {
     /// live sealed rows.
     static func allUnder(_ version: Int) -> [String: [Int]] {
         Dictionary(uniqueKeysWithValues: [
-            "cards", "card_tokens", "accounts", "idempotency_keys", "sync_clients", "payment_methods", "payment_settings",
+            "cards", "card_tokens", "accounts", "idempotency_records", "sync_clients", "payment_methods", "payment_settings",
             "platform_clients", "gateway_cards",
         ].map { ($0, [version]) })
     }
@@ -260,7 +262,8 @@ struct SealedRecordsFixture {
             tables = [name for (name,) in db.execute(
                 "SELECT m.name FROM sqlite_schema m JOIN pragma_table_info(m.name) c "
                 "WHERE m.type = 'table' AND c.name = 'key_version'")]
-            live = {"accounts": "deleted_at IS NULL", "payment_settings": "key_version IS NOT NULL"}
+            live = {"accounts": "deleted_at IS NULL", "payment_settings": "key_version IS NOT NULL",
+                    "idempotency_records": "key_version IS NOT NULL"}
             print(json.dumps({table: sorted({version for (version,) in db.execute(
                 f"SELECT key_version FROM {table} WHERE {live.get(table, '1')}")}) for table in tables}))
             """, [path])

@@ -68,9 +68,4 @@ import VaultCrypto
         raised[7] = 200  // claims 200 entries under the old seal
         #expect(AuditLog.prefixLength(raised, key: key) == 0)
     }
-
-    private func hex(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef")
-        return String(bytes.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 0xf)]] })
-    }
 }

@@ -66,6 +66,20 @@ struct HMACSHA256Tests {
         #expect(HMACSHA256.authenticationCode(for: Array("4111111111111112".utf8), using: key) != expected)
     }
 
+    /// RFC 5869 test case 1's expand step (PRK and info as given there): one block is the first
+    /// 32 bytes of its OKM. The second vector was computed with Python's `cryptography`
+    /// (`HKDFExpand(SHA256(), 32, b"coffer-idempotency-key-v1").derive(bytes(range(32)))`).
+    @Test func derivedKeyIsHKDFExpandWithOneBlock() throws {
+        let prk = try SymmetricKey(SecretBytes([UInt8](hex: "077709362c2e32df0ddc3f0dc47bba6390b6c73bb50f9c3122ec844ad7c2b3e5")))
+        let okm = HMACSHA256.derivedKey(from: prk, info: [UInt8](hex: "f0f1f2f3f4f5f6f7f8f9"))
+        #expect(okm.secret.bytes.hex == "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf")
+        let key = try SymmetricKey(SecretBytes((0..<32).map { UInt8($0) }))
+        #expect(HMACSHA256.derivedKey(from: key, info: "coffer-idempotency-key-v1".utf8).secret.bytes.hex
+                == "d7c0ca30c7407fcce33171677b0fb3eaca490bffb7c1f2d7a7ab4fd53586005f")
+        #expect(HMACSHA256.derivedKey(from: key, info: "coffer-idempotency-key-v2".utf8) != HMACSHA256.derivedKey(
+            from: key, info: "coffer-idempotency-key-v1".utf8))
+    }
+
     @Test func emptyKeyAndMessage() {
         // HMAC-SHA256("", ""), as computed by Python's hmac module.
         let expected = [UInt8](hex: "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad")

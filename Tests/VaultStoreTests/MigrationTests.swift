@@ -134,3 +134,36 @@ import VaultCore
         #expect(migrator.migrations.map(\.version) == [1, 2])
     }
 }
+
+/// The migration that replaced the unkeyed idempotency table.
+@Suite struct IdempotencyMigrationTests {
+    @Test func theOldRecordsAreDroppedAndOverwritten() async throws {
+        let directory = try ScratchDirectory()
+        let all = embeddedMigrationFiles
+        let index = try #require(all.firstIndex { $0.name.hasSuffix("_idempotency_macs.sql") })
+        let hash = [UInt8](repeating: 0xC5, count: 32), key = "order-\(UUID().uuidString)"
+        let before = try SQLiteStorage.open(path: directory.database, migrations: Array(all[..<index]))
+        let tenant = Sample.tenant()
+        try await before.write { writer in
+            try writer.insertTenant(tenant)
+            try writer.insertDataKey(Sample.dataKey(1))
+        }
+        try await before.withWriteConnection { connection in
+            try connection.execute(
+                "INSERT INTO idempotency_keys (tenant_id, key, request_hash, status, sealed_body, key_version, created_at) VALUES (?, ?, ?, 201, X'00', 1, 0)",
+                tenant.id.rawValue, key, hash)
+        }
+        await before.close()
+
+        let after = try SQLiteStorage.open(path: directory.database)
+        #expect(after.appliedMigrations.first == all[index].name)
+        await after.close()
+        let objects = try schemaObjects(directory.database)
+        #expect(!objects.contains("idempotency_keys") && objects.contains("idempotency_records"))
+        // Checkpointed at close: secure_delete zeroed the dropped table's pages.
+        for path in [directory.database, directory.database + "-wal"] {
+            let bytes = [UInt8]((try? Data(contentsOf: URL(fileURLWithPath: path))) ?? Data())
+            #expect(!bytes.contains(hash[...]) && !bytes.contains(Array(key.utf8)[...]), "\(path)")
+        }
+    }
+}

@@ -25,14 +25,14 @@ struct SealedRecordTests {
         await storage.close()
     }
 
-    @Test func idempotencyRecordsArePagedByTenantAndKey() async throws {
+    @Test func idempotencyRecordsArePagedByTenantAndLookup() async throws {
         let directory = try ScratchDirectory()
         let (storage, first) = try await openWithTenant(directory.database)
         let second = Sample.tenant("second")
-        let records = [first, second.id].flatMap { tenant in ["a", "b"].map { Sample.idempotency(tenant: tenant, key: $0) } }
+        let records = [first, second.id].flatMap { tenant in ["a", "b"].map { Sample.idempotency(tenant: tenant, lookup: $0) } }
         try await storage.write { writer in
             try writer.insertTenant(second)
-            for record in records { try writer.insertIdempotencyRecord(record) }
+            for record in records { try writer.insertIdempotencyRecord(record, naming: []) }
         }
         var listed: [SealedRow] = []
         while let next = try await storage.read({ [after = listed.last] in
@@ -40,9 +40,39 @@ struct SealedRecordTests {
         }).first {
             listed.append(next)
         }
-        let expected = records.sorted { ($0.tenantID.rawValue, $0.key) < ($1.tenantID.rawValue, $1.key) }
-        #expect(listed.map { "\($0.tenantID.rawValue)|\($0.subject)" } == expected.map { "\($0.tenantID.rawValue)|\($0.key)" })
-        #expect(listed.map(\.sealed) == expected.map { [$0.sealedBody] })
+        let expected = records.sorted { ($0.tenantID.rawValue, $0.lookup) < ($1.tenantID.rawValue, $1.lookup) }
+        #expect(listed.map { "\($0.tenantID.rawValue)|\($0.subject)" } == expected.map { "\($0.tenantID.rawValue)|\($0.lookup)" })
+        #expect(listed.map(\.sealed) == expected.map { [$0.response?.sealedBody] })
+        await storage.close()
+    }
+
+    @Test func deletingASubjectNeutralisesTheRecordsNamingItInAnyTenantAndRotationLeavesThem() async throws {
+        let directory = try ScratchDirectory()
+        let (storage, parent) = try await openWithTenant(directory.database)
+        let subClient = Sample.tenant("sub", parent: parent)
+        let token = Token.generate().rawValue, other = Token.generate().rawValue
+        // An ISO's record names its sub-client's account; another record names something else.
+        let naming = Sample.idempotency(tenant: parent, lookup: "a"), unrelated = Sample.idempotency(tenant: parent, lookup: "b")
+        try await storage.write { writer in
+            try writer.insertTenant(subClient)
+            try writer.insertIdempotencyRecord(naming, naming: [token, other])
+            try writer.insertIdempotencyRecord(unrelated, naming: [Token.generate().rawValue])
+        }
+        #expect(try await storage.write { try $0.neutralizeIdempotencyRecords(naming: token) } == 1)
+        #expect(try await storage.write { try $0.neutralizeIdempotencyRecords(naming: other) } == 0, "already neutral")
+
+        var neutral = naming
+        neutral.response = nil
+        #expect(try await storage.read { try $0.idempotencyRecord(tenant: parent, lookup: "a") } == neutral)
+        #expect(try await storage.read { try $0.idempotencyRecord(tenant: parent, lookup: "b") } == unrelated)
+        let rows = try await storage.read { try $0.sealedRecords(.idempotencyRecords, keyVersionBelow: 2, after: nil, limit: 10) }
+        #expect(rows.map(\.subject) == ["b"], "a neutralised record holds nothing sealed")
+        #expect(try await storage.read { try $0.sealedRecordCounts(.idempotencyRecords) } == [1: 1])
+
+        // Expiry takes the records and what they name.
+        #expect(try await storage.write { try $0.deleteIdempotencyRecords(before: Sample.now.addingTimeInterval(1)) } == 2)
+        let left = try await storage.withWriteConnection { try $0.queryFirst("SELECT count(*) FROM idempotency_subjects") { $0.int(0) } }
+        #expect(left == 0)
         await storage.close()
     }
 
@@ -144,8 +174,10 @@ extension Sample {
             createdAt: now)
     }
 
-    static func idempotency(tenant: TenantID, key: String) -> IdempotencyRecord {
-        IdempotencyRecord(tenantID: tenant, key: key, requestHash: bytes(32, seed: 2), status: 201,
-                          sealedBody: bytes(30, seed: UInt8(key.utf8.first!)), keyVersion: 1, createdAt: now)
+    static func idempotency(tenant: TenantID, lookup: String) -> IdempotencyRecord {
+        IdempotencyRecord(tenantID: tenant, lookup: lookup, requestMAC: bytes(32, seed: 2),
+                          response: SealedResponse(status: 201, sealedBody: bytes(30, seed: UInt8(lookup.utf8.first!)),
+                                                   keyVersion: 1),
+                          createdAt: now)
     }
 }

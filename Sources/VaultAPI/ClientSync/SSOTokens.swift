@@ -70,7 +70,7 @@ struct SSOTokens: Sendable {
         guard let tenant, let valid = try await verified(token, tenant: tenant) else {
             try await vault.refuseAuthentication(.invalidSSOToken, actor: actor)
         }
-        let session = try await vault.clientSession(valid.client, tenant: tenant, actor: actor)
+        let session = try await vault.clientSession(valid.client, tokenID: valid.id, tenant: tenant, actor: actor)
         if valid.singleUse {
             do {
                 try await vault.consumeSSONonce(valid.id, tenant: tenant, expiresAt: valid.expiresAt)

@@ -22,7 +22,7 @@ struct APICall: Sendable {
 
     /// Refuses a client session for any client but its own; API keys pass (their role was checked).
     func requireAccess(to client: SyncClientID) throws {
-        if case .clientSession(let own) = principal?.credential, own != client { throw APIError.forbidden }
+        if case .clientSession(let own, _) = principal?.credential, own != client { throw APIError.forbidden }
     }
 
     /// The body as a JSON object.

@@ -28,6 +28,10 @@ struct APIError: Error, Sendable {
     static let forbidden = APIError(status: .forbidden, code: "forbidden", message: VaultError.forbidden.message)
     static let internalError = APIError(status: .internalServerError, code: "internal_error",
                                         message: "The request could not be completed.")
+    /// A retry of a request whose response named something deleted since: neither replayed nor performed again.
+    static let idempotentSubjectDeleted = APIError(
+        status: .gone, code: "idempotent_subject_deleted",
+        message: "What the first request with this Idempotency-Key created was deleted since.")
 
     var response: HTTPResponse {
         JSONResponse.make(status, .object(["error": .object(["code": .string(code), "message": .string(message)])]))

@@ -48,6 +48,8 @@ struct TabaPayError: Error, Sendable, Equatable {
     }
     static let accountDeleted = TabaPayError(.gone, 1, "Account Deleted")
     static let keyDeleted = TabaPayError(.gone, 2, "Key Deleted")
+    /// A retry of a Create Account whose account was deleted since.
+    static let idempotentSubjectDeleted = TabaPayError(.gone, 3, "Idempotency-Key")
     static let referenceExpired = TabaPayError(.misdirectedRequest, 1, "referenceID")
     static let idempotencyMismatch = TabaPayError(.unprocessableEntity, 1, "Idempotency-Key")
     static let keysCreated = TabaPayError(.tooManyRequests, 1, "Keys Created")
@@ -120,6 +122,7 @@ struct TabaPayError: Error, Sendable, Equatable {
         case "forbidden": self = .forbidden
         case "invalid_idempotency_key": self = .idempotencyKey
         case "idempotency_key_reused": self = .idempotencyMismatch
+        case "idempotent_subject_deleted": self = .idempotentSubjectDeleted
         default: self = error.status.rawValue >= 500 ? .internalError : .invalidField("Request")
         }
     }

@@ -144,26 +144,37 @@ public struct CardRecord: Sendable, Equatable {
 }
 
 /// The first response to a POST with an `Idempotency-Key`, so a retry gets it back instead of
-/// acting twice. The body is sealed under a data key: some responses carry a secret once.
+/// acting twice. Nothing the caller chose is stored: the record is named and matched by keyed MACs
+/// (`IdempotencyMAC`). The body is sealed under a data key: some responses carry a secret once.
 public struct IdempotencyRecord: Sendable, Equatable {
     public var tenantID: TenantID
-    public var key: String
-    /// SHA-256 of what identifies the request (method, route, body): the same key with another request is refused.
-    public var requestHash: [UInt8]
+    /// Base64URL of the MAC of the credential and its `Idempotency-Key`: the record's name.
+    public var lookup: String
+    /// The MAC of the request (method, route, path, body): the same key with another request is refused.
+    public var requestMAC: [UInt8]
+    /// Nil once something the response named was deleted: such a record is neither replayed nor performed again.
+    public var response: SealedResponse?
+    public var createdAt: Date
+
+    public init(tenantID: TenantID, lookup: String, requestMAC: [UInt8], response: SealedResponse?, createdAt: Date) {
+        self.tenantID = tenantID
+        self.lookup = lookup
+        self.requestMAC = requestMAC
+        self.response = response
+        self.createdAt = createdAt
+    }
+}
+
+/// A recorded response: its status, and its body sealed under data-key version `keyVersion`.
+public struct SealedResponse: Sendable, Equatable {
     public var status: Int
     public var sealedBody: [UInt8]
     public var keyVersion: Int
-    public var createdAt: Date
 
-    public init(tenantID: TenantID, key: String, requestHash: [UInt8], status: Int, sealedBody: [UInt8],
-                keyVersion: Int, createdAt: Date) {
-        self.tenantID = tenantID
-        self.key = key
-        self.requestHash = requestHash
+    public init(status: Int, sealedBody: [UInt8], keyVersion: Int) {
         self.status = status
         self.sealedBody = sealedBody
         self.keyVersion = keyVersion
-        self.createdAt = createdAt
     }
 }
 

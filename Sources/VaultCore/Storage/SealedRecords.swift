@@ -19,7 +19,8 @@ public enum SealedRecordKind: String, CaseIterable, Sendable {
 public struct SealedRow: Sendable, Equatable {
     public var tenantID: TenantID
     /// The identifier the associated data binds the ciphertexts to: a token, a client,
-    /// payment-method or gateway-card id, an idempotency key, or the tenant for a one-row-per-tenant record.
+    /// payment-method or gateway-card id, an idempotency record's lookup MAC, or the tenant for a
+    /// one-row-per-tenant record.
     public var subject: String
     public var keyVersion: Int
     /// The sealed columns in the kind's order (see `SealedRecordKind.columns`); nil where a

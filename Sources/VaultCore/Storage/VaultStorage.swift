@@ -37,7 +37,7 @@ public protocol StorageReader: SealedRecordReader, WrappedKeyReader {
     func auditEntries(after sequence: Int64, limit: Int) throws -> [AuditEntry]
     /// The entry with the highest sequence, nil while the log is empty.
     func lastAuditEntry() throws -> AuditEntry?
-    func idempotencyRecord(tenant: TenantID, key: String) throws -> IdempotencyRecord?
+    func idempotencyRecord(tenant: TenantID, lookup: String) throws -> IdempotencyRecord?
     /// The account, deleted or not.
     func account(_ token: Token, tenant: TenantID) throws -> AccountRecord?
     /// The most recently created live account with this reference ID.
@@ -82,8 +82,13 @@ public protocol StorageWriter: StorageReader, SealedRecordWriter, WrappedKeyWrit
     func deleteCard(_ token: Token, tenant: TenantID) throws -> Bool
     /// Stores an entry the core chained (see `AuditLog`); entries are never changed or removed.
     func insertAuditEntry(_ entry: AuditEntry) throws
-    /// Fails with `.constraintViolation` when the tenant already used the key.
-    func insertIdempotencyRecord(_ record: IdempotencyRecord) throws
+    /// Stores the record with the identifiers of what its response names (`subjects`: tokens,
+    /// payment-method and gateway-card ids). Fails with `.constraintViolation` when the tenant
+    /// already holds a record under `record.lookup`.
+    func insertIdempotencyRecord(_ record: IdempotencyRecord, naming subjects: [String]) throws
+    /// Empties the response of every record that names `subject`, whatever its tenant (identifiers
+    /// are random and unique; an ISO's record names its sub-client's accounts); returns how many.
+    func neutralizeIdempotencyRecords(naming subject: String) throws -> Int
     /// Forgets records created before `date`; returns how many.
     func deleteIdempotencyRecords(before date: Date) throws -> Int
     func insertCardToken(_ record: CardTokenRecord) throws

@@ -17,9 +17,12 @@ enum RecordSealing {
         case stripeAccessToken = "coffer-stripe-access-token-v1|"
         case platformClientProfile = "coffer-platform-client-v1|"
         case cardholderName = "coffer-cardholder-name-v1|"
+        /// A recorded idempotent response; its subject is the record's lookup MAC.
+        case idempotentResponse = "coffer-idempotent-response-v2|"
     }
 
-    /// `subject` is the row's identifier: a token, a client, payment-method or gateway-card id, or for a one-row-per-tenant record the tenant id.
+    /// `subject` is the row's identifier: a token, a client, payment-method or gateway-card id, an
+    /// idempotency record's lookup MAC, or for a one-row-per-tenant record the tenant id.
     static func associatedData(_ kind: Kind, tenant: TenantID, subject: String, keyVersion: Int) -> [UInt8] {
         var aad = Array(kind.rawValue.utf8)
         aad += tenant.rawValue.utf8

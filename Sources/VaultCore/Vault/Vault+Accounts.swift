@@ -38,7 +38,7 @@ extension Vault {
             try writer.insertAccount(record)
             let created = SavedAccount(id: token, card: card.map(CardMetadata.init), bank: bank.map(Self.summary),
                                          duplicates: duplicates)
-            try recordResponse?(writer, created)
+            try recordResponse?(writer, created, naming: [token.rawValue])
             return created
         }
     }
@@ -63,6 +63,7 @@ extension Vault {
     }
 
     /// Deletes the account and its card, keeping a tombstone: a second delete is `accountDeleted`.
+    /// Recorded responses naming it are neutralised, so a retry of its creation stores nothing.
     public func deleteAccount(_ id: Token, tenant: TenantID, actor: AuditActor) async throws {
         let now = clock()
         let event = AuditEvent(tenantID: tenant, actor: actor, action: .accountDelete, subject: id.rawValue,
@@ -73,6 +74,7 @@ extension Vault {
                 throw record.deletedAt == nil ? VaultError.accountNotFound : VaultError.accountDeleted
             }
             _ = try writer.deleteCard(id, tenant: tenant)
+            _ = try writer.neutralizeIdempotencyRecords(naming: id.rawValue)
             try self.auditLog.append(event, at: now, to: writer)
         }
     }

@@ -30,11 +30,13 @@ extension Vault {
     }
 
     /// The session of a sync client whose SSO token verified; refused while its tenant is disabled.
-    public func clientSession(_ client: SyncClientID, tenant: TenantID, actor: AuditActor) async throws -> Principal {
+    /// `tokenID` (the token's `jti`) names the session for idempotency: a replay goes to it alone.
+    public func clientSession(_ client: SyncClientID, tokenID: String, tenant: TenantID,
+                              actor: AuditActor) async throws -> Principal {
         if try await read({ try Self.isDisabled(tenant, in: $0) }) {
             try await refuse(.tenantDisabled, tenant: tenant, actor: actor)
         }
-        return Principal(tenantID: tenant, credential: .clientSession(client), roles: [])
+        return Principal(tenantID: tenant, credential: .clientSession(client, tokenID: tokenID), roles: [])
     }
 
     /// Refuses a credential another layer found wanting (no header, another scheme, a bad SSO token).

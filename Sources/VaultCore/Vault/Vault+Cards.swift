@@ -17,7 +17,7 @@ extension Vault {
             if policy == .reject, !earlier.isEmpty { throw VaultError.duplicateCard(existing: earlier) }
             try writer.insertCard(record)
             let tokenized = TokenizedCard(metadata: CardMetadata(record), duplicates: earlier, securityCode: securityCode)
-            try recordResponse?(writer, tokenized)
+            try recordResponse?(writer, tokenized, naming: [record.token.rawValue])
             return tokenized
         }
     }
@@ -42,7 +42,8 @@ extension Vault {
     }
 
     /// Removes a card; the store overwrites its ciphertext. A card held by an account takes the
-    /// account with it (leaving the account's tombstone).
+    /// account with it (leaving the account's tombstone), and recorded responses naming it are
+    /// neutralised: a retry neither replays it nor stores it again.
     public func delete(_ token: Token, tenant: TenantID, actor: AuditActor) async throws {
         let now = clock()
         let event = AuditEvent(tenantID: tenant, actor: actor, action: .cardDelete, subject: token.rawValue,
@@ -50,6 +51,7 @@ extension Vault {
         try await write { writer in
             guard try writer.deleteCard(token, tenant: tenant) else { throw VaultError.cardNotFound }
             _ = try writer.markAccountDeleted(token, tenant: tenant, at: now)
+            _ = try writer.neutralizeIdempotencyRecords(naming: token.rawValue)
             try self.auditLog.append(event, at: now, to: writer)
         }
     }

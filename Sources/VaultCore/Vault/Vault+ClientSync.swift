@@ -121,6 +121,7 @@ extension Vault {
             let client = try Self.client(reference, tenant: tenant, writer: writer, at: now, version: version, seal: seal)
             var existing = try writer.paymentMethods(of: client)
             var synced: [(id: PaymentMethodID, identifier: String?)] = []
+            var instruments: [String] = []
             for method in methods {
                 let earlier = method.identifier.flatMap { identifier in existing.first { $0.identifier == identifier } }
                 var record: PaymentMethodRecord
@@ -144,9 +145,11 @@ extension Vault {
                 if record.isDefault { try writer.setDefaultPaymentMethod(record.id, client: client) }
                 existing = try writer.paymentMethods(of: client)
                 synced.append((record.id, method.identifier))
+                instruments.append(record.token.rawValue)
             }
             let result = ClientSyncResult(clientID: client, paymentMethods: synced)
-            try recordResponse?(writer, result)
+            // The instruments too, kept or new: a retry after one is deleted would store it again.
+            try recordResponse?(writer, result, naming: synced.map(\.id.rawValue) + instruments)
             return result
         }
     }
@@ -218,5 +221,6 @@ extension Vault {
     private static func deleteInstrument(of method: PaymentMethodRecord, writer: any StorageWriter, at now: Date) throws {
         _ = try writer.deleteCard(method.token, tenant: method.tenantID)
         _ = try writer.markAccountDeleted(method.token, tenant: method.tenantID, at: now)
+        _ = try writer.neutralizeIdempotencyRecords(naming: method.token.rawValue)
     }
 }

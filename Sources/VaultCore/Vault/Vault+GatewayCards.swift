@@ -45,7 +45,7 @@ extension Vault {
             }
             try self.auditLog.append(event, at: now, to: writer)
             let card = GatewayCard(record: record, cardholderName: details.cardholderName)
-            try recordResponse?(writer, card)
+            try recordResponse?(writer, card, naming: [id.rawValue])
             return card
         }
     }
@@ -69,7 +69,8 @@ extension Vault {
     }
 
     /// Removes the card. When it was the default, the client's most recently synced remaining
-    /// card becomes the default, so a client with cards always has exactly one.
+    /// card becomes the default, so a client with cards always has exactly one. Recorded responses
+    /// naming the card are neutralised: a retry of its sync neither replays it nor syncs it again.
     public func deleteGatewayCard(_ id: GatewayCardID, tenant: TenantID, actor: AuditActor) async throws {
         let now = clock()
         let event = AuditEvent(tenantID: tenant, actor: actor, action: .gatewayCardDelete, subject: id.rawValue,
@@ -81,6 +82,7 @@ extension Vault {
             if card.isDefault, let newest = try writer.gatewayCards(client: card.clientID, tenant: tenant).last {
                 try writer.makeDefaultGatewayCard(newest.id, client: card.clientID, tenant: tenant)
             }
+            _ = try writer.neutralizeIdempotencyRecords(naming: id.rawValue)
             try self.auditLog.append(event, at: now, to: writer)
         }
     }

@@ -1,17 +1,15 @@
 import Foundation
 import VaultCrypto
 
-/// What identifies a retried request: the calling tenant, its `Idempotency-Key` and a hash of the request.
+/// What identifies a retried request, as keyed MACs (`Vault.idempotencyRequest`): the record's
+/// name, from the credential and its `Idempotency-Key`, and the MAC of the request itself.
 public struct IdempotencyRequest: Sendable, Equatable {
-    public var tenant: TenantID
-    public var key: String
-    public var requestHash: [UInt8]
-
-    public init(tenant: TenantID, key: String, requestHash: [UInt8]) {
-        self.tenant = tenant
-        self.key = key
-        self.requestHash = requestHash
-    }
+    /// The credential's tenant, whose key made the MACs.
+    public let tenant: TenantID
+    /// Base64URL of the lookup MAC (`IdempotencyMAC.lookup`).
+    public let lookup: String
+    /// `IdempotencyMAC.request`.
+    public let requestMAC: [UInt8]
 }
 
 /// A response as first sent, replayed byte for byte on retries.
@@ -31,6 +29,9 @@ public enum IdempotencyLookup: Sendable, Equatable {
     case replay(StoredResponse)
     /// The key was used for a different request.
     case mismatch
+    /// The same request, but something its response named (a card, an account, a payment method's
+    /// instrument, a gateway card) was deleted since: it is neither replayed nor performed again.
+    case subjectDeleted
 }
 
 /// How a vault operation records its response for replay, in the operation's own transaction.
@@ -44,40 +45,62 @@ public struct IdempotencyRecording<Result>: Sendable {
     }
 }
 
+/// Records a response inside the operation's write transaction (see `Vault.recorder`); the data
+/// key and the time are taken before the transaction.
+struct ResponseRecorder<Result>: Sendable {
+    let recording: IdempotencyRecording<Result>
+    let dataKey: (version: Int, key: SymmetricKey)
+    let now: Date
+
+    /// `subjects` are the identifiers of what the response names — tokens, payment-method and
+    /// gateway-card ids — whose deletion neutralises the record.
+    func callAsFunction(_ writer: any StorageWriter, _ result: Result, naming subjects: [String] = []) throws {
+        let request = recording.request
+        let response = recording.render(result)
+        let sealed = RecordSealing.seal(.idempotentResponse, SecretBytes(response.body), key: dataKey.key,
+                                        tenant: request.tenant, subject: request.lookup, keyVersion: dataKey.version)
+        try writer.insertIdempotencyRecord(
+            IdempotencyRecord(tenantID: request.tenant, lookup: request.lookup, requestMAC: request.requestMAC,
+                              response: SealedResponse(status: response.status, sealedBody: sealed,
+                                                       keyVersion: dataKey.version),
+                              createdAt: now),
+            naming: subjects)
+    }
+}
+
 extension Vault {
     /// How long a recorded response is kept for retries.
     public static let idempotencyWindow: TimeInterval = 24 * 3600
 
+    /// Identifies a POST that carries an `Idempotency-Key` by MACs under the principal's tenant's
+    /// idempotency key (`IdempotencyMAC`). Only the same credential — the same API key, or the same
+    /// SSO token — finds the record again; the body is MACed in a wiped buffer.
+    public func idempotencyRequest(key: String, principal: Principal, method: String, route: String, path: String,
+                                   body: [UInt8]) async throws -> IdempotencyRequest {
+        let tenant = principal.tenantID
+        let macs = IdempotencyMAC(fingerprintKey: try await keyring.fingerprintKey(for: tenant, storage: storage))
+        let lookup = macs.lookup(tenant: tenant, credential: principal.credential, idempotencyKey: key)
+        return IdempotencyRequest(
+            tenant: tenant, lookup: Base64URL.encode(lookup),
+            requestMAC: macs.request(lookup: lookup, method: method, route: route, path: path, body: body))
+    }
+
     public func idempotentResponse(for request: IdempotencyRequest) async throws -> IdempotencyLookup {
         let tenant = request.tenant
-        guard let record = try await read({ try $0.idempotencyRecord(tenant: tenant, key: request.key) }) else {
+        guard let record = try await read({ try $0.idempotencyRecord(tenant: tenant, lookup: request.lookup) }) else {
             return .absent
         }
-        guard constantTimeEquals(record.requestHash, request.requestHash) else { return .mismatch }
-        let key = try await keyring.dataKey(version: record.keyVersion, storage: storage)
-        let aad = Self.idempotencyAssociatedData(tenant: tenant, key: request.key, keyVersion: record.keyVersion)
-        let body = try RecordSealing.open(record.sealedBody, key: key, associatedData: aad)
-        return .replay(StoredResponse(status: record.status, body: body.bytes))
+        guard constantTimeEquals(record.requestMAC, request.requestMAC) else { return .mismatch }
+        guard let response = record.response else { return .subjectDeleted }
+        let body = try await openSealed(.idempotentResponse, response.sealedBody, version: response.keyVersion,
+                                        tenant: tenant, subject: request.lookup)
+        return .replay(StoredResponse(status: response.status, body: body.bytes))
     }
 
-    /// Prepares, outside the transaction, what `record` needs inside it.
-    func recorder<Result>(_ recording: IdempotencyRecording<Result>?)
-        -> (@Sendable (any StorageWriter, Result) throws -> Void)? {
-        guard let recording, let (version, key) = keyring.activeDataKey else { return nil }
-        let tenant = recording.request.tenant
-        let now = clock()
-        return { writer, result in
-            let response = recording.render(result)
-            let aad = Self.idempotencyAssociatedData(tenant: tenant, key: recording.request.key, keyVersion: version)
-            let sealed = RecordSealing.seal(SecretBytes(response.body), key: key, associatedData: aad)
-            try writer.insertIdempotencyRecord(IdempotencyRecord(
-                tenantID: tenant, key: recording.request.key, requestHash: recording.request.requestHash,
-                status: response.status, sealedBody: sealed, keyVersion: version, createdAt: now))
-        }
-    }
-
-    static func idempotencyAssociatedData(tenant: TenantID, key: String, keyVersion: Int) -> [UInt8] {
-        Array("coffer-idempotency-v1|\(tenant.rawValue)|\(keyVersion)|".utf8) + Array(key.utf8)
+    /// Prepares, outside the transaction, what recording the response needs inside it.
+    func recorder<Result>(_ recording: IdempotencyRecording<Result>?) -> ResponseRecorder<Result>? {
+        guard let recording, let dataKey = keyring.activeDataKey else { return nil }
+        return ResponseRecorder(recording: recording, dataKey: dataKey, now: clock())
     }
 
     /// Forgets expired single-use tokens, idempotency records older than the window, and the

@@ -64,8 +64,9 @@ public struct Principal: Sendable, Equatable {
 
     public enum Credential: Sendable, Equatable {
         case apiKey(APIKeyID)
-        /// An SSO token: good only for its own client's routes, with no roles.
-        case clientSession(SyncClientID)
+        /// An SSO token: good only for its own client's routes, with no roles. `tokenID` is the
+        /// token's `jti`: each token is a session of its own (an idempotent replay goes to it alone).
+        case clientSession(SyncClientID, tokenID: String)
     }
 
     public init(tenantID: TenantID, credential: Credential, roles: Set<Role>) {
@@ -104,7 +105,7 @@ public struct Principal: Sendable, Equatable {
     public var actorName: String {
         switch credential {
         case .apiKey(let id): "apikey:\(id.rawValue)"
-        case .clientSession(let client): "client:\(client.rawValue)"
+        case .clientSession(let client, _): "client:\(client.rawValue)"
         }
     }
 }
