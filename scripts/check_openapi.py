@@ -117,6 +117,9 @@ def main():
         call(base, key, "POST", "/vault/v1/apikeys", "/vault/v1/apikeys", {"roles": []})
         call(base, key, "DELETE", f"/vault/v1/apikeys/{apikey['id']}", "/vault/v1/apikeys/{id}")
         call(base, key, "DELETE", f"/vault/v1/apikeys/{apikey['id']}", "/vault/v1/apikeys/{id}")
+        call(base, key, "POST", "/vault/v1/apikeys", "/vault/v1/apikeys", {"roles": ["tokenize"], "limits": None})
+        call(base, key, "POST", "/vault/v1/apikeys", "/vault/v1/apikeys",
+             {"roles": ["tokenize"], "limits": {"tokenize": {"perSecond": 0, "burst": 1}}})
         call(base, key, "POST", "/vault/v1/tenants", "/vault/v1/tenants", {"name": "iso", "subTenant": True})
         call(base, key, "DELETE", f"{cards}/{token}", one)
         call(base, key, "DELETE", f"{cards}/{token}", one)

@@ -82,7 +82,7 @@ struct SSOTokens: Sendable {
             if claims.additional["nonce"] == .bool(true) {
                 try await vault.consumeSSONonce(id, tenant: tenant, expiresAt: Date(timeIntervalSince1970: TimeInterval(expiresAt)))
             }
-            return Principal(tenantID: tenant, credential: .clientSession(client), roles: [])
+            return Principal(tenantID: tenant, credential: .clientSession(client), roles: [], limits: .unlimited)
         } catch is JWTError {
             return nil
         } catch VaultError.unauthenticated, VaultError.ssoTokenReused {

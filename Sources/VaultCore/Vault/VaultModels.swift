@@ -60,6 +60,9 @@ public struct Principal: Sendable, Equatable {
     public var tenantID: TenantID
     public var credential: Credential
     public var roles: Set<Role>
+    /// The API key's limits; a client session has none of its own (it carries no duplicate
+    /// answers, and what it may store is bounded by its one client).
+    public var limits: RateLimits
 
     public enum Credential: Sendable, Equatable {
         case apiKey(APIKeyID)
@@ -67,10 +70,11 @@ public struct Principal: Sendable, Equatable {
         case clientSession(SyncClientID)
     }
 
-    public init(tenantID: TenantID, credential: Credential, roles: Set<Role>) {
+    public init(tenantID: TenantID, credential: Credential, roles: Set<Role>, limits: RateLimits) {
         self.tenantID = tenantID
         self.credential = credential
         self.roles = roles
+        self.limits = limits
     }
 
     /// Whether the principal holds `role`: granted it, or holding `admin` for a role within the
