@@ -23,7 +23,7 @@ struct CoreBenchmark {
         let tokenize = try await phase { index in
             let number = try PrimaryAccountNumber(BenchPAN.make(index))
             let card = CardData(number: number, expiration: expiration, securityCode: nil)
-            tokens.append(try await vault.tokenize(.plain(card), tenant: tenant).metadata.token)
+            tokens.append(try await vault.tokenize(.plain(card), tenant: tenant, actor: "bench").metadata.token)
         }
         report("coffer_tokenize_per_s", tokenize)
         let stored = tokens.all

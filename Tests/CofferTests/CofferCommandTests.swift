@@ -124,14 +124,15 @@ struct CofferCommandTests {
         let (dataDir, tenant, _) = try Self.initialize(directory)
         let (storage, vault) = try await Self.openVault(dataDir)
         for index in 0..<5 {
-            let token = try await vault.tokenize(TestPAN.card(index), tenant: tenant).metadata.token
+            let token = try await vault.tokenize(TestPAN.card(index), tenant: tenant, actor: "test").metadata.token
             _ = try await vault.reveal(token, tenant: tenant, actor: "test")
         }
         await storage.close()
 
         let intact = try ProcessRunner.coffer(["audit", "verify", "--data-dir", dataDir])
         #expect(intact.status == 0, "\(intact.standardError)")
-        #expect(intact.standardOutput == "audit log intact: 7 entries, 0 checkpoints reached\n")
+        // init's two entries, then a card.tokenize and a card.reveal per card.
+        #expect(intact.standardOutput == "audit log intact: 12 entries, 0 checkpoints reached\n")
 
         // An attacker with the file drops the append-only trigger and edits entry 4.
         let edit = try ProcessRunner.python("""
@@ -153,7 +154,7 @@ struct CofferCommandTests {
         let directory = try TemporaryDirectory()
         let (dataDir, tenant, _) = try Self.initialize(directory)
         let (storage, vault) = try await Self.openVault(dataDir)
-        _ = try await vault.tokenize(TestPAN.card(1), tenant: tenant)
+        _ = try await vault.tokenize(TestPAN.card(1), tenant: tenant, actor: "test")
         _ = try await vault.createAccount(
             NewAccount(referenceID: nil, instrument: .bank(try SealedRecordsFixture.bank("021000021", "123456789")),
                        holder: Array("holder".utf8), duplicateCheck: .none), tenant: tenant, actor: "test")
@@ -189,7 +190,7 @@ struct CofferCommandTests {
                 group.addTask {
                     var tokens: [(Int, Token)] = []
                     for index in stride(from: worker, to: count, by: 16) {
-                        tokens.append((index, try await vault.tokenize(TestPAN.card(index), tenant: tenant).metadata.token))
+                        tokens.append((index, try await vault.tokenize(TestPAN.card(index), tenant: tenant, actor: "test").metadata.token))
                     }
                     return tokens
                 }
@@ -245,7 +246,8 @@ struct CofferCommandTests {
             return try await group.reduce(0, +)
         }
         #expect(revealed == count)
-        #expect(try await revealing.verifyAuditLog() == .intact(entries: Int64(3 + count), checkpoints: 0))
+        // init's two entries, a card.tokenize per card, the rotation's, a card.reveal per card.
+        #expect(try await revealing.verifyAuditLog() == .intact(entries: Int64(3 + 2 * count), checkpoints: 0))
 
         // A second rotation adds v3 and moves everything again.
         let again = try ProcessRunner.coffer(["keys", "rotate", "--data-dir", dataDir])

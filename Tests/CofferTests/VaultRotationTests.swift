@@ -80,7 +80,7 @@ struct VaultRotationTests {
     @Test("A tampered ciphertext fails the rotation with integrity_failure, and its batch is left untouched")
     func tamperedRecordStopsItsBatch() async throws {
         let test = try await TestVault.make()
-        let card = try await test.vault.tokenize(TestPAN.card(1), tenant: test.tenant).metadata.token
+        let card = try await test.vault.tokenize(TestPAN.card(1), tenant: test.tenant, actor: "test").metadata.token
         var clients: [PlatformClientID] = []
         for index in 0..<3 {
             clients.append(try await test.vault.createPlatformClient(profile: Array("client \(index)".utf8), tenant: test.tenant).id)
@@ -133,8 +133,8 @@ struct SealedRecordsFixture {
 
     static func make(_ test: TestVault) async throws -> SealedRecordsFixture {
         let vault = test.vault, tenant = test.tenant
-        let card = try await vault.tokenize(TestPAN.card(1), tenant: tenant).metadata.token
-        let cardToken = try await vault.createCardToken(TestPAN.card(2), tenant: tenant).token
+        let card = try await vault.tokenize(TestPAN.card(1), tenant: tenant, actor: "test").metadata.token
+        let cardToken = try await vault.createCardToken(TestPAN.card(2), tenant: tenant, actor: "test").token
         let cardAccount = try await vault.createAccount(
             NewAccount(referenceID: "card", instrument: .card(TestPAN.card(3)), holder: Array("card holder".utf8),
                        duplicateCheck: .none), tenant: tenant, actor: "test").id
@@ -147,7 +147,7 @@ struct SealedRecordsFixture {
         try await vault.deleteAccount(deletedAccount, tenant: tenant, actor: "test")
 
         let idempotency = IdempotencyRequest(tenant: tenant, key: "order-1", requestHash: SHA256.hash(Array("a".utf8)))
-        let idempotentCard = try await vault.tokenize(TestPAN.card(4), tenant: tenant, idempotency: .init(idempotency) {
+        let idempotentCard = try await vault.tokenize(TestPAN.card(4), tenant: tenant, actor: "test", idempotency: .init(idempotency) {
             StoredResponse(status: 201, body: Array($0.metadata.token.rawValue.utf8))
         }).metadata.token
 
@@ -158,7 +158,7 @@ struct SealedRecordsFixture {
                                    details: Array("card details".utf8), setAsDefault: false),
                 PaymentMethodInput(identifier: "bank", instrument: .bank(try bank("011000015", "987654321")), brandHint: nil,
                                    details: Array("bank details".utf8), setAsDefault: false),
-            ], tenant: tenant)
+            ], tenant: tenant, actor: "test")
 
         _ = try await vault.updatePaymentSettings(
             PaymentSettingsUpdate(stripeUserID: "acct_1", stripeAccessToken: SecretBytes("sk_test_rotation".utf8),
@@ -192,7 +192,7 @@ struct SealedRecordsFixture {
     func expectEverythingOpens(_ vault: Vault) async throws {
         #expect(try await vault.reveal(card, tenant: tenant, actor: "test").number.digits == TestPAN.make(1))
         #expect(try await vault.reveal(idempotentCard, tenant: tenant, actor: "test").number.digits == TestPAN.make(4))
-        let fromToken = try await vault.tokenize(.singleUseToken(cardToken), tenant: tenant).metadata.token
+        let fromToken = try await vault.tokenize(.singleUseToken(cardToken), tenant: tenant, actor: "test").metadata.token
         #expect(try await vault.reveal(fromToken, tenant: tenant, actor: "test").number.digits == TestPAN.make(2))
 
         #expect(try await vault.account(cardAccount, tenant: tenant).holder == Array("card holder".utf8))

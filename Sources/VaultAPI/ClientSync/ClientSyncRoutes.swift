@@ -26,7 +26,7 @@ struct ClientSyncRoutes: Sendable {
         let render: @Sendable (ClientSyncResult) -> StoredResponse = { result in
             StoredResponse(status: 200, body: JSONWriter.write(["clientId": .string(result.clientID.rawValue)]))
         }
-        let result = try await vault.syncClient(client, paymentMethods: [], tenant: call.tenant,
+        let result = try await vault.syncClient(client, paymentMethods: [], tenant: call.tenant, actor: call.actor,
                                                 idempotency: call.recording(render))
         return call.respond(result, render)
     }
@@ -62,7 +62,7 @@ struct ClientSyncRoutes: Sendable {
                 ("cards", Self.methodList(result)),
             ]))))
         }
-        let result = try await vault.syncClient(client, paymentMethods: methods, tenant: call.tenant,
+        let result = try await vault.syncClient(client, paymentMethods: methods, tenant: call.tenant, actor: call.actor,
                                                 idempotency: call.recording(render))
         return call.respond(result, render)
     }
@@ -78,7 +78,7 @@ struct ClientSyncRoutes: Sendable {
         let render: @Sendable (ClientSyncResult) -> StoredResponse = { result in
             StoredResponse(status: 200, body: JSONWriter.write(["paymentMethodId": .string(result.paymentMethods[0].id.rawValue)]))
         }
-        let result = try await vault.addPaymentMethod(method, client: client, tenant: call.tenant,
+        let result = try await vault.addPaymentMethod(method, client: client, tenant: call.tenant, actor: call.actor,
                                                       idempotency: call.recording(render))
         return call.respond(result, render)
     }

@@ -13,7 +13,8 @@ struct CardRoutes: Sendable {
                 + [("duplicates", .array(tokenized.duplicates.map { .string($0.rawValue) }))]
             return StoredResponse(status: 201, body: JSONWriter.write(.object(JSONObject(body))))
         }
-        let tokenized = try await vault.tokenize(input, tenant: call.tenant, idempotency: call.recording(render))
+        let tokenized = try await vault.tokenize(input, tenant: call.tenant, actor: call.actor,
+                                                 idempotency: call.recording(render))
         return call.respond(tokenized, render)
     }
 
@@ -65,8 +66,8 @@ struct CardRoutes: Sendable {
             ])
             return StoredResponse(status: 201, body: JSONWriter.write(.object(body)))
         }
-        let issued = try await vault.createCardToken(input, tenant: call.tenant, lifetime: Double(lifetime),
-                                                     idempotency: call.recording(render))
+        let issued = try await vault.createCardToken(input, tenant: call.tenant, actor: call.actor,
+                                                     lifetime: Double(lifetime), idempotency: call.recording(render))
         return call.respond(issued, render)
     }
 

@@ -7,7 +7,8 @@ extension Vault {
 
     /// Stores a card or bank account with its holder. A card account's ID is the token of its
     /// card, so the native API can reveal it. The duplicate check runs inside the write
-    /// transaction (one writer), so two concurrent creates of one card cannot both pass it.
+    /// transaction (one writer), so two concurrent creates of one card cannot both pass it. A card
+    /// is audited (`card.tokenize`) in the transaction that stores it.
     public func createAccount(_ new: NewAccount, tenant: TenantID, actor: AuditActor,
                               idempotency: IdempotencyRecording<SavedAccount>? = nil) async throws -> SavedAccount {
         let token = Token.generate()
@@ -26,6 +27,7 @@ extension Vault {
                                              holder: new.holder, bank: bankAccount, at: now)
         let bank = record.bank
         let check = new.duplicateCheck
+        let event = Self.tokenizeEvent(token, tenant: tenant, actor: actor)
         let recordResponse = recorder(idempotency)
         return try await write { writer in
             var duplicates: [Token] = []
@@ -34,7 +36,10 @@ extension Vault {
                                                                   limit: Self.duplicateAccountLimit)
                 if check == .reject, !duplicates.isEmpty { throw VaultError.duplicateCard(existing: duplicates) }
             }
-            if let card { try writer.insertCard(card) }
+            if let card {
+                try writer.insertCard(card)
+                try self.auditLog.append(event, at: now, to: writer)
+            }
             try writer.insertAccount(record)
             let created = SavedAccount(id: token, card: card.map(CardMetadata.init), bank: bank.map(Self.summary),
                                          duplicates: duplicates)
@@ -105,7 +110,8 @@ extension Vault {
 
     /// v1: a new card replaces the stored one under the same token (the old ciphertext is
     /// overwritten), or a new bank account the stored one; the holder is replaced either way.
-    /// The duplicate check is create's, except that the account is no duplicate of itself.
+    /// The duplicate check is create's, except that the account is no duplicate of itself. A new
+    /// card is audited as a tokenize beside the account's update.
     private func replaceAccount(_ id: Token, with instrument: AccountInstrument, holder: [UInt8],
                                 duplicateCheck check: DuplicateCardCheck, tenant: TenantID,
                                 actor: AuditActor) async throws -> SavedAccount {
@@ -129,6 +135,7 @@ extension Vault {
                                              holder: holder, bank: bankAccount, at: current.createdAt)
         let event = AuditEvent(tenantID: tenant, actor: actor, action: .accountUpdate, subject: id.rawValue,
                                outcome: .success)
+        let tokenizeEvent = Self.tokenizeEvent(id, tenant: tenant, actor: actor)
         return try await write { writer in
             _ = try Self.live(try writer.account(id, tenant: tenant))
             var duplicates: [Token] = []
@@ -139,7 +146,10 @@ extension Vault {
                 if check == .reject, !duplicates.isEmpty { throw VaultError.duplicateCard(existing: duplicates) }
             }
             guard try writer.replaceAccount(record) else { throw VaultError.integrityFailure }
-            if let card, try !writer.replaceCard(card) { throw VaultError.integrityFailure }
+            if let card {
+                guard try writer.replaceCard(card) else { throw VaultError.integrityFailure }
+                try self.auditLog.append(tokenizeEvent, at: now, to: writer)
+            }
             try self.auditLog.append(event, at: now, to: writer)
             return SavedAccount(id: id, card: card.map(CardMetadata.init), bank: record.bank.map(Self.summary),
                                 duplicates: duplicates)

@@ -4,18 +4,21 @@ import VaultCrypto
 extension Vault {
     /// Stores a card and returns its new token. The number is fingerprinted with the tenant's key
     /// and sealed under the active data key before the store sees it; the security code is
-    /// returned for an immediate verification call and never stored.
-    public func tokenize(_ input: CardInput, tenant: TenantID, duplicates policy: DuplicatePolicy = .allow,
+    /// returned for an immediate verification call and never stored. The card and its
+    /// `card.tokenize` audit entry are one transaction.
+    public func tokenize(_ input: CardInput, tenant: TenantID, actor: AuditActor, duplicates policy: DuplicatePolicy = .allow,
                          idempotency: IdempotencyRecording<TokenizedCard>? = nil) async throws -> TokenizedCard {
         let card = try await resolve(input, tenant: tenant)
         let now = clock()
         let record = try await sealedRecord(of: card, token: .generate(), tenant: tenant, at: now)
         let securityCode = card.securityCode
+        let event = Self.tokenizeEvent(record.token, tenant: tenant, actor: actor)
         let recordResponse = recorder(idempotency)
         return try await write { writer in
             let earlier = try writer.cards(fingerprint: record.fingerprint, tenant: tenant).map(\.token)
             if policy == .reject, !earlier.isEmpty { throw VaultError.duplicateCard(existing: earlier) }
             try writer.insertCard(record)
+            try self.auditLog.append(event, at: now, to: writer)
             let tokenized = TokenizedCard(metadata: CardMetadata(record), duplicates: earlier, securityCode: securityCode)
             try recordResponse?(writer, tokenized)
             return tokenized
@@ -58,6 +61,11 @@ extension Vault {
     public func cards(matching number: PrimaryAccountNumber, tenant: TenantID) async throws -> [CardMetadata] {
         let fingerprint = try await fingerprint(of: number, tenant: tenant)
         return try await read { try $0.cards(fingerprint: fingerprint, tenant: tenant) }.map(CardMetadata.init)
+    }
+
+    /// The entry every path that stores card data appends in the transaction that stores it.
+    static func tokenizeEvent(_ token: Token, tenant: TenantID, actor: AuditActor) -> AuditEvent {
+        AuditEvent(tenantID: tenant, actor: actor, action: .cardTokenize, subject: token.rawValue, outcome: .success)
     }
 
     func record(of token: Token, tenant: TenantID) async throws -> CardRecord {
