@@ -40,6 +40,10 @@ public final class VaultAPI: Sendable {
             response = try await dispatch(request, context, requestID: requestID, &outcome)
         } catch {
             response = outcome.errors.response(error)
+            if case VaultError.rateLimited(let operation, let retryAfter) = error {
+                response.headers.replaceOrAdd("Retry-After", String(retryAfter))
+                metrics.recordRateLimited(operation)
+            }
         }
         response.headers.replaceOrAdd("X-Request-Id", requestID)
         let elapsed = ContinuousClock.now - started

@@ -124,8 +124,8 @@ struct CofferCommandTests {
         let (dataDir, tenant, _) = try Self.initialize(directory)
         let (storage, vault) = try await Self.openVault(dataDir)
         for index in 0..<5 {
-            let token = try await vault.tokenize(TestPAN.card(index), tenant: tenant, actor: "test").metadata.token
-            _ = try await vault.reveal(token, tenant: tenant, actor: "test")
+            let token = try await vault.tokenize(TestPAN.card(index), tenant: tenant, caller: .admin(of: tenant), actor: "test").metadata.token
+            _ = try await vault.reveal(token, tenant: tenant, caller: .admin(of: tenant), actor: "test")
         }
         await storage.close()
 
@@ -154,10 +154,10 @@ struct CofferCommandTests {
         let directory = try TemporaryDirectory()
         let (dataDir, tenant, _) = try Self.initialize(directory)
         let (storage, vault) = try await Self.openVault(dataDir)
-        _ = try await vault.tokenize(TestPAN.card(1), tenant: tenant, actor: "test")
+        _ = try await vault.tokenize(TestPAN.card(1), tenant: tenant, caller: .admin(of: tenant), actor: "test")
         _ = try await vault.createAccount(
             NewAccount(referenceID: nil, instrument: .bank(try SealedRecordsFixture.bank("021000021", "123456789")),
-                       holder: Array("holder".utf8), duplicateCheck: .none), tenant: tenant, actor: "test")
+                       holder: Array("holder".utf8), duplicateCheck: .none), tenant: tenant, caller: .admin(of: tenant), actor: "test")
         _ = try await vault.createPlatformClient(profile: Array("profile".utf8), tenant: tenant)
         await storage.close()
         let kinds = "3 records (1 cards, 1 accounts, 1 platform clients)"
@@ -190,7 +190,7 @@ struct CofferCommandTests {
                 group.addTask {
                     var tokens: [(Int, Token)] = []
                     for index in stride(from: worker, to: count, by: 16) {
-                        tokens.append((index, try await vault.tokenize(TestPAN.card(index), tenant: tenant, actor: "test").metadata.token))
+                        tokens.append((index, try await vault.tokenize(TestPAN.card(index), tenant: tenant, caller: .admin(of: tenant), actor: "test").metadata.token))
                     }
                     return tokens
                 }
@@ -237,7 +237,7 @@ struct CofferCommandTests {
                 group.addTask {
                     var matches = 0
                     for index in stride(from: worker, to: count, by: 8) {
-                        let card = try await revealing.reveal(tokens[index], tenant: tenant, actor: "test")
+                        let card = try await revealing.reveal(tokens[index], tenant: tenant, caller: .admin(of: tenant), actor: "test")
                         if card.number.digits == TestPAN.make(index) { matches += 1 }
                     }
                     return matches

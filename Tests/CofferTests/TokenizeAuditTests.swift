@@ -115,7 +115,7 @@ struct TokenizeAuditTests {
         #expect(synced.status == 200, "\(synced.body)")
         Self.expectTokenize(onSync, token: nil, actor: actor, requestID: "sync-1", tenant: api.client)
         let subject = try #require(onSync.first?.event.subject.flatMap(Token.init(validating:)))
-        let stored = try await api.test.vault.metadata(of: subject, tenant: api.client)
+        let stored = try await api.test.vault.metadata(of: subject, tenant: api.client, caller: .admin(of: api.client))
         #expect(stored.last4 == "1111", "the entry names the stored card")
 
         let (_, onRepeat) = try await Self.appended(api, "sync-2") {

@@ -13,6 +13,8 @@ struct InTandemError: Error, Sendable, Equatable {
     static let malformedJSON = InTandemError(status: .unprocessableEntity, message: "The request body must be a JSON object")
     static let unauthenticated = InTandemError(status: .unauthorized, message: "Unauthorized")
     static let forbidden = InTandemError(status: .forbidden, message: "Forbidden")
+    /// The API key is over one of its limits; `Retry-After` says when to come back.
+    static let rateLimited = InTandemError(status: .tooManyRequests, message: "Too many requests")
     static let internalError = InTandemError(status: .internalServerError, message: "Internal error")
     static let unavailable = InTandemError(status: .serviceUnavailable, message: "Service unavailable")
 
@@ -57,6 +59,7 @@ struct InTandemError: Error, Sendable, Equatable {
         case .platform(let error): self.init(status: .unprocessableEntity, message: error.message)
         case .unauthenticated: self = .unauthenticated
         case .forbidden: self = .forbidden
+        case .rateLimited: self = .rateLimited
         case .storage(.unavailable): self = .unavailable
         // Failures of other parts of the vault, which no route of this dialect reaches.
         case .card, .bankAccount, .cardNotFound, .accountNotFound, .accountDeleted, .referenceLookupExpired,

@@ -49,6 +49,7 @@ extension APIError {
         case .platform: .unprocessableEntity
         case .unauthenticated, .ssoTokenReused: .unauthorized
         case .forbidden: .forbidden
+        case .rateLimited: .tooManyRequests
         case .storage(.unavailable): .serviceUnavailable
         case .storage(.constraintViolation): .conflict
         case .integrityFailure, .masterKeyMismatch, .invalidMasterKey, .storage: .internalServerError

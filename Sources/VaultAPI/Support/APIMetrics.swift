@@ -9,6 +9,9 @@ final class APIMetrics: Sendable {
     let requests: CounterFamily
     let latency: HistogramFamily
     let cardsStored: GaugeFamily
+    /// Requests refused by a key's limit, by operation: one series per `RateLimits.Operation`,
+    /// made at start so each reads 0 until it counts.
+    private let rateLimited: [RateLimits.Operation: Counter]
     let vault: Vault
     /// The series of each (method, route, status) seen, so that a request hashes one small key
     /// instead of resolving label arrays in both families. Bounded: methods are labelled from a
@@ -37,6 +40,13 @@ final class APIMetrics: Sendable {
                                          labelNames: ["route"],
                                          buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1])
         cardsStored = try registry.gauge("coffer_cards_stored", help: "Cards in the vault, all tenants.")
+        let refusals = try registry.counter("coffer_rate_limited_total", help: "Requests refused by an API key's rate limit.",
+                                            labelNames: ["operation"])
+        rateLimited = Dictionary(uniqueKeysWithValues: RateLimits.Operation.allCases.map { ($0, refusals.labels($0.rawValue)) })
+    }
+
+    func recordRateLimited(_ operation: RateLimits.Operation) {
+        rateLimited[operation]?.increment()
     }
 
     func record(method: String, route: String, status: Int, duration: Duration) {

@@ -51,6 +51,8 @@ struct TabaPayError: Error, Sendable, Equatable {
     static let referenceExpired = TabaPayError(.misdirectedRequest, 1, "referenceID")
     static let idempotencyMismatch = TabaPayError(.unprocessableEntity, 1, "Idempotency-Key")
     static let keysCreated = TabaPayError(.tooManyRequests, 1, "Keys Created")
+    /// The API key is over its limit; `Retry-After` says when to come back.
+    static let rateLimited = TabaPayError(.tooManyRequests, 2, "Rate Limited")
     static let internalError = TabaPayError(.internalServerError, 1, "Internal")
     static let unavailable = TabaPayError(.serviceUnavailable, 1, "Unavailable")
 
@@ -105,6 +107,7 @@ struct TabaPayError: Error, Sendable, Equatable {
         case .tenantNotFound, .invalidSubClientID: self = .subClientID
         case .unauthenticated: self = .unauthenticated
         case .forbidden: self = .forbidden
+        case .rateLimited: self = .rateLimited
         case .storage(.unavailable): self = .unavailable
         case .syncClientNotFound, .brandMismatch, .ssoTokenReused, .platform,
              .subClientIDTaken, .integrityFailure, .masterKeyMismatch, .invalidMasterKey, .storage: self = .internalError

@@ -15,11 +15,12 @@ extension Vault {
     public static let defaultCardTokenLifetime: TimeInterval = 600
 
     /// Holds card data briefly under a new single-use token. The security code is dropped. It
-    /// stores card data, so it is audited (`card.tokenize`, naming the single-use token) in the
-    /// transaction that stores it.
-    public func createCardToken(_ input: CardInput, tenant: TenantID, actor: AuditActor,
+    /// stores card data, so it counts as a tokenize and is audited (`card.tokenize`, naming the
+    /// single-use token) in the transaction that stores it.
+    public func createCardToken(_ input: CardInput, tenant: TenantID, caller: Principal, actor: AuditActor,
                                 lifetime: TimeInterval = Vault.defaultCardTokenLifetime,
                                 idempotency: IdempotencyRecording<IssuedCardToken>? = nil) async throws -> IssuedCardToken {
+        try admit([.tokenize], for: caller)
         let card = try await resolve(input, tenant: tenant)
         let now = clock()
         try validateExpiration(card, at: now)

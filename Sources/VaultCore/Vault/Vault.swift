@@ -9,6 +9,7 @@ public final class Vault: Sendable {
     let policy: VaultPolicy
     let clock: @Sendable () -> Date
     let principals: PrincipalCache
+    let limiter = RateLimiter()
     let auditLog: AuditLog
 
     private init(storage: any VaultStorage, keyring: Keyring, auditLog: AuditLog, policy: VaultPolicy,
@@ -72,6 +73,17 @@ public final class Vault: Sendable {
 
     func write<T: Sendable>(_ body: @escaping @Sendable (any StorageWriter) throws -> T) async throws -> T {
         try await VaultError.mappingStorage { try await storage.write(body) }
+    }
+
+    /// Charges the caller's API key one of each operation before anything is done, or refuses
+    /// with `rateLimited`. A client session carries no limits of its own.
+    func admit(_ operations: [RateLimits.Operation], for caller: Principal) throws(VaultError) {
+        guard let key = caller.apiKeyID else { return }
+        do {
+            try limiter.admit(operations, key: key, limits: caller.limits)
+        } catch {
+            throw .rateLimited(error.operation, retryAfter: error.retryAfter)
+        }
     }
 
     /// Records an event in a transaction of its own.

@@ -36,6 +36,8 @@ public enum VaultError: Error, Equatable, Sendable {
     case integrityFailure
     case unauthenticated
     case forbidden
+    /// The caller's API key is over its limit for this operation; nothing was done.
+    case rateLimited(RateLimits.Operation, retryAfter: Int)
     case masterKeyMismatch
     case invalidMasterKey(String)
     case storage(StorageError)
@@ -66,6 +68,7 @@ public enum VaultError: Error, Equatable, Sendable {
         case .integrityFailure: "integrity_failure"
         case .unauthenticated: "unauthenticated"
         case .forbidden: "forbidden"
+        case .rateLimited: "rate_limited"
         case .masterKeyMismatch: "master_key_mismatch"
         case .invalidMasterKey: "invalid_master_key"
         case .storage(let error): error.code
@@ -98,6 +101,7 @@ public enum VaultError: Error, Equatable, Sendable {
         case .integrityFailure: "The stored card failed its integrity check."
         case .unauthenticated: "Missing or invalid API key."
         case .forbidden: "This API key may not do that."
+        case .rateLimited(let operation, _): "This API key is over its \(operation.rawValue) limit; retry later."
         case .masterKeyMismatch: "The master key does not match the one this store was created with."
         case .invalidMasterKey(let reason): "Invalid master key: \(reason)."
         case .storage: "The store could not complete the operation."

@@ -24,25 +24,34 @@ public struct CardMetadata: Sendable, Equatable {
     public var bin: String
     public var last4: String
     public var expiration: ExpirationDate?
-    /// Base64URL of the keyed fingerprint: equal for equal numbers within one tenant only.
-    public var fingerprint: String
+    /// Base64URL of the keyed fingerprint: equal for equal numbers within one tenant only. With
+    /// BIN and last 4 it lets a caller test candidate numbers, so it is nil unless the caller
+    /// holds the `fingerprint` grant (`Vault.metadata(of:tenant:caller:)`).
+    public var fingerprint: String?
     public var createdAt: Date
 
+    /// The record's metadata without its fingerprint.
     init(_ record: CardRecord) {
         token = record.token
         brand = record.brand
         bin = record.bin
         last4 = record.last4
         expiration = record.expiration
-        fingerprint = Base64URL.encode(record.fingerprint)
         createdAt = record.createdAt
+    }
+
+    /// The record's metadata, with the fingerprint when `showingFingerprint`.
+    init(_ record: CardRecord, showingFingerprint: Bool) {
+        self.init(record)
+        if showingFingerprint { fingerprint = Base64URL.encode(record.fingerprint) }
     }
 }
 
 public struct TokenizedCard: Sendable {
     public var metadata: CardMetadata
-    /// Tokens of cards this tenant stored earlier with the same number, oldest first.
-    public var duplicates: [Token]
+    /// Tokens of cards this tenant stored earlier with the same number, oldest first; nil when
+    /// the caller lacks the `fingerprint` grant (the lookup is then not even made).
+    public var duplicates: [Token]?
     /// The security code that came with the card, for a verification call; it is never stored.
     public var securityCode: SecurityCode?
 }

@@ -28,6 +28,7 @@ struct APIHarness {
 
     struct Response: Sendable {
         var status: Int
+        var headers: HTTPHeaders = [:]
         var body: String
         var json: [String: Any]? { try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any] }
         /// TabaPay's envelope fields.
@@ -47,6 +48,16 @@ struct APIHarness {
                                   query: parts.count > 1 ? String(parts[1]) : nil, headers: fields, body: Array(body.utf8))
         let context = HTTPRequestContext(remoteAddress: "127.0.0.1", isTLS: false, receivedAt: .now)
         let response = await api.handle(request, context)
-        return Response(status: response.status.rawValue, body: String(decoding: response.body, as: UTF8.self))
+        return Response(status: response.status.rawValue, headers: response.headers,
+                        body: String(decoding: response.body, as: UTF8.self))
+    }
+
+    /// A new API key of the harness's tenant, made through the API by its admin: `limits` is the
+    /// request's JSON for them, absent when nil.
+    func makeKey(_ roles: [Role], limits: String? = nil) async throws -> String {
+        let names = roles.map { "\"\($0.rawValue)\"" }.joined(separator: ",")
+        let body = #"{"roles":[\#(names)]"# + (limits.map { #","limits":\#($0)"# } ?? "") + "}"
+        let created = await request("POST", "/vault/v1/apikeys", body: body, key: key)
+        return try #require(created.json?["apiKey"] as? String, "\(created.body)")
     }
 }
