@@ -69,8 +69,8 @@ public struct Principal: Sendable, Equatable {
     public var tenantID: TenantID
     public var credential: Credential
     public var roles: Set<Role>
-    /// The API key's limits; a client session has none of its own (it carries no duplicate
-    /// answers, and what it may store is bounded by its one client).
+    /// The API key's limits. A client session has none: it never gets duplicate answers, and it
+    /// stores cards for its own client only.
     public var limits: RateLimits
 
     public enum Credential: Sendable, Equatable {
