@@ -136,6 +136,22 @@ def main():
         call(base, key, "POST", "/vault/v1/apikeys", "/vault/v1/apikeys", {"roles": []})
         call(base, key, "DELETE", f"/vault/v1/apikeys/{apikey['id']}", "/vault/v1/apikeys/{id}")
         call(base, key, "DELETE", f"/vault/v1/apikeys/{apikey['id']}", "/vault/v1/apikeys/{id}")
+        # Without the fingerprint role: no fingerprint, no duplicates. Limits set on a key: 429 past them.
+        _, tokenizer = call(base, key, "POST", "/vault/v1/apikeys", "/vault/v1/apikeys", {"roles": ["tokenize"]})
+        _, blind = call(base, tokenizer["apiKey"], "POST", cards, cards, {"number": "4111111111111111"})
+        call(base, tokenizer["apiKey"], "GET", f"{cards}/{blind['token']}", one)
+        slow = {"perSecond": 0.01, "burst": 1}
+        _, limited = call(base, key, "POST", "/vault/v1/apikeys", "/vault/v1/apikeys",
+                          {"roles": ["tokenize", "reveal", "fingerprint"], "label": "limited",
+                           "limits": {"tokenize": slow, "reveal": slow, "duplicates": slow}})
+        call(base, key, "POST", "/vault/v1/apikeys", "/vault/v1/apikeys", {"roles": ["tokenize"], "limits": None})
+        call(base, key, "POST", "/vault/v1/apikeys", "/vault/v1/apikeys",
+             {"roles": ["tokenize"], "limits": {"tokenize": {"perSecond": 0, "burst": 1}}})
+        for _ in range(2):
+            call(base, limited["apiKey"], "POST", cards, cards, {"number": "5555555555554444"})
+            call(base, limited["apiKey"], "GET", f"{cards}/{blind['token']}", one)
+            call(base, limited["apiKey"], "POST", f"{cards}/{blind['token']}/reveal", one + "/reveal")
+        call(base, limited["apiKey"], "POST", "/vault/v1/card-tokens", "/vault/v1/card-tokens", {"number": "378282246310005"})
         _, sub = call(base, key, "POST", "/vault/v1/tenants", "/vault/v1/tenants", {"name": "iso", "subTenant": True})
         _, acme = call(base, key, "POST", "/vault/v1/tenants", "/vault/v1/tenants", {"name": "acme"})
         disable, enable = "/vault/v1/tenants/{id}/disable", "/vault/v1/tenants/{id}/enable"

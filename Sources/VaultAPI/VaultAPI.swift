@@ -40,6 +40,7 @@ public final class VaultAPI: Sendable {
             response = try await dispatch(request, context, requestID: requestID, &outcome)
         } catch {
             response = outcome.errors.response(error)
+            if case VaultError.rateLimited(let operation, _) = error { metrics.recordRateLimited(operation) }
         }
         response.headers.replaceOrAdd("X-Request-Id", requestID)
         // Reveals, API keys, tenant and SSO-token answers carry secrets: no response is cached.

@@ -5,7 +5,7 @@ import VaultCore
 /// are parsed leniently, an unknown brand reads as `.unknown`.
 enum RecordColumns {
     static let tenant = "id, name, parent_id, wrapped_fingerprint_key, created_at, sub_client_id, disabled_at"
-    static let apiKey = "id, tenant_id, secret_hash, roles, label, created_at, revoked_at"
+    static let apiKey = "id, tenant_id, secret_hash, roles, label, created_at, revoked_at, " + RateLimitColumns.names
     static let dataKey = "version, wrapped_key, created_at"
     static let cardDataKey = "id, tenant_id, wrapped_private_key, public_key_der, created_at, expires_at, deleted_at"
     static let card = "token, tenant_id, ciphertext, key_version, fingerprint, bin, last4, brand, expiration, created_at, updated_at"
@@ -40,7 +40,7 @@ enum RecordSQL {
     static let auditEntriesAfter = "SELECT \(RecordColumns.audit) FROM audit_log WHERE sequence > ? ORDER BY sequence LIMIT ?"
     static let subTenant = "SELECT \(RecordColumns.tenant) FROM tenants WHERE parent_id = ? AND sub_client_id = ?"
     static let insertTenant = "INSERT INTO tenants (\(RecordColumns.tenant)) VALUES (?, ?, ?, ?, ?, ?, ?)"
-    static let insertAPIKey = "INSERT INTO api_keys (\(RecordColumns.apiKey)) VALUES (?, ?, ?, ?, ?, ?, ?)"
+    static let insertAPIKey = "INSERT INTO api_keys (\(RecordColumns.apiKey)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     static let insertDataKey = "INSERT INTO data_keys (\(RecordColumns.dataKey)) VALUES (?, ?, ?)"
     static let insertCardDataKey = "INSERT INTO card_data_keys (\(RecordColumns.cardDataKey)) VALUES (?, ?, ?, ?, ?, ?, ?)"
     static let insertCard = "INSERT INTO cards (\(RecordColumns.card)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -123,9 +123,24 @@ extension SQLiteRow {
             tenantID: try identifier(1, as: TenantID.self, "api_keys.tenant_id"),
             secretHash: blob(2),
             roles: RoleList.parse(text(3)),
+            limits: try rateLimits(from: 7),
             label: text(4),
             createdAt: SQLiteTime.date(int64(5)),
             revokedAt: optionalInt64(6).map(SQLiteTime.date))
+    }
+
+    /// The limits stored in `RateLimitColumns` order from `column` on.
+    func rateLimits(from column: Int32) throws(StorageError) -> RateLimits {
+        var limits = RateLimits.unlimited
+        for (index, operation) in RateLimitColumns.operations.enumerated() {
+            let perSecond = column + Int32(2 * index)
+            if isNull(perSecond) { continue }
+            guard let rate = TokenBucket.Rate(perSecond: double(perSecond), burst: double(perSecond + 1)) else {
+                throw .corrupt("api_keys.\(operation.rawValue)_* is not a valid rate")
+            }
+            limits[operation] = rate
+        }
+        return limits
     }
 
     func dataKeyRecord() -> DataKeyRecord {
@@ -204,6 +219,19 @@ extension SQLiteRow {
             chainVersion: version,
             previousMAC: blob(7),
             mac: blob(8))
+    }
+}
+
+/// API key limits as stored: `<operation>_per_second` and `<operation>_burst` for each operation,
+/// both NULL when it is unlimited.
+enum RateLimitColumns {
+    static let operations = RateLimits.Operation.allCases
+    static let names = operations.map { "\($0.rawValue)_per_second, \($0.rawValue)_burst" }.joined(separator: ", ")
+
+    static func values(_ limits: RateLimits) -> [any SQLiteBindable] {
+        operations.flatMap { operation -> [any SQLiteBindable] in
+            [limits[operation]?.perSecond, limits[operation]?.burst]
+        }
     }
 }
 

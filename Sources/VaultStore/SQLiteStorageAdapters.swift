@@ -144,9 +144,10 @@ extension SQLiteWriter {
     }
 
     func insertAPIKey(_ key: APIKeyRecord) throws {
-        try connection.execute(RecordSQL.insertAPIKey,
+        try connection.execute(RecordSQL.insertAPIKey, arguments: [
             key.id.rawValue, key.tenantID.rawValue, key.secretHash, RoleList.format(key.roles), key.label,
-            SQLiteTime.milliseconds(key.createdAt), key.revokedAt.map(SQLiteTime.milliseconds))
+            SQLiteTime.milliseconds(key.createdAt), key.revokedAt.map(SQLiteTime.milliseconds),
+        ] + RateLimitColumns.values(key.limits))
     }
 
     func revokeAPIKey(_ id: APIKeyID, tenant: TenantID, at date: Date) throws -> Bool {

@@ -52,7 +52,7 @@ struct APIKeyCacheTests {
     func staleInsertAfterInvalidationIsDropped() {
         let cache = PrincipalCache(lifetime: .seconds(3600))
         let key = PrincipalCache.Key(digest: Array(repeating: 7, count: 32))
-        let principal = Principal(tenantID: .generate(), credential: .apiKey(.generate()), roles: [.reveal])
+        let principal = Principal(tenantID: .generate(), credential: .apiKey(.generate()), roles: [.reveal], limits: .unlimited)
         let before = cache.generation
         cache.invalidate()  // a revocation committed while the read was in flight
         cache.insert(principal, for: key, generation: before)
@@ -65,7 +65,7 @@ struct APIKeyCacheTests {
     func disabled() {
         let cache = PrincipalCache(lifetime: .zero)
         let key = PrincipalCache.Key(digest: Array(repeating: 1, count: 32))
-        cache.insert(Principal(tenantID: .generate(), credential: .apiKey(.generate()), roles: []), for: key, generation: cache.generation)
+        cache.insert(Principal(tenantID: .generate(), credential: .apiKey(.generate()), roles: [], limits: .unlimited), for: key, generation: cache.generation)
         #expect(cache.principal(for: key) == nil)
     }
 }

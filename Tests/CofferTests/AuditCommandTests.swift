@@ -14,8 +14,8 @@ struct AuditCommandTests {
         let (dataDir, tenant, _) = try CofferCommandTests.initialize(directory)
         let (storage, vault) = try await CofferCommandTests.openVault(dataDir)
         for index in 0..<cards {
-            let token = try await vault.tokenize(TestPAN.card(index), tenant: tenant).metadata.token
-            _ = try await vault.reveal(token, tenant: tenant, actor: "test")
+            let token = try await vault.tokenize(TestPAN.card(index), tenant: tenant, caller: .admin(of: tenant), actor: "test").metadata.token
+            _ = try await vault.reveal(token, tenant: tenant, caller: .admin(of: tenant), actor: "test")
         }
         let entries = try await vault.auditEntries(after: 0, limit: 1000).count
         await storage.close()

@@ -128,14 +128,15 @@ struct CofferCommandTests {
         let (dataDir, tenant, _) = try Self.initialize(directory)
         let (storage, vault) = try await Self.openVault(dataDir)
         for index in 0..<5 {
-            let token = try await vault.tokenize(TestPAN.card(index), tenant: tenant).metadata.token
-            _ = try await vault.reveal(token, tenant: tenant, actor: "test")
+            let token = try await vault.tokenize(TestPAN.card(index), tenant: tenant, caller: .admin(of: tenant), actor: "test").metadata.token
+            _ = try await vault.reveal(token, tenant: tenant, caller: .admin(of: tenant), actor: "test")
         }
         await storage.close()
 
         let intact = try ProcessRunner.coffer(["audit", "verify", "--data-dir", dataDir])
         #expect(intact.status == 0, "\(intact.standardError)")
-        #expect(intact.standardOutput == "audit log intact: 7 entries, 0 checkpoints reached\n")
+        // init's two entries, then a card.tokenize and a card.reveal per card.
+        #expect(intact.standardOutput == "audit log intact: 12 entries, 0 checkpoints reached\n")
 
         // An attacker with the file drops the append-only trigger and edits entry 4.
         let edit = try ProcessRunner.python("""
@@ -157,10 +158,10 @@ struct CofferCommandTests {
         let directory = try TemporaryDirectory()
         let (dataDir, tenant, _) = try Self.initialize(directory)
         let (storage, vault) = try await Self.openVault(dataDir)
-        _ = try await vault.tokenize(TestPAN.card(1), tenant: tenant)
+        _ = try await vault.tokenize(TestPAN.card(1), tenant: tenant, caller: .admin(of: tenant), actor: "test")
         _ = try await vault.createAccount(
             NewAccount(referenceID: nil, instrument: .bank(try SealedRecordsFixture.bank("021000021", "123456789")),
-                       holder: Array("holder".utf8), duplicateCheck: .none), tenant: tenant, actor: "test")
+                       holder: Array("holder".utf8), duplicateCheck: .none), tenant: tenant, caller: .admin(of: tenant), actor: "test")
         _ = try await vault.createPlatformClient(profile: Array("profile".utf8), tenant: tenant)
         await storage.close()
         let kinds = "3 records (1 cards, 1 accounts, 1 platform clients)"
@@ -193,7 +194,7 @@ struct CofferCommandTests {
                 group.addTask {
                     var tokens: [(Int, Token)] = []
                     for index in stride(from: worker, to: count, by: 16) {
-                        tokens.append((index, try await vault.tokenize(TestPAN.card(index), tenant: tenant).metadata.token))
+                        tokens.append((index, try await vault.tokenize(TestPAN.card(index), tenant: tenant, caller: .admin(of: tenant), actor: "test").metadata.token))
                     }
                     return tokens
                 }
@@ -240,7 +241,7 @@ struct CofferCommandTests {
                 group.addTask {
                     var matches = 0
                     for index in stride(from: worker, to: count, by: 8) {
-                        let card = try await revealing.reveal(tokens[index], tenant: tenant, actor: "test")
+                        let card = try await revealing.reveal(tokens[index], tenant: tenant, caller: .admin(of: tenant), actor: "test")
                         if card.number.digits == TestPAN.make(index) { matches += 1 }
                     }
                     return matches
@@ -249,7 +250,8 @@ struct CofferCommandTests {
             return try await group.reduce(0, +)
         }
         #expect(revealed == count)
-        #expect(try await revealing.verifyAuditLog() == .intact(entries: Int64(3 + count), checkpoints: 0))
+        // init's two entries, a card.tokenize per card, the rotation's, a card.reveal per card.
+        #expect(try await revealing.verifyAuditLog() == .intact(entries: Int64(3 + 2 * count), checkpoints: 0))
 
         // A second rotation adds v3 and moves everything again.
         let again = try ProcessRunner.coffer(["keys", "rotate", "--data-dir", dataDir])

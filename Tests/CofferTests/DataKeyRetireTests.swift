@@ -11,7 +11,7 @@ struct DataKeyRetireTests {
     func refusals() async throws {
         let clock = TestClock(Date())
         let test = try await TestVault.make(clock: { clock.now })
-        _ = try await test.vault.tokenize(TestPAN.card(1), tenant: test.tenant)
+        _ = try await test.vault.tokenize(TestPAN.card(1), tenant: test.tenant, caller: .admin(of: test.tenant), actor: "test")
         await #expect(throws: KeyManagementError.dataKeyActive(version: 1)) {
             try await test.vault.retireDataKey(version: 1, actor: "cli")
         }

@@ -302,7 +302,7 @@ struct InTandemAPITests {
         let staff = try await PlatformStaff.make()
         await staff.connectGateway()
         let client = try await staff.createClient()
-        let held = try await staff.api.test.vault.tokenize(try TestPAN.card(7, expiration: "203003"), tenant: staff.api.client)
+        let held = try await staff.api.test.vault.tokenize(try TestPAN.card(7, expiration: "203003"), tenant: staff.api.client, caller: .admin(of: staff.api.client), actor: "test")
         let token = held.metadata.token.rawValue
         let last4 = held.metadata.last4
         let mismatches: [APIHarness.Response] = [
@@ -315,7 +315,7 @@ struct InTandemAPITests {
             #expect(refused.status == 422 && refused.error == "Card details do not match the vault card", "\(refused.body)")
         }
         let other = try await staff.api.test.vault.createTenant(name: "other", actor: "test")
-        let theirs = try await staff.api.test.vault.tokenize(try TestPAN.card(7, expiration: "203003"), tenant: other.id)
+        let theirs = try await staff.api.test.vault.tokenize(try TestPAN.card(7, expiration: "203003"), tenant: other.id, caller: .admin(of: other.id), actor: "test")
         for unknown in [Token.generate().rawValue, theirs.metadata.token.rawValue, "short"] {
             let refused = await staff.sync(client: client, last4: last4, vaultToken: unknown)
             #expect(refused.status == 422 && refused.error == "Vault card not found", "\(refused.body)")

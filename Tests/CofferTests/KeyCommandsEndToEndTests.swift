@@ -114,7 +114,7 @@ struct KeyCommandsEndToEndTests {
         let directory = try TemporaryDirectory()
         let (dataDir, tenant, _) = try CofferCommandTests.initialize(directory)
         let (storage, vault) = try await CofferCommandTests.openVault(dataDir)
-        let token = try await vault.tokenize(TestPAN.card(1), tenant: tenant).metadata.token
+        let token = try await vault.tokenize(TestPAN.card(1), tenant: tenant, caller: .admin(of: tenant), actor: "test").metadata.token
         await storage.close()
 
         let active = try ProcessRunner.coffer(["keys", "retire", "--data-dir", dataDir, "--version", "1"])
@@ -151,7 +151,7 @@ struct KeyCommandsEndToEndTests {
         }
 
         let (reopened, after) = try await CofferCommandTests.openVault(dataDir)
-        #expect(try await after.reveal(token, tenant: tenant, actor: "test").number.digits == TestPAN.make(1))
+        #expect(try await after.reveal(token, tenant: tenant, caller: .admin(of: tenant), actor: "test").number.digits == TestPAN.make(1))
         let entries = try await after.auditEntries(after: 0, limit: 100)
         #expect(entries.contains { $0.event.action == .dataKeyRetire && $0.event.subject == "v1" })
         #expect(try await after.verifyAuditLog() == .intact(entries: Int64(entries.count), checkpoints: 0))

@@ -33,7 +33,7 @@ struct MasterKeyRotationTests {
         #expect(during.successor == .old && during.predecessor == .new, "each key opens the other")
         for key in [oldKey, newKey] {
             let opened = try await Vault.open(storage: test.storage, masterKey: key)
-            #expect(try await opened.reveal(fixture.card, tenant: test.tenant, actor: "test").number.digits == TestPAN.make(1))
+            #expect(try await opened.reveal(fixture.card, tenant: test.tenant, caller: .admin(of: test.tenant), actor: "test").number.digits == TestPAN.make(1))
         }
         #expect(try await test.vault.rotateMasterKey(to: newKey, actor: "cli").resumed, "running it again changes nothing")
 
@@ -55,8 +55,8 @@ struct MasterKeyRotationTests {
         try await fixture.expectEverythingOpens(withNewKey)
         let encrypted = try EncryptedCardData(keyID: cardKey.id.rawValue, data: try opensslEncrypt(
             "5555555555554444|203012|", publicKeyDER: cardKey.publicKey.subjectPublicKeyInfoDER, mgf1: "sha256", in: test.directory))
-        let token = try await withNewKey.tokenize(.encrypted(encrypted), tenant: test.tenant).metadata.token
-        #expect(try await withNewKey.reveal(token, tenant: test.tenant, actor: "test").number.digits == "5555555555554444")
+        let token = try await withNewKey.tokenize(.encrypted(encrypted), tenant: test.tenant, caller: .admin(of: test.tenant), actor: "test").metadata.token
+        #expect(try await withNewKey.reveal(token, tenant: test.tenant, caller: .admin(of: test.tenant), actor: "test").number.digits == "5555555555554444")
         #expect(try await withNewKey.ssoSigningKey(tenant: test.tenant, creating: false)
                 == test.vault.ssoSigningKey(tenant: test.tenant, creating: false), "the SSO secret is the same key, rewrapped")
         let entries = try await withNewKey.auditEntries(after: 0, limit: 1000)
@@ -98,14 +98,14 @@ struct MasterKeyRotationTests {
         let oldKey = MasterKey.generate(), newKey = MasterKey.generate()
         let (test, fixture, _) = try await vault(oldKey)
         let server = test.vault
-        let earlier = try await server.tokenize(TestPAN.card(20), tenant: test.tenant).metadata.token
+        let earlier = try await server.tokenize(TestPAN.card(20), tenant: test.tenant, caller: .admin(of: test.tenant), actor: "test").metadata.token
         let operator_ = try await Vault.open(storage: test.storage, masterKey: oldKey)
         _ = try await operator_.rotateMasterKey(to: newKey, actor: "cli")
 
         // The server has not reloaded anything: the key it wraps a new tenant's fingerprint key
         // with is no longer current, so that write is refused and made again under the new key.
         let tenant = try await server.createTenant(name: "after", actor: "test").id
-        let card = try await server.tokenize(TestPAN.card(21), tenant: tenant).metadata.token
+        let card = try await server.tokenize(TestPAN.card(21), tenant: tenant, caller: .admin(of: tenant), actor: "test").metadata.token
         let cardKey = try await server.createCardDataKey(tenant: tenant, actor: "test")
         let signingKey = try await server.ssoSigningKey(tenant: tenant, creating: true)
         _ = try await server.rotateDataKey(actor: "test")
@@ -120,12 +120,12 @@ struct MasterKeyRotationTests {
         let finisher = try await Vault.open(storage: test.storage, masterKey: newKey)
         _ = try await finisher.finishMasterKeyRotation(actor: "cli")
         // Until it is restarted, the server keeps the new key it learnt.
-        #expect(try await server.reveal(earlier, tenant: test.tenant, actor: "test").number.digits == TestPAN.make(20))
-        #expect(try await server.reveal(card, tenant: tenant, actor: "test").number.digits == TestPAN.make(21))
+        #expect(try await server.reveal(earlier, tenant: test.tenant, caller: .admin(of: test.tenant), actor: "test").number.digits == TestPAN.make(20))
+        #expect(try await server.reveal(card, tenant: tenant, caller: .admin(of: tenant), actor: "test").number.digits == TestPAN.make(21))
         #expect(try await server.ssoSigningKey(tenant: tenant, creating: false) == signingKey)
         let encrypted = try EncryptedCardData(keyID: cardKey.id.rawValue, data: try opensslEncrypt(
             "4111111111111111|203012|", publicKeyDER: cardKey.publicKey.subjectPublicKeyInfoDER, mgf1: "sha256", in: test.directory))
-        _ = try await finisher.tokenize(.encrypted(encrypted), tenant: tenant)
+        _ = try await finisher.tokenize(.encrypted(encrypted), tenant: tenant, caller: .admin(of: tenant), actor: "test")
         _ = try await server.createTenant(name: "later", actor: "test")
         try await fixture.expectEverythingOpens(finisher)
         await #expect(throws: VaultError.masterKeyMismatch) { try await Vault.open(storage: test.storage, masterKey: oldKey) }

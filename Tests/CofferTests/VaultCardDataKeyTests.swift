@@ -33,11 +33,11 @@ struct VaultCardDataKeyTests {
             let data = try opensslEncrypt("5555555555554444|203012|123", publicKeyDER: key.publicKey.subjectPublicKeyInfoDER,
                                           mgf1: mgf1, in: test.directory)
             let encrypted = try EncryptedCardData(keyID: key.id.rawValue, data: data, mode: mode)
-            let tokenized = try await test.vault.tokenize(.encrypted(encrypted), tenant: test.tenant)
+            let tokenized = try await test.vault.tokenize(.encrypted(encrypted), tenant: test.tenant, caller: test.admin, actor: "test")
             #expect(tokenized.metadata.brand == .mastercard)
             #expect(tokenized.metadata.last4 == "4444")
             #expect(tokenized.securityCode != nil)
-            let card = try await test.vault.reveal(tokenized.metadata.token, tenant: test.tenant, actor: "test")
+            let card = try await test.vault.reveal(tokenized.metadata.token, tenant: test.tenant, caller: test.admin, actor: "test")
             #expect(card.number.digits == "5555555555554444")
             #expect(card.expiration?.yyyymm == "203012")
             #expect(card.securityCode == nil, "the security code is never stored")
@@ -68,20 +68,20 @@ struct VaultCardDataKeyTests {
         for (data, mode) in blobs {
             await #expect(throws: VaultError.card(.invalidEncryptedData)) {
                 try await test.vault.tokenize(.encrypted(EncryptedCardData(keyID: key.id.rawValue, data: data, mode: mode)),
-                                              tenant: test.tenant)
+                                              tenant: test.tenant, caller: test.admin, actor: "test")
             }
         }
         await #expect(throws: VaultError.card(.unsupportedEncryptionMode)) {
             try await test.vault.tokenize(.encrypted(EncryptedCardData(keyID: key.id.rawValue, data: good, mode: 0)),
-                                          tenant: test.tenant)
+                                          tenant: test.tenant, caller: test.admin, actor: "test")
         }
         await #expect(throws: VaultError.keyNotFound) {
             try await test.vault.tokenize(.encrypted(EncryptedCardData(keyID: KeyID.generate().rawValue, data: good)),
-                                          tenant: test.tenant)
+                                          tenant: test.tenant, caller: test.admin, actor: "test")
         }
         let other = try await test.vault.createTenant(name: "other", actor: "test").id
         await #expect(throws: VaultError.keyNotFound) {
-            try await test.vault.tokenize(.encrypted(EncryptedCardData(keyID: key.id.rawValue, data: good)), tenant: other)
+            try await test.vault.tokenize(.encrypted(EncryptedCardData(keyID: key.id.rawValue, data: good)), tenant: other, caller: .admin(of: other), actor: "test")
         }
         #expect(try await test.storage.read { try $0.cardCount() } == 0)
 
@@ -89,13 +89,13 @@ struct VaultCardDataKeyTests {
         clock.now = key.expiresAt.addingTimeInterval(1)
         await #expect(throws: VaultError.keyExpired) {
             try await test.vault.tokenize(.encrypted(EncryptedCardData(keyID: key.id.rawValue, data: good)),
-                                          tenant: test.tenant)
+                                          tenant: test.tenant, caller: test.admin, actor: "test")
         }
         clock.now = key.createdAt
         try await test.vault.deleteCardDataKey(key.id, tenant: test.tenant, actor: "test")
         await #expect(throws: VaultError.keyDeleted) {
             try await test.vault.tokenize(.encrypted(EncryptedCardData(keyID: key.id.rawValue, data: good)),
-                                          tenant: test.tenant)
+                                          tenant: test.tenant, caller: test.admin, actor: "test")
         }
         await #expect(throws: VaultError.keyDeleted) { try await test.vault.cardDataKey(key.id, tenant: test.tenant) }
         await #expect(throws: VaultError.keyDeleted) {

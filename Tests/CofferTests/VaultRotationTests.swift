@@ -80,7 +80,7 @@ struct VaultRotationTests {
     @Test("A tampered ciphertext fails the rotation with integrity_failure, and its batch is left untouched")
     func tamperedRecordStopsItsBatch() async throws {
         let test = try await TestVault.make()
-        let card = try await test.vault.tokenize(TestPAN.card(1), tenant: test.tenant).metadata.token
+        let card = try await test.vault.tokenize(TestPAN.card(1), tenant: test.tenant, caller: test.admin, actor: "test").metadata.token
         var clients: [PlatformClientID] = []
         for index in 0..<3 {
             clients.append(try await test.vault.createPlatformClient(profile: Array("client \(index)".utf8), tenant: test.tenant).id)
@@ -101,7 +101,7 @@ struct VaultRotationTests {
         #expect(error?.code == "integrity_failure")
         let status = try await reopened.vault.dataKeyStatus()
         #expect(status.map(\.records) == [[.platformClients: 3], [.cards: 1]], "cards came first and moved; no client did")
-        #expect(try await reopened.vault.reveal(card, tenant: reopened.tenant, actor: "test").number.digits == TestPAN.make(1))
+        #expect(try await reopened.vault.reveal(card, tenant: reopened.tenant, caller: reopened.admin, actor: "test").number.digits == TestPAN.make(1))
         for index in [0, 2] {
             #expect(try await SealedRecordsFixture.profile(of: clients[index], tenant: reopened.tenant, in: reopened.vault)
                     == SecretBytes("client \(index)".utf8))
@@ -132,24 +132,24 @@ struct SealedRecordsFixture {
     ]
 
     static func make(_ test: TestVault) async throws -> SealedRecordsFixture {
-        let vault = test.vault, tenant = test.tenant
-        let card = try await vault.tokenize(TestPAN.card(1), tenant: tenant).metadata.token
-        let cardToken = try await vault.createCardToken(TestPAN.card(2), tenant: tenant).token
+        let vault = test.vault, tenant = test.tenant, admin = test.admin
+        let card = try await vault.tokenize(TestPAN.card(1), tenant: tenant, caller: admin, actor: "test").metadata.token
+        let cardToken = try await vault.createCardToken(TestPAN.card(2), tenant: tenant, caller: admin, actor: "test").token
         let cardAccount = try await vault.createAccount(
             NewAccount(referenceID: "card", instrument: .card(TestPAN.card(3)), holder: Array("card holder".utf8),
-                       duplicateCheck: .none), tenant: tenant, actor: "test").id
+                       duplicateCheck: .none), tenant: tenant, caller: admin, actor: "test").id
         let bankAccount = try await vault.createAccount(
             NewAccount(referenceID: "bank", instrument: .bank(try bank("021000021", "123456789")),
-                       holder: Array("bank holder".utf8), duplicateCheck: .none), tenant: tenant, actor: "test").id
+                       holder: Array("bank holder".utf8), duplicateCheck: .none), tenant: tenant, caller: admin, actor: "test").id
         let deletedAccount = try await vault.createAccount(
             NewAccount(referenceID: nil, instrument: .card(TestPAN.card(6)), holder: Array("gone".utf8), duplicateCheck: .none),
-            tenant: tenant, actor: "test").id
+            tenant: tenant, caller: admin, actor: "test").id
         try await vault.deleteAccount(deletedAccount, tenant: tenant, actor: "test")
 
         let idempotency = try await vault.idempotencyRequest(
-            key: "order-1", principal: Principal(tenantID: tenant, credential: .apiKey(.generate()), roles: [.tokenize]),
+            key: "order-1", principal: Principal(tenantID: tenant, credential: .apiKey(.generate()), roles: [.tokenize], limits: .unlimited),
             method: "POST", route: "/vault/v1/cards", path: "/vault/v1/cards", body: Array("a".utf8))
-        let idempotentCard = try await vault.tokenize(TestPAN.card(4), tenant: tenant, idempotency: .init(idempotency) {
+        let idempotentCard = try await vault.tokenize(TestPAN.card(4), tenant: tenant, caller: admin, actor: "test", idempotency: .init(idempotency) {
             StoredResponse(status: 201, body: Array($0.metadata.token.rawValue.utf8))
         }).metadata.token
 
@@ -160,7 +160,7 @@ struct SealedRecordsFixture {
                                    details: Array("card details".utf8), setAsDefault: false),
                 PaymentMethodInput(identifier: "bank", instrument: .bank(try bank("011000015", "987654321")), brandHint: nil,
                                    details: Array("bank details".utf8), setAsDefault: false),
-            ], tenant: tenant)
+            ], tenant: tenant, caller: admin, actor: "test")
 
         _ = try await vault.updatePaymentSettings(
             PaymentSettingsUpdate(stripeUserID: "acct_1", stripeAccessToken: SecretBytes("sk_test_rotation".utf8),
@@ -192,13 +192,14 @@ struct SealedRecordsFixture {
     /// Opens every record through the paths callers use; kinds no route reads back (a client's
     /// meta or profile, a bank account number, the Stripe token) through the vault's own `openSealed`.
     func expectEverythingOpens(_ vault: Vault) async throws {
-        #expect(try await vault.reveal(card, tenant: tenant, actor: "test").number.digits == TestPAN.make(1))
-        #expect(try await vault.reveal(idempotentCard, tenant: tenant, actor: "test").number.digits == TestPAN.make(4))
-        let fromToken = try await vault.tokenize(.singleUseToken(cardToken), tenant: tenant).metadata.token
-        #expect(try await vault.reveal(fromToken, tenant: tenant, actor: "test").number.digits == TestPAN.make(2))
+        let admin = Principal.admin(of: tenant)
+        #expect(try await vault.reveal(card, tenant: tenant, caller: admin, actor: "test").number.digits == TestPAN.make(1))
+        #expect(try await vault.reveal(idempotentCard, tenant: tenant, caller: admin, actor: "test").number.digits == TestPAN.make(4))
+        let fromToken = try await vault.tokenize(.singleUseToken(cardToken), tenant: tenant, caller: admin, actor: "test").metadata.token
+        #expect(try await vault.reveal(fromToken, tenant: tenant, caller: admin, actor: "test").number.digits == TestPAN.make(2))
 
         #expect(try await vault.account(cardAccount, tenant: tenant).holder == Array("card holder".utf8))
-        #expect(try await vault.reveal(cardAccount, tenant: tenant, actor: "test").number.digits == TestPAN.make(3))
+        #expect(try await vault.reveal(cardAccount, tenant: tenant, caller: admin, actor: "test").number.digits == TestPAN.make(3))
         #expect(try await vault.account(bankAccount, tenant: tenant).holder == Array("bank holder".utf8))
         #expect(try await bankNumber(of: bankAccount, in: vault) == SecretBytes("123456789".utf8))
         await #expect(throws: VaultError.accountDeleted) { try await vault.account(deletedAccount, tenant: tenant) }
@@ -209,7 +210,7 @@ struct SealedRecordsFixture {
         let methods = try await vault.paymentMethods(of: syncClient, tenant: tenant)
         #expect(methods.map(\.details) == [Array("card details".utf8), Array("bank details".utf8)])
         let methodCard = try #require(methods[0].card?.token)
-        #expect(try await vault.reveal(methodCard, tenant: tenant, actor: "test").number.digits == TestPAN.make(5))
+        #expect(try await vault.reveal(methodCard, tenant: tenant, caller: admin, actor: "test").number.digits == TestPAN.make(5))
         #expect(methods[1].bank?.last4 == "4321")
         let (storedMethods, storedClient, storedSettings) = try await vault.storage.read { [syncClient, tenant] reader in
             (try reader.paymentMethods(of: syncClient), try reader.syncClient(syncClient, tenant: tenant),

@@ -23,7 +23,7 @@ struct VaultTokenizationTests {
                 next += 1
                 let card = CardInput.plain(CardData(number: try PrimaryAccountNumber(numbers[index]),
                                                     expiration: try ExpirationDate(yyyymm: expirations[index])))
-                group.addTask { (index, try await test.vault.tokenize(card, tenant: test.tenant).metadata.token) }
+                group.addTask { (index, try await test.vault.tokenize(card, tenant: test.tenant, caller: test.admin, actor: "test").metadata.token) }
             }
             for _ in 0..<64 { try submit() }
             while let (index, token) = try await group.next() {
@@ -43,7 +43,7 @@ struct VaultTokenizationTests {
             for slice in stride(from: 0, to: count, by: count / 8) {
                 group.addTask {
                     for index in slice..<min(slice + count / 8, count) {
-                        let card = try await reopened.vault.reveal(tokens[index], tenant: reopened.tenant, actor: "test")
+                        let card = try await reopened.vault.reveal(tokens[index], tenant: reopened.tenant, caller: reopened.admin, actor: "test")
                         #expect(card.number.digits == numbers[index])
                         #expect(card.expiration?.yyyymm == expirations[index])
                     }
@@ -60,8 +60,8 @@ struct VaultTokenizationTests {
     func metadata() async throws {
         let test = try await TestVault.make()
         let tokenized = try await test.vault.tokenize(
-            .plain(CardData(packed: "378282246310005|203101|1234")), tenant: test.tenant)
-        let metadata = try await test.vault.metadata(of: tokenized.metadata.token, tenant: test.tenant)
+            .plain(CardData(packed: "378282246310005|203101|1234")), tenant: test.tenant, caller: test.admin, actor: "test")
+        let metadata = try await test.vault.metadata(of: tokenized.metadata.token, tenant: test.tenant, caller: test.admin)
         #expect(metadata.brand == .amex)
         #expect(metadata.bin == "37828")  // 15 digits: five leading digits, six hidden
         #expect(metadata.last4 == "0005")
@@ -74,39 +74,39 @@ struct VaultTokenizationTests {
     @Test("Same PAN twice in a tenant: same fingerprint, first token reported; another tenant: another fingerprint")
     func duplicates() async throws {
         let test = try await TestVault.make()
-        let first = try await test.vault.tokenize(TestPAN.card(7), tenant: test.tenant)
-        let second = try await test.vault.tokenize(TestPAN.card(7, expiration: "203205"), tenant: test.tenant)
-        #expect(first.duplicates.isEmpty)
+        let first = try await test.vault.tokenize(TestPAN.card(7), tenant: test.tenant, caller: test.admin, actor: "test")
+        let second = try await test.vault.tokenize(TestPAN.card(7, expiration: "203205"), tenant: test.tenant, caller: test.admin, actor: "test")
+        #expect(first.duplicates == [])
         #expect(second.duplicates == [first.metadata.token])
         #expect(second.metadata.fingerprint == first.metadata.fingerprint)
         #expect(second.metadata.token != first.metadata.token)
 
         let other = try await test.vault.createTenant(name: "other", actor: "test").id
-        let elsewhere = try await test.vault.tokenize(TestPAN.card(7), tenant: other)
-        #expect(elsewhere.duplicates.isEmpty)
+        let elsewhere = try await test.vault.tokenize(TestPAN.card(7), tenant: other, caller: .admin(of: other), actor: "test")
+        #expect(elsewhere.duplicates == [])
         #expect(elsewhere.metadata.fingerprint != first.metadata.fingerprint)
 
-        let found = try await test.vault.cards(matching: PrimaryAccountNumber(TestPAN.make(7)), tenant: test.tenant)
+        let found = try await test.vault.cards(matching: PrimaryAccountNumber(TestPAN.make(7)), tenant: test.tenant, caller: test.admin)
         #expect(found.map(\.token) == [first.metadata.token, second.metadata.token])
 
         await #expect(throws: VaultError.duplicateCard(existing: [first.metadata.token, second.metadata.token])) {
-            try await test.vault.tokenize(TestPAN.card(7), tenant: test.tenant, duplicates: .reject)
+            try await test.vault.tokenize(TestPAN.card(7), tenant: test.tenant, caller: test.admin, actor: "test", duplicates: .reject)
         }
-        #expect(try await test.vault.cards(matching: PrimaryAccountNumber(TestPAN.make(7)), tenant: test.tenant).count == 2)
+        #expect(try await test.vault.cards(matching: PrimaryAccountNumber(TestPAN.make(7)), tenant: test.tenant, caller: test.admin).count == 2)
         await test.storage.close()
     }
 
     @Test("Another tenant's token is not found; a deleted card is gone")
     func isolationAndDelete() async throws {
         let test = try await TestVault.make()
-        let token = try await test.vault.tokenize(TestPAN.card(1), tenant: test.tenant).metadata.token
+        let token = try await test.vault.tokenize(TestPAN.card(1), tenant: test.tenant, caller: test.admin, actor: "test").metadata.token
         let other = try await test.vault.createTenant(name: "other", actor: "test").id
-        await #expect(throws: VaultError.cardNotFound) { try await test.vault.metadata(of: token, tenant: other) }
-        await #expect(throws: VaultError.cardNotFound) { try await test.vault.reveal(token, tenant: other, actor: "t") }
+        await #expect(throws: VaultError.cardNotFound) { try await test.vault.metadata(of: token, tenant: other, caller: .admin(of: other)) }
+        await #expect(throws: VaultError.cardNotFound) { try await test.vault.reveal(token, tenant: other, caller: .admin(of: other), actor: "t") }
         await #expect(throws: VaultError.cardNotFound) { try await test.vault.delete(token, tenant: other, actor: "t") }
 
         try await test.vault.delete(token, tenant: test.tenant, actor: "test")
-        await #expect(throws: VaultError.cardNotFound) { try await test.vault.reveal(token, tenant: test.tenant, actor: "t") }
+        await #expect(throws: VaultError.cardNotFound) { try await test.vault.reveal(token, tenant: test.tenant, caller: test.admin, actor: "t") }
         await #expect(throws: VaultError.cardNotFound) { try await test.vault.delete(token, tenant: test.tenant, actor: "t") }
         await test.storage.close()
     }
@@ -116,9 +116,9 @@ struct VaultTokenizationTests {
         let now = Date(timeIntervalSince1970: 1_900_000_000)  // 2030-03-17
         let test = try await TestVault.make(clock: { now })
         await #expect(throws: VaultError.card(.expiredCard)) {
-            try await test.vault.tokenize(TestPAN.card(1, expiration: "203002"), tenant: test.tenant)
+            try await test.vault.tokenize(TestPAN.card(1, expiration: "203002"), tenant: test.tenant, caller: test.admin, actor: "test")
         }
-        _ = try await test.vault.tokenize(TestPAN.card(1, expiration: "203003"), tenant: test.tenant)
+        _ = try await test.vault.tokenize(TestPAN.card(1, expiration: "203003"), tenant: test.tenant, caller: test.admin, actor: "test")
         #expect(try await test.storage.read { try $0.cardCount() } == 1)
         await test.storage.close()
     }
@@ -126,9 +126,9 @@ struct VaultTokenizationTests {
     @Test("A flipped ciphertext byte, or two rows' ciphertexts swapped, fail with an integrity error")
     func tamperedCiphertext() async throws {
         let test = try await TestVault.make()
-        let a = try await test.vault.tokenize(TestPAN.card(1), tenant: test.tenant).metadata.token
-        let b = try await test.vault.tokenize(TestPAN.card(2), tenant: test.tenant).metadata.token
-        let c = try await test.vault.tokenize(TestPAN.card(3), tenant: test.tenant).metadata.token
+        let a = try await test.vault.tokenize(TestPAN.card(1), tenant: test.tenant, caller: test.admin, actor: "test").metadata.token
+        let b = try await test.vault.tokenize(TestPAN.card(2), tenant: test.tenant, caller: test.admin, actor: "test").metadata.token
+        let c = try await test.vault.tokenize(TestPAN.card(3), tenant: test.tenant, caller: test.admin, actor: "test").metadata.token
         await test.storage.close()
 
         // Edit the file with an independent SQLite client, as an attacker with the file would.
@@ -151,7 +151,7 @@ struct VaultTokenizationTests {
         let vault = try await Vault.open(storage: storage, masterKey: test.masterKey)
         for token in [a, b, c] {
             await #expect(throws: VaultError.integrityFailure) {
-                try await vault.reveal(token, tenant: test.tenant, actor: "test")
+                try await vault.reveal(token, tenant: test.tenant, caller: test.admin, actor: "test")
             }
         }
         let failures = try await storage.read { try $0.auditEntries(after: 0, limit: 1000) }

@@ -112,6 +112,31 @@ import VaultCore
         #expect(try appliedVersions(directory.database) == [1, 2])
     }
 
+    @Test func keysMadeBeforeRateLimitsGetTheDefaults() async throws {
+        let directory = try ScratchDirectory()
+        let limitsMigration = try #require(embeddedMigrationFiles.firstIndex { $0.name.hasSuffix("_api_key_rate_limits.sql") })
+        let before = Array(embeddedMigrationFiles[..<limitsMigration])
+        await (try SQLiteStorage.open(path: directory.database, migrations: before)).close()
+        let tenant = TenantID.generate()
+        let connection = try SQLiteConnection.open(path: directory.database, mode: .readWrite(.full))
+        try connection.execute("INSERT INTO tenants (id, name, wrapped_fingerprint_key, created_at) VALUES (?, 't', X'00', 1)",
+                               tenant.rawValue)
+        for (hash, roles) in [(Sample.bytes(32, seed: 1), "admin,reveal"), (Sample.bytes(32, seed: 2), "fingerprint,tokenize")] {
+            try connection.execute("""
+                INSERT INTO api_keys (id, tenant_id, secret_hash, roles, label, created_at) VALUES (?, ?, ?, ?, '', 1)
+                """, APIKeyID.generate().rawValue, tenant.rawValue, hash, roles)
+        }
+        connection.close()
+
+        let storage = try SQLiteStorage.open(path: directory.database)
+        let admin = try await storage.read { try $0.apiKey(secretHash: Sample.bytes(32, seed: 1)) }
+        let other = try await storage.read { try $0.apiKey(secretHash: Sample.bytes(32, seed: 2)) }
+        #expect(admin?.limits == RateLimits.defaults(for: [.admin, .reveal]))
+        #expect(other?.limits == RateLimits.defaults(for: [.fingerprint, .tokenize]))
+        #expect(other?.limits[.duplicates] == RateLimits.defaultDuplicateRate)
+        await storage.close()
+    }
+
     @Test(arguments: [
         ["1_a.sql"],
         ["0001-a.sql"],

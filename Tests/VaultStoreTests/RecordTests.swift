@@ -43,10 +43,13 @@ import VaultCore
     @Test func apiKeysRoundTripAndRevoke() async throws {
         let directory = try ScratchDirectory()
         let (storage, tenant) = try await openWithTenant(directory.database)
+        // Limits round-trip per operation: a rate, a fractional one, and none (unlimited).
+        let limits = RateLimits([.tokenize: TokenBucket.Rate(perSecond: 50, burst: 100)!,
+                                 .duplicates: TokenBucket.Rate(perSecond: 2.5, burst: 1)!])
         let key = APIKeyRecord(id: .generate(), tenantID: tenant, secretHash: Sample.bytes(32, seed: 3),
-                               roles: [.tokenize, .admin, .reveal], label: "backend", createdAt: Sample.now)
+                               roles: [.tokenize, .admin, .reveal], limits: limits, label: "backend", createdAt: Sample.now)
         let other = APIKeyRecord(id: .generate(), tenantID: tenant, secretHash: Sample.bytes(32, seed: 4),
-                                 roles: [], label: "", createdAt: date(1_700_000_000_999),
+                                 roles: [], limits: .unlimited, label: "", createdAt: date(1_700_000_000_999),
                                  revokedAt: date(1_700_000_001_000))
         try await storage.write { writer in
             try writer.insertAPIKey(key)

@@ -26,8 +26,8 @@ struct ClientSyncRoutes: Sendable {
         let render: @Sendable (ClientSyncResult) -> StoredResponse = { result in
             StoredResponse(status: 200, body: JSONWriter.write(["clientId": .string(result.clientID.rawValue)]))
         }
-        let result = try await vault.syncClient(client, paymentMethods: [], tenant: call.tenant,
-                                                idempotency: call.recording(render))
+        let result = try await vault.syncClient(client, paymentMethods: [], tenant: call.tenant, caller: call.caller,
+                                                actor: call.actor, idempotency: call.recording(render))
         return call.respond(result, render)
     }
 
@@ -62,8 +62,8 @@ struct ClientSyncRoutes: Sendable {
                 ("cards", Self.methodList(result)),
             ]))))
         }
-        let result = try await vault.syncClient(client, paymentMethods: methods, tenant: call.tenant,
-                                                idempotency: call.recording(render))
+        let result = try await vault.syncClient(client, paymentMethods: methods, tenant: call.tenant, caller: call.caller,
+                                                actor: call.actor, idempotency: call.recording(render))
         return call.respond(result, render)
     }
 
@@ -78,8 +78,8 @@ struct ClientSyncRoutes: Sendable {
         let render: @Sendable (ClientSyncResult) -> StoredResponse = { result in
             StoredResponse(status: 200, body: JSONWriter.write(["paymentMethodId": .string(result.paymentMethods[0].id.rawValue)]))
         }
-        let result = try await vault.addPaymentMethod(method, client: client, tenant: call.tenant,
-                                                      idempotency: call.recording(render))
+        let result = try await vault.addPaymentMethod(method, client: client, tenant: call.tenant, caller: call.caller,
+                                                      actor: call.actor, idempotency: call.recording(render))
         return call.respond(result, render)
     }
 

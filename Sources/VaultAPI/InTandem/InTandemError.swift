@@ -14,6 +14,8 @@ struct InTandemError: Error, Sendable, Equatable {
     static let unauthenticated = InTandemError(status: .unauthorized, message: "Unauthorized")
     static let forbidden = InTandemError(status: .forbidden, message: "Forbidden")
     static let tooManyFailures = InTandemError(status: .tooManyRequests, message: "Too many failed authentications")
+    /// The API key is over one of its limits; `Retry-After` says when to come back.
+    static let rateLimited = InTandemError(status: .tooManyRequests, message: "Too many requests")
     static let internalError = InTandemError(status: .internalServerError, message: "Internal error")
     static let unavailable = InTandemError(status: .serviceUnavailable, message: "Service unavailable")
 
@@ -59,6 +61,7 @@ struct InTandemError: Error, Sendable, Equatable {
         case .unauthenticated: self = .unauthenticated
         case .tooManyFailedAuthentications: self = .tooManyFailures
         case .forbidden: self = .forbidden
+        case .rateLimited: self = .rateLimited
         case .storage(.unavailable): self = .unavailable
         // Failures of other parts of the vault, which no route of this dialect reaches.
         case .card, .bankAccount, .cardNotFound, .accountNotFound, .accountDeleted, .referenceLookupExpired,

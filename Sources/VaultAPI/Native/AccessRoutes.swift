@@ -7,15 +7,18 @@ import VaultCore
 struct AccessRoutes: Sendable {
     let vault: Vault
 
-    /// `{"roles": ["tokenize", ...], "label": "..."}` → the new key, its secret shown this once.
+    /// `{"roles": ["tokenize", ...], "label": "...", "limits": {...} | null}` → the new key, its
+    /// secret shown this once, with the limits it got.
     @Sendable func createAPIKey(_ call: APICall) async throws -> HTTPResponse {
         let roles: Set<Role>
         let label: String
+        let limits: [RateLimits.Operation: TokenBucket.Rate?]
         do {
             let body = try call.body()
-            try body.rejectUnknownKeys(allowed: ["roles", "label"])
+            try body.rejectUnknownKeys(allowed: ["roles", "label", "limits"])
             roles = try Self.roles(body.array("roles"))
             label = try body.optionalString("label") ?? ""
+            limits = try Self.limits(body)
         } catch let error as JSONFieldError {
             throw APIError.field(error)
         }
@@ -26,11 +29,12 @@ struct AccessRoutes: Sendable {
                 ("apiKey", .string(issued.secret)),
                 ("roles", .array(issued.record.roles.sorted().map { .string($0.rawValue) })),
                 ("label", .string(issued.record.label)),
+                ("limits", Self.json(issued.record.limits)),
                 ("createdAt", timestamp(issued.record.createdAt)),
             ]))))
         }
-        let issued = try await vault.createAPIKey(tenant: call.tenant, roles: roles, label: label, actor: call.actor,
-                                                  idempotency: call.recording(render))
+        let issued = try await vault.createAPIKey(tenant: call.tenant, roles: roles, limits: limits, label: label,
+                                                  actor: call.actor, idempotency: call.recording(render))
         return call.respond(issued, render)
     }
 
@@ -95,6 +99,40 @@ struct AccessRoutes: Sendable {
             ("parentId", record.parentID.map { .string($0.rawValue) } ?? .null),
             ("disabledAt", record.disabledAt.map(timestamp) ?? .null),
         ])))
+    }
+
+    /// `limits` as laid over the key's defaults: absent, none; `null`, every operation unlimited;
+    /// an object, each operation it names — `{"perSecond", "burst"}`, or `null` for unlimited.
+    static func limits(_ body: JSONReader) throws -> [RateLimits.Operation: TokenBucket.Rate?] {
+        guard body.has("limits") else { return [:] }
+        guard let object = try body.optionalObject("limits") else {
+            return Dictionary(uniqueKeysWithValues: RateLimits.Operation.allCases.map { ($0, nil) })
+        }
+        try object.rejectUnknownKeys(allowed: Set(RateLimits.Operation.allCases.map(\.rawValue)))
+        var limits: [RateLimits.Operation: TokenBucket.Rate?] = [:]
+        for operation in RateLimits.Operation.allCases where object.has(operation.rawValue) {
+            guard let given = try object.optionalObject(operation.rawValue) else {
+                limits.updateValue(nil, forKey: operation)
+                continue
+            }
+            try given.rejectUnknownKeys(allowed: ["perSecond", "burst"])
+            guard let rate = TokenBucket.Rate(perSecond: try given.double("perSecond"), burst: try given.double("burst")) else {
+                throw APIError.badRequest("invalid_field",
+                                          "limits.\(operation.rawValue) needs perSecond above 0 and burst of at least 1.")
+            }
+            limits[operation] = rate
+        }
+        return limits
+    }
+
+    /// Every operation: `{"perSecond", "burst"}`, or `null` when unlimited.
+    static func json(_ limits: RateLimits) -> JSONValue {
+        .object(JSONObject(RateLimits.Operation.allCases.map { operation in
+            (operation.rawValue, limits[operation].map { rate in
+                .object(JSONObject([("perSecond", JSONValue(floatLiteral: rate.perSecond)),
+                                    ("burst", JSONValue(floatLiteral: rate.burst))]))
+            } ?? .null)
+        }))
     }
 
     static func roles(_ values: [JSONValue]) throws -> Set<Role> {

@@ -8,18 +8,22 @@ struct CardRoutes: Sendable {
 
     @Sendable func tokenize(_ call: APICall) async throws -> HTTPResponse {
         let input = try CardInputParsing.cardInput(from: try call.body())
+        // `fingerprint` and `duplicates` only when the vault gave them: to keys with the fingerprint grant.
         let render: @Sendable (TokenizedCard) -> StoredResponse = { tokenized in
-            let body = Self.metadataFields(tokenized.metadata)
-                + [("duplicates", .array(tokenized.duplicates.map { .string($0.rawValue) }))]
+            var body = Self.metadataFields(tokenized.metadata)
+            if let duplicates = tokenized.duplicates {
+                body.append(("duplicates", .array(duplicates.map { .string($0.rawValue) })))
+            }
             return StoredResponse(status: 201, body: JSONWriter.write(.object(JSONObject(body))))
         }
-        let tokenized = try await vault.tokenize(input, tenant: call.tenant, idempotency: call.recording(render))
+        let tokenized = try await vault.tokenize(input, tenant: call.tenant, caller: call.caller, actor: call.actor,
+                                                 idempotency: call.recording(render))
         return call.respond(tokenized, render)
     }
 
     @Sendable func metadata(_ call: APICall) async throws -> HTTPResponse {
         let token = try call.identifier("token", as: Token.self, notFound: .cardNotFound)
-        let metadata = try await vault.metadata(of: token, tenant: call.tenant)
+        let metadata = try await vault.metadata(of: token, tenant: call.tenant, caller: call.caller)
         return JSONResponse.make(.ok, .object(JSONObject(Self.metadataFields(metadata))))
     }
 
@@ -31,7 +35,7 @@ struct CardRoutes: Sendable {
                 || (try? JSONParser.parse(call.request.body)) == .object([:]) else {
             throw APIError.badRequest("unexpected_body", "Reveal takes no body (or an empty JSON object).")
         }
-        let card = try await vault.reveal(token, tenant: call.tenant, actor: call.actor)
+        let card = try await vault.reveal(token, tenant: call.tenant, caller: call.caller, actor: call.actor)
         return JSONResponse.make(.ok, .object(JSONObject([
             ("number", .string(card.number.digits)),
             ("expirationDate", card.expiration.map { .string($0.yyyymm) } ?? .null),
@@ -65,20 +69,21 @@ struct CardRoutes: Sendable {
             ])
             return StoredResponse(status: 201, body: JSONWriter.write(.object(body)))
         }
-        let issued = try await vault.createCardToken(input, tenant: call.tenant, lifetime: Double(lifetime),
-                                                     idempotency: call.recording(render))
+        let issued = try await vault.createCardToken(input, tenant: call.tenant, caller: call.caller, actor: call.actor,
+                                                     lifetime: Double(lifetime), idempotency: call.recording(render))
         return call.respond(issued, render)
     }
 
     static func metadataFields(_ metadata: CardMetadata) -> [(String, JSONValue)] {
-        [
+        var fields: [(String, JSONValue)] = [
             ("token", .string(metadata.token.rawValue)),
             ("brand", .string(metadata.brand.rawValue)),
             ("bin", .string(metadata.bin)),
             ("last4", .string(metadata.last4)),
             ("expirationDate", metadata.expiration.map { .string($0.yyyymm) } ?? .null),
-            ("fingerprint", .string(metadata.fingerprint)),
-            ("createdAt", timestamp(metadata.createdAt)),
         ]
+        if let fingerprint = metadata.fingerprint { fields.append(("fingerprint", .string(fingerprint))) }
+        fields.append(("createdAt", timestamp(metadata.createdAt)))
+        return fields
     }
 }

@@ -14,8 +14,9 @@ struct APICall: Sendable {
     /// Present when a POST carried an `Idempotency-Key` that has not been seen before.
     var idempotency: IdempotencyRequest?
 
-    /// The authenticated tenant; handlers of authenticated routes only.
-    var tenant: TenantID { principal!.tenantID }
+    /// The authenticated caller and its tenant; handlers of authenticated routes only.
+    var caller: Principal { principal! }
+    var tenant: TenantID { caller.tenantID }
     var actor: AuditActor {
         AuditActor(name: principal?.actorName ?? "anonymous", source: source, requestID: requestID)
     }

@@ -52,6 +52,7 @@ extension APIError {
         case .unauthenticated, .ssoTokenReused: .unauthorized
         case .tooManyFailedAuthentications: .tooManyRequests
         case .forbidden: .forbidden
+        case .rateLimited: .tooManyRequests
         case .storage(.unavailable): .serviceUnavailable
         case .storage(.constraintViolation): .conflict
         case .integrityFailure, .masterKeyMismatch, .invalidMasterKey, .storage: .internalServerError
@@ -70,12 +71,12 @@ struct ErrorStyle: Sendable {
         self.envelope = envelope
     }
 
-    /// The envelope; a 401 names the scheme to authenticate with (RFC 9110 §11.6.1), and a source
-    /// over its failure budget learns when to try again.
+    /// The envelope; a 401 names the scheme to authenticate with (RFC 9110 §11.6.1), and a 429 —
+    /// a source over its failure budget, a key over its limit — says when to try again.
     func response(_ error: any Error) -> HTTPResponse {
         var response = envelope(error)
         if response.status == .unauthorized { response.headers.replaceOrAdd("WWW-Authenticate", "Bearer") }
-        if case VaultError.tooManyFailedAuthentications(let seconds) = error {
+        if let seconds = (error as? VaultError)?.retryAfter {
             response.headers.replaceOrAdd("Retry-After", String(seconds))
         }
         return response

@@ -11,6 +11,9 @@ final class APIMetrics: Sendable {
     let latency: HistogramFamily
     let cardsStored: GaugeFamily
     let authenticationFailures: CounterFamily
+    /// Requests refused by a key's limit, by operation: one series per `RateLimits.Operation`,
+    /// made at start so each reads 0 until it counts.
+    private let rateLimited: [RateLimits.Operation: Counter]
     let vault: Vault
     /// The series of each (method, route, status) seen, so that a request hashes one small key
     /// instead of resolving label arrays in both families. Bounded: methods are labelled from a
@@ -54,6 +57,13 @@ final class APIMetrics: Sendable {
         authenticationFailures = try registry.counter(
             "coffer_auth_failures_total", help: "Failed authentications, by cause and answer (401, or 429 over the source's budget).",
             labelNames: ["cause", "status"])
+        let refusals = try registry.counter("coffer_rate_limited_total", help: "Requests refused by an API key's rate limit.",
+                                            labelNames: ["operation"])
+        rateLimited = Dictionary(uniqueKeysWithValues: RateLimits.Operation.allCases.map { ($0, refusals.labels($0.rawValue)) })
+    }
+
+    func recordRateLimited(_ operation: RateLimits.Operation) {
+        rateLimited[operation]?.increment()
     }
 
     func record(method: String, route: String, status: Int, duration: Duration) {

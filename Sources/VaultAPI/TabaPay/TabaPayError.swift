@@ -55,6 +55,8 @@ struct TabaPayError: Error, Sendable, Equatable {
     static let keysCreated = TabaPayError(.tooManyRequests, 1, "Keys Created")
     /// Too many failed authentications from the caller's address (`Retry-After` says for how long).
     static let tooManyFailures = TabaPayError(.tooManyRequests, 2, "Authorization")
+    /// The API key is over its limit; `Retry-After` says when to come back.
+    static let rateLimited = TabaPayError(.tooManyRequests, 3, "Rate Limited")
     static let internalError = TabaPayError(.internalServerError, 1, "Internal")
     static let unavailable = TabaPayError(.serviceUnavailable, 1, "Unavailable")
 
@@ -110,6 +112,7 @@ struct TabaPayError: Error, Sendable, Equatable {
         case .unauthenticated: self = .unauthenticated
         case .tooManyFailedAuthentications: self = .tooManyFailures
         case .forbidden: self = .forbidden
+        case .rateLimited: self = .rateLimited
         case .storage(.unavailable): self = .unavailable
         case .syncClientNotFound, .brandMismatch, .ssoTokenReused, .platform,
              .subClientIDTaken, .integrityFailure, .masterKeyMismatch, .invalidMasterKey, .storage: self = .internalError

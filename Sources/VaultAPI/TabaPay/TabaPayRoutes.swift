@@ -39,13 +39,14 @@ struct TabaPayRoutes: Sendable {
         let check = try TabaPayAccountRequest.duplicateCheck(query: call.request.query)
         let (referenceID, instrument, owner) = try TabaPayAccountRequest.parse(try call.body(orThrow: TabaPayError.malformedJSON))
         let render: @Sendable (SavedAccount) -> StoredResponse = { created in
-            let fields = Self.success + [("accountID", JSONValue.string(created.id.rawValue))]
+            let (status, header) = Self.status(created)
+            let fields = header + [("accountID", JSONValue.string(created.id.rawValue))]
                 + Self.outcome(created, showingCard: Self.mayNotKnowCard(instrument))
-            return StoredResponse(status: 200, body: JSONWriter.write(.object(JSONObject(fields))))
+            return StoredResponse(status: status.rawValue, body: JSONWriter.write(.object(JSONObject(fields))))
         }
         let new = NewAccount(referenceID: referenceID, instrument: instrument, holder: JSONWriter.write(owner),
                              duplicateCheck: check)
-        let created = try await vault.createAccount(new, tenant: tenant, actor: call.actor,
+        let created = try await vault.createAccount(new, tenant: tenant, caller: call.caller, actor: call.actor,
                                                     idempotency: call.recording(render))
         return call.respond(created, render)
     }
@@ -60,9 +61,10 @@ struct TabaPayRoutes: Sendable {
         let check = try TabaPayAccountRequest.duplicateCheck(query: call.request.query)
         let (instrument, owner) = try TabaPayAccountRequest.parseReplacement(try call.body(orThrow: TabaPayError.malformedJSON))
         let saved = try await vault.updateAccount(id, .replace(instrument, holder: JSONWriter.write(owner), duplicateCheck: check),
-                                                  tenant: tenant, actor: call.actor)
-        let fields = Self.success + Self.outcome(saved, showingCard: Self.mayNotKnowCard(instrument))
-        return JSONResponse.make(.ok, .object(JSONObject(fields)))
+                                                  tenant: tenant, caller: call.caller, actor: call.actor)
+        let (status, header) = Self.status(saved)
+        let fields = header + Self.outcome(saved, showingCard: Self.mayNotKnowCard(instrument))
+        return JSONResponse.make(status, .object(JSONObject(fields)))
     }
 
     /// Update Account v2: the expiration date and any of the owner's name, address and phone;
@@ -74,7 +76,7 @@ struct TabaPayRoutes: Sendable {
         let (expiration, owner) = try TabaPayAccountRequest.parseAmendment(try call.body(orThrow: TabaPayError.malformedJSON))
         let merge: @Sendable ([UInt8]) throws -> [UInt8] = { try TabaPayOwner.merging(owner, into: $0) }
         _ = try await vault.updateAccount(id, .amend(holder: owner.isEmpty ? nil : merge, expiration: expiration),
-                                          tenant: tenant, actor: call.actor)
+                                          tenant: tenant, caller: call.caller, actor: call.actor)
         return JSONResponse.make(.ok, .object(JSONObject(Self.success)))
     }
 
@@ -197,6 +199,16 @@ struct TabaPayRoutes: Sendable {
     // MARK: Writing responses
 
     private static let success: [(String, JSONValue)] = [("SC", .number(JSONNumber(200))), ("EC", .string("0"))]
+    /// TabaPay's answer when the duplicate check is not enabled for the client: the account is
+    /// saved, the check is not made. Given to keys without the `fingerprint` grant that send a flag.
+    private static let duplicateCheckNotEnabled: [(String, JSONValue)] = [
+        ("SC", .number(JSONNumber(207))), ("EC", .string("20700001")), ("EM", .string("Duplicate Card Check Not Enabled")),
+    ]
+
+    /// `200 {SC, EC}`, or `207 {SC, EC, EM}` when the duplicate check asked for was not made.
+    private static func status(_ saved: SavedAccount) -> (HTTPStatus, [(String, JSONValue)]) {
+        saved.duplicateCheckSkipped ? (.multiStatus, duplicateCheckNotEnabled) : (.ok, success)
+    }
 
     private static func card(_ card: CardMetadata) -> JSONValue {
         var fields: [(String, JSONValue)] = [("last4", .string(card.last4))]

@@ -59,8 +59,11 @@ public struct SavedAccount: Sendable {
     public var card: CardMetadata?
     public var bank: BankAccountSummary?
     /// Earlier duplicate-checked accounts with the same card, most recent first, at most
-    /// `Vault.duplicateAccountLimit`. Empty when no check was asked for.
+    /// `Vault.duplicateAccountLimit`. Empty when no check ran.
     public var duplicates: [Token]
+    /// The request asked for a duplicate check on a card, and the caller lacks the `fingerprint`
+    /// grant: the card was stored without the check (none was made) and takes no part in later ones.
+    public var duplicateCheckSkipped = false
 }
 
 public struct AccountDetails: Sendable {

@@ -58,6 +58,8 @@ public struct AuditAction: RawRepresentable, Hashable, Sendable, CustomStringCon
     public static let tenantEnable = AuditAction(rawValue: "tenant.enable")
     public static let apiKeyCreate = AuditAction(rawValue: "apikey.create")
     public static let apiKeyRevoke = AuditAction(rawValue: "apikey.revoke")
+    /// Card data stored: a card, a single-use card token, an account's card, a synced card.
+    public static let cardTokenize = AuditAction(rawValue: "card.tokenize")
     public static let cardReveal = AuditAction(rawValue: "card.reveal")
     public static let cardDelete = AuditAction(rawValue: "card.delete")
     public static let accountUpdate = AuditAction(rawValue: "account.update")

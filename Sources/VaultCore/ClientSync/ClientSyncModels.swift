@@ -20,6 +20,11 @@ public struct PaymentMethodInput: Sendable {
     public var details: [UInt8]
     public var setAsDefault: Bool
 
+    /// Whether the method brings card data or a card token (what the tokenize limit meters).
+    var carriesCard: Bool {
+        if case .bank = instrument { false } else { true }
+    }
+
     public init(identifier: String?, instrument: PaymentInstrumentInput, brandHint: CardBrand?, details: [UInt8],
                 setAsDefault: Bool) {
         self.identifier = identifier

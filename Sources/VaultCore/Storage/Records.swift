@@ -53,16 +53,19 @@ public struct APIKeyRecord: Sendable, Equatable {
     /// SHA-256 of the secret: API key secrets are 256-bit random, so a fast hash is enough.
     public var secretHash: [UInt8]
     public var roles: Set<Role>
+    /// Set when the key is made (`RateLimits.defaults(for:)` unless its creator chose).
+    public var limits: RateLimits
     public var label: String
     public var createdAt: Date
     public var revokedAt: Date?
 
-    public init(id: APIKeyID, tenantID: TenantID, secretHash: [UInt8], roles: Set<Role>, label: String,
-                createdAt: Date, revokedAt: Date? = nil) {
+    public init(id: APIKeyID, tenantID: TenantID, secretHash: [UInt8], roles: Set<Role>, limits: RateLimits,
+                label: String, createdAt: Date, revokedAt: Date? = nil) {
         self.id = id
         self.tenantID = tenantID
         self.secretHash = secretHash
         self.roles = roles
+        self.limits = limits
         self.label = label
         self.createdAt = createdAt
         self.revokedAt = revokedAt

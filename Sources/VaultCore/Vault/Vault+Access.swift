@@ -17,7 +17,8 @@ extension Vault {
         let id = TenantID.generate()
         let now = clock()
         let fingerprintKey = SymmetricKey.generate()
-        let (key, keyRecord) = Self.newAPIKey(tenant: id, roles: adminRoles, label: "admin", at: now)
+        let (key, keyRecord) = Self.newAPIKey(tenant: id, roles: adminRoles, limits: .defaults(for: adminRoles),
+                                              label: "admin", at: now)
         let events = [
             AuditEvent(tenantID: id, actor: actor, action: .tenantCreate, subject: id.rawValue, outcome: .success),
             AuditEvent(tenantID: id, actor: actor, action: .apiKeyCreate, subject: keyRecord.id.rawValue, outcome: .success),
@@ -98,11 +99,16 @@ extension Vault {
     }
 
     /// Issues an API key; its secret is returned once and the store keeps only its SHA-256.
-    public func createAPIKey(tenant: TenantID, roles: Set<Role>, label: String, actor: AuditActor,
+    /// Its limits are `RateLimits.defaults(for: roles)` with `limits` laid over them: a rate for
+    /// an operation, or nil to leave it unlimited.
+    public func createAPIKey(tenant: TenantID, roles: Set<Role>,
+                             limits: [RateLimits.Operation: TokenBucket.Rate?] = [:], label: String, actor: AuditActor,
                              idempotency: IdempotencyRecording<IssuedAPIKey>? = nil) async throws -> IssuedAPIKey {
         _ = try await self.tenant(tenant)
         let now = clock()
-        let (secret, record) = Self.newAPIKey(tenant: tenant, roles: roles, label: label, at: now)
+        var keyLimits = RateLimits.defaults(for: roles)
+        for (operation, rate) in limits { keyLimits[operation] = rate }
+        let (secret, record) = Self.newAPIKey(tenant: tenant, roles: roles, limits: keyLimits, label: label, at: now)
         let event = AuditEvent(tenantID: tenant, actor: actor, action: .apiKeyCreate, subject: record.id.rawValue,
                                outcome: .success)
         let issued = IssuedAPIKey(record: record, secret: secret)
@@ -116,10 +122,11 @@ extension Vault {
     }
 
     /// A new secret — `ck_` and 43 Base64URL characters, 256 random bits — and the record of its hash.
-    static func newAPIKey(tenant: TenantID, roles: Set<Role>, label: String, at date: Date) -> (String, APIKeyRecord) {
+    static func newAPIKey(tenant: TenantID, roles: Set<Role>, limits: RateLimits, label: String,
+                          at date: Date) -> (String, APIKeyRecord) {
         let secret = apiKeyPrefix + Base64URL.encode(SecureRandom.bytes(count: 32))
         return (secret, APIKeyRecord(id: .generate(), tenantID: tenant, secretHash: SHA256.hash(Array(secret.utf8)),
-                                     roles: roles, label: label, createdAt: date))
+                                     roles: roles, limits: limits, label: label, createdAt: date))
     }
 
     static let apiKeyPrefix = "ck_"

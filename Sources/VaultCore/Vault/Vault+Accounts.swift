@@ -7,9 +7,12 @@ extension Vault {
 
     /// Stores a card or bank account with its holder. A card account's ID is the token of its
     /// card, so the native API can reveal it. The duplicate check runs inside the write
-    /// transaction (one writer), so two concurrent creates of one card cannot both pass it.
-    public func createAccount(_ new: NewAccount, tenant: TenantID, actor: AuditActor,
+    /// transaction (one writer), so two concurrent creates of one card cannot both pass it; it
+    /// runs only for a caller with the `fingerprint` grant (see `DuplicateCheckGrant`). A card
+    /// counts as a tokenize and is audited (`card.tokenize`) in the transaction that stores it.
+    public func createAccount(_ new: NewAccount, tenant: TenantID, caller: Principal, actor: AuditActor,
                               idempotency: IdempotencyRecording<SavedAccount>? = nil) async throws -> SavedAccount {
+        let grant = try admitAccount(new.instrument, check: new.duplicateCheck, for: caller)
         let token = Token.generate()
         let now = clock()
         let card: CardRecord?, bankAccount: BankAccount?
@@ -22,25 +25,47 @@ extension Vault {
             bankAccount = account
         }
         let record = try await sealedAccount(token: token, tenant: tenant, referenceID: new.referenceID,
-                                             duplicateCheck: card != nil && new.duplicateCheck != .none,
+                                             duplicateCheck: grant.check != .none,
                                              holder: new.holder, bank: bankAccount, at: now)
         let bank = record.bank
-        let check = new.duplicateCheck
+        let event = Self.tokenizeEvent(token, tenant: tenant, actor: actor)
         let recordResponse = recorder(idempotency)
         return try await write { writer in
             var duplicates: [Token] = []
-            if let card, check != .none {
+            if let card, grant.check != .none {
                 duplicates = try writer.duplicateCheckedAccounts(fingerprint: card.fingerprint, tenant: tenant,
                                                                   limit: Self.duplicateAccountLimit)
-                if check == .reject, !duplicates.isEmpty { throw VaultError.duplicateCard(existing: duplicates) }
+                if grant.check == .reject, !duplicates.isEmpty { throw VaultError.duplicateCard(existing: duplicates) }
             }
-            if let card { try writer.insertCard(card) }
+            if let card {
+                try writer.insertCard(card)
+                try self.auditLog.append(event, at: now, to: writer)
+            }
             try writer.insertAccount(record)
             let created = SavedAccount(id: token, card: card.map(CardMetadata.init), bank: bank.map(Self.summary),
-                                         duplicates: duplicates)
+                                       duplicates: duplicates, duplicateCheckSkipped: grant.skipped)
             try recordResponse?(writer, created, naming: [token.rawValue])
             return created
         }
+    }
+
+    /// The duplicate check a request gets: the one it asked for on a card if the caller holds the
+    /// `fingerprint` grant; otherwise none, and `skipped` when one was asked for. A caller
+    /// without the grant never has the check run, so neither the answer nor its timing tells
+    /// whether the card is stored already.
+    private struct DuplicateCheckGrant {
+        var check: DuplicateCardCheck
+        var skipped: Bool
+    }
+
+    /// Charges the caller for what an account create or v1 update with `instrument` does (a card
+    /// is a tokenize, a check a duplicate answer) and says which check runs.
+    private func admitAccount(_ instrument: AccountInstrument, check: DuplicateCardCheck,
+                              for caller: Principal) throws(VaultError) -> DuplicateCheckGrant {
+        guard case .card = instrument else { return DuplicateCheckGrant(check: .none, skipped: false) }
+        let granted = check != .none && caller.has(.fingerprint)
+        try admit(granted ? [.tokenize, .duplicates] : [.tokenize], for: caller)
+        return DuplicateCheckGrant(check: granted ? check : .none, skipped: check != .none && !granted)
     }
 
     public func account(_ id: Token, tenant: TenantID) async throws -> AccountDetails {
@@ -83,12 +108,12 @@ extension Vault {
     /// key, and the change is one write transaction with its audit entry. An account keeps its
     /// kind (`accountKindMismatch` otherwise): payment methods and the native API hold its token as
     /// a card or a bank account.
-    public func updateAccount(_ id: Token, _ update: AccountUpdate, tenant: TenantID,
+    public func updateAccount(_ id: Token, _ update: AccountUpdate, tenant: TenantID, caller: Principal,
                               actor: AuditActor) async throws -> SavedAccount {
         switch update {
         case .replace(let instrument, let holder, let check):
             return try await replaceAccount(id, with: instrument, holder: holder, duplicateCheck: check,
-                                            tenant: tenant, actor: actor)
+                                            tenant: tenant, caller: caller, actor: actor)
         case .amend(let holder, let expiration):
             // Re-sealing needs what is stored; the write goes ahead only if nothing changed in
             // between, so a concurrent update is retried rather than overwritten.
@@ -107,10 +132,13 @@ extension Vault {
 
     /// v1: a new card replaces the stored one under the same token (the old ciphertext is
     /// overwritten), or a new bank account the stored one; the holder is replaced either way.
-    /// The duplicate check is create's, except that the account is no duplicate of itself.
+    /// The duplicate check is create's, except that the account is no duplicate of itself. A new
+    /// card is audited as a tokenize beside the account's update.
     private func replaceAccount(_ id: Token, with instrument: AccountInstrument, holder: [UInt8],
-                                duplicateCheck check: DuplicateCardCheck, tenant: TenantID,
+                                duplicateCheck requested: DuplicateCardCheck, tenant: TenantID, caller: Principal,
                                 actor: AuditActor) async throws -> SavedAccount {
+        let grant = try admitAccount(instrument, check: requested, for: caller)
+        let check = grant.check
         // Checked before a single-use token is taken or card data decrypted, and again in the write.
         let current = try Self.live(try await read { try $0.account(id, tenant: tenant) })
         let now = clock()
@@ -131,6 +159,7 @@ extension Vault {
                                              holder: holder, bank: bankAccount, at: current.createdAt)
         let event = AuditEvent(tenantID: tenant, actor: actor, action: .accountUpdate, subject: id.rawValue,
                                outcome: .success)
+        let tokenizeEvent = Self.tokenizeEvent(id, tenant: tenant, actor: actor)
         return try await write { writer in
             _ = try Self.live(try writer.account(id, tenant: tenant))
             var duplicates: [Token] = []
@@ -141,10 +170,13 @@ extension Vault {
                 if check == .reject, !duplicates.isEmpty { throw VaultError.duplicateCard(existing: duplicates) }
             }
             guard try writer.replaceAccount(record) else { throw VaultError.integrityFailure }
-            if let card, try !writer.replaceCard(card) { throw VaultError.integrityFailure }
+            if let card {
+                guard try writer.replaceCard(card) else { throw VaultError.integrityFailure }
+                try self.auditLog.append(tokenizeEvent, at: now, to: writer)
+            }
             try self.auditLog.append(event, at: now, to: writer)
             return SavedAccount(id: id, card: card.map(CardMetadata.init), bank: record.bank.map(Self.summary),
-                                duplicates: duplicates)
+                                duplicates: duplicates, duplicateCheckSkipped: grant.skipped)
         }
     }
 

@@ -24,7 +24,8 @@ extension Vault {
         let record = found.record
         guard record.revokedAt == nil else { try await refuse(.revokedKey, tenant: record.tenantID, actor: actor) }
         guard !found.tenantDisabled else { try await refuse(.tenantDisabled, tenant: record.tenantID, actor: actor) }
-        let principal = Principal(tenantID: record.tenantID, credential: .apiKey(record.id), roles: record.roles)
+        let principal = Principal(tenantID: record.tenantID, credential: .apiKey(record.id), roles: record.roles,
+                                  limits: record.limits)
         principals.insert(principal, for: key, generation: generation)
         return principal
     }
@@ -36,7 +37,7 @@ extension Vault {
         if try await read({ try Self.isDisabled(tenant, in: $0) }) {
             try await refuse(.tenantDisabled, tenant: tenant, actor: actor)
         }
-        return Principal(tenantID: tenant, credential: .clientSession(client, tokenID: tokenID), roles: [])
+        return Principal(tenantID: tenant, credential: .clientSession(client, tokenID: tokenID), roles: [], limits: .unlimited)
     }
 
     /// Refuses a credential another layer found wanting (no header, another scheme, a bad SSO token).

@@ -14,10 +14,13 @@ public struct IssuedCardToken: Sendable {
 extension Vault {
     public static let defaultCardTokenLifetime: TimeInterval = 600
 
-    /// Holds card data briefly under a new single-use token. The security code is dropped.
-    public func createCardToken(_ input: CardInput, tenant: TenantID,
+    /// Holds card data briefly under a new single-use token. The security code is dropped. It
+    /// stores card data, so it counts as a tokenize and is audited (`card.tokenize`, naming the
+    /// single-use token) in the transaction that stores it.
+    public func createCardToken(_ input: CardInput, tenant: TenantID, caller: Principal, actor: AuditActor,
                                 lifetime: TimeInterval = Vault.defaultCardTokenLifetime,
                                 idempotency: IdempotencyRecording<IssuedCardToken>? = nil) async throws -> IssuedCardToken {
+        try admit([.tokenize], for: caller)
         let card = try await resolve(input, tenant: tenant)
         let now = clock()
         try validateExpiration(card, at: now)
@@ -31,9 +34,11 @@ extension Vault {
             keyVersion: version, createdAt: now, expiresAt: now.addingTimeInterval(lifetime))
         let issued = IssuedCardToken(token: token, expiresAt: record.expiresAt, brand: card.number.brand,
                                      last4: card.number.last4, expiration: card.expiration)
+        let event = Self.tokenizeEvent(token, tenant: tenant, actor: actor)
         let recordResponse = recorder(idempotency)
         try await write { writer in
             try writer.insertCardToken(record)
+            try self.auditLog.append(event, at: now, to: writer)
             try recordResponse?(writer, issued)
         }
         return issued

@@ -4,30 +4,49 @@ import VaultCrypto
 extension Vault {
     /// Stores a card and returns its new token. The number is fingerprinted with the tenant's key
     /// and sealed under the active data key before the store sees it; the security code is
-    /// returned for an immediate verification call and never stored.
-    public func tokenize(_ input: CardInput, tenant: TenantID, duplicates policy: DuplicatePolicy = .allow,
+    /// returned for an immediate verification call and never stored. The fingerprint and the
+    /// earlier cards with the same number go only to a caller with the `fingerprint` grant, and
+    /// count against its duplicates limit; for any other caller the lookup is not made. The
+    /// card and its `card.tokenize` audit entry are one transaction.
+    public func tokenize(_ input: CardInput, tenant: TenantID, caller: Principal, actor: AuditActor,
+                         duplicates policy: DuplicatePolicy = .allow,
                          idempotency: IdempotencyRecording<TokenizedCard>? = nil) async throws -> TokenizedCard {
+        let seesDuplicates = caller.has(.fingerprint)
+        // Refusing a duplicate tells that one exists.
+        if policy == .reject, !seesDuplicates { throw VaultError.forbidden }
+        try admit(seesDuplicates ? [.tokenize, .duplicates] : [.tokenize], for: caller)
         let card = try await resolve(input, tenant: tenant)
         let now = clock()
         let record = try await sealedRecord(of: card, token: .generate(), tenant: tenant, at: now)
         let securityCode = card.securityCode
+        let event = Self.tokenizeEvent(record.token, tenant: tenant, actor: actor)
         let recordResponse = recorder(idempotency)
         return try await write { writer in
-            let earlier = try writer.cards(fingerprint: record.fingerprint, tenant: tenant).map(\.token)
-            if policy == .reject, !earlier.isEmpty { throw VaultError.duplicateCard(existing: earlier) }
+            let earlier = seesDuplicates
+                ? try writer.cards(fingerprint: record.fingerprint, tenant: tenant).map(\.token) : nil
+            if policy == .reject, let earlier, !earlier.isEmpty { throw VaultError.duplicateCard(existing: earlier) }
             try writer.insertCard(record)
-            let tokenized = TokenizedCard(metadata: CardMetadata(record), duplicates: earlier, securityCode: securityCode)
+            try self.auditLog.append(event, at: now, to: writer)
+            let tokenized = TokenizedCard(metadata: CardMetadata(record, showingFingerprint: seesDuplicates),
+                                          duplicates: earlier, securityCode: securityCode)
             try recordResponse?(writer, tokenized, naming: [record.token.rawValue])
             return tokenized
         }
     }
 
-    public func metadata(of token: Token, tenant: TenantID) async throws -> CardMetadata {
-        CardMetadata(try await record(of: token, tenant: tenant))
+    /// The card's metadata; its fingerprint only for a caller with the `fingerprint` grant, and
+    /// then counted against its duplicates limit (fingerprints of cards stored by another key
+    /// would otherwise test candidates that key tokenized unthrottled).
+    public func metadata(of token: Token, tenant: TenantID, caller: Principal) async throws -> CardMetadata {
+        let showsFingerprint = caller.has(.fingerprint)
+        if showsFingerprint { try admit([.duplicates], for: caller) }
+        return CardMetadata(try await record(of: token, tenant: tenant), showingFingerprint: showsFingerprint)
     }
 
-    /// Decrypts a stored card for a caller allowed to see it; every reveal is audited before it returns.
-    public func reveal(_ token: Token, tenant: TenantID, actor: AuditActor) async throws -> CardData {
+    /// Decrypts a stored card for a caller allowed to see it, within its reveal limit; every
+    /// reveal is audited before it returns.
+    public func reveal(_ token: Token, tenant: TenantID, caller: Principal, actor: AuditActor) async throws -> CardData {
+        try admit([.reveal], for: caller)
         let record = try await record(of: token, tenant: tenant)
         let key = try await keyring.dataKey(version: record.keyVersion, storage: storage)
         do {
@@ -56,10 +75,19 @@ extension Vault {
         }
     }
 
-    /// The tenant's cards with this number, oldest first, found through the fingerprint.
-    public func cards(matching number: PrimaryAccountNumber, tenant: TenantID) async throws -> [CardMetadata] {
+    /// The tenant's cards with this number, oldest first, found through the fingerprint: a
+    /// duplicate answer, so only for a caller with the `fingerprint` grant, within its limit.
+    public func cards(matching number: PrimaryAccountNumber, tenant: TenantID, caller: Principal) async throws -> [CardMetadata] {
+        guard caller.has(.fingerprint) else { throw VaultError.forbidden }
+        try admit([.duplicates], for: caller)
         let fingerprint = try await fingerprint(of: number, tenant: tenant)
-        return try await read { try $0.cards(fingerprint: fingerprint, tenant: tenant) }.map(CardMetadata.init)
+        return try await read { try $0.cards(fingerprint: fingerprint, tenant: tenant) }
+            .map { CardMetadata($0, showingFingerprint: true) }
+    }
+
+    /// The entry every path that stores card data appends in the transaction that stores it.
+    static func tokenizeEvent(_ token: Token, tenant: TenantID, actor: AuditActor) -> AuditEvent {
+        AuditEvent(tenantID: tenant, actor: actor, action: .cardTokenize, subject: token.rawValue, outcome: .success)
     }
 
     func record(of token: Token, tenant: TenantID) async throws -> CardRecord {

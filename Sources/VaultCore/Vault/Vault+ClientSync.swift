@@ -6,16 +6,20 @@ extension Vault {
     /// one transaction: all of it happens or none of it. A method whose identifier the client
     /// already has is updated; its card is replaced only when the number or expiry changed, so
     /// repeating a sync stores nothing new. The first method of a client becomes its default.
+    /// A request with cards counts as one tokenize; each card it stores is audited
+    /// (`card.tokenize`) in the same transaction.
     public func syncClient(_ client: SyncClientInput, paymentMethods: [PaymentMethodInput], tenant: TenantID,
+                           caller: Principal, actor: AuditActor,
                            idempotency: IdempotencyRecording<ClientSyncResult>? = nil) async throws -> ClientSyncResult {
         try await sync(.identifier(client.identifier, meta: client.meta), paymentMethods, tenant: tenant,
-                       idempotency: idempotency)
+                       caller: caller, actor: actor, idempotency: idempotency)
     }
 
     /// Adds (or, by identifier, updates) one payment method of an existing client.
     public func addPaymentMethod(_ method: PaymentMethodInput, client: SyncClientID, tenant: TenantID,
+                                 caller: Principal, actor: AuditActor,
                                  idempotency: IdempotencyRecording<ClientSyncResult>? = nil) async throws -> ClientSyncResult {
-        try await sync(.id(client), [method], tenant: tenant, idempotency: idempotency)
+        try await sync(.id(client), [method], tenant: tenant, caller: caller, actor: actor, idempotency: idempotency)
     }
 
     public func syncClient(identifier: String, tenant: TenantID) async throws -> SyncClientID {
@@ -106,8 +110,9 @@ extension Vault {
         var setAsDefault: Bool
     }
 
-    private func sync(_ reference: ClientReference, _ inputs: [PaymentMethodInput], tenant: TenantID,
-                      idempotency: IdempotencyRecording<ClientSyncResult>?) async throws -> ClientSyncResult {
+    private func sync(_ reference: ClientReference, _ inputs: [PaymentMethodInput], tenant: TenantID, caller: Principal,
+                      actor: AuditActor, idempotency: IdempotencyRecording<ClientSyncResult>?) async throws -> ClientSyncResult {
+        if inputs.contains(where: \.carriesCard) { try admit([.tokenize], for: caller) }
         let now = clock()
         var prepared: [PreparedMethod] = []
         for input in inputs { prepared.append(try await prepare(input, tenant: tenant, at: now)) }
@@ -128,7 +133,10 @@ extension Vault {
                 if let earlier, try Self.holdsSameInstrument(earlier, as: method, tenant: tenant, writer: writer) {
                     record = earlier
                 } else {
-                    if let card = method.card { try writer.insertCard(card) }
+                    if let card = method.card {
+                        try writer.insertCard(card)
+                        try self.auditLog.append(Self.tokenizeEvent(card.token, tenant: tenant, actor: actor), at: now, to: writer)
+                    }
                     if let account = method.account { try writer.insertAccount(account) }
                     if let earlier, earlier.ownsInstrument { try Self.deleteInstrument(of: earlier, writer: writer, at: now) }
                     let id = earlier?.id ?? PaymentMethodID.generate()

@@ -10,6 +10,7 @@ public final class Vault: Sendable {
     let policy: VaultPolicy
     let clock: @Sendable () -> Date
     let principals: PrincipalCache
+    let limiter = RateLimiter()
     let auditLog: AuditLog
     /// Failure budgets and not-yet-written counts of failed authentications (see `Vault+Authentication`).
     let failedAuthentications: Mutex<FailedAuthentications>
@@ -81,6 +82,18 @@ public final class Vault: Sendable {
 
     func write<T: Sendable>(_ body: @escaping @Sendable (any StorageWriter) throws -> T) async throws -> T {
         try await VaultError.mappingStorage { try await storage.write(body) }
+    }
+
+    /// Charges the caller's API key one of each operation before anything is done, or refuses
+    /// with `rateLimited`. A client session carries no limits of its own; an unlimited key (every
+    /// admin key by default) costs one check and no lock.
+    func admit(_ operations: [RateLimits.Operation], for caller: Principal) throws(VaultError) {
+        guard let key = caller.apiKeyID, !caller.limits.rates.isEmpty else { return }
+        do {
+            try limiter.admit(operations, key: key, limits: caller.limits)
+        } catch {
+            throw .rateLimited(error.operation, retryAfter: error.retryAfter)
+        }
     }
 
     /// Records an event in a transaction of its own.

@@ -39,6 +39,8 @@ public enum VaultError: Error, Equatable, Sendable {
     /// its failures are answered `unauthenticated` again.
     case tooManyFailedAuthentications(retryAfter: Int)
     case forbidden
+    /// The caller's API key is over its limit for this operation; nothing was done.
+    case rateLimited(RateLimits.Operation, retryAfter: Int)
     case masterKeyMismatch
     case invalidMasterKey(String)
     case storage(StorageError)
@@ -70,6 +72,7 @@ public enum VaultError: Error, Equatable, Sendable {
         case .unauthenticated: "unauthenticated"
         case .tooManyFailedAuthentications: "too_many_failed_authentications"
         case .forbidden: "forbidden"
+        case .rateLimited: "rate_limited"
         case .masterKeyMismatch: "master_key_mismatch"
         case .invalidMasterKey: "invalid_master_key"
         case .storage(let error): error.code
@@ -103,9 +106,20 @@ public enum VaultError: Error, Equatable, Sendable {
         case .unauthenticated: "Missing or invalid API key."
         case .tooManyFailedAuthentications: "Too many failed authentications from this address; retry later."
         case .forbidden: "This API key may not do that."
+        case .rateLimited(let operation, _): "This API key is over its \(operation.rawValue) limit; retry later."
         case .masterKeyMismatch: "The master key does not match the one this store was created with."
         case .invalidMasterKey(let reason): "Invalid master key: \(reason)."
         case .storage: "The store could not complete the operation."
+        }
+    }
+}
+
+extension VaultError {
+    /// Whole seconds until a refused caller may try again, for the failures that have one.
+    public var retryAfter: Int? {
+        switch self {
+        case .tooManyFailedAuthentications(let seconds), .rateLimited(_, let seconds): seconds
+        default: nil
         }
     }
 }

@@ -25,25 +25,34 @@ public struct CardMetadata: Sendable, Equatable {
     public var bin: String
     public var last4: String
     public var expiration: ExpirationDate?
-    /// Base64URL of the keyed fingerprint: equal for equal numbers within one tenant only.
-    public var fingerprint: String
+    /// Base64URL of the keyed fingerprint: equal for equal numbers within one tenant only. With
+    /// BIN and last 4 it lets a caller test candidate numbers, so it is nil unless the caller
+    /// holds the `fingerprint` grant (`Vault.metadata(of:tenant:caller:)`).
+    public var fingerprint: String?
     public var createdAt: Date
 
+    /// The record's metadata without its fingerprint.
     init(_ record: CardRecord) {
         token = record.token
         brand = record.brand
         bin = record.bin
         last4 = record.last4
         expiration = record.expiration
-        fingerprint = Base64URL.encode(record.fingerprint)
         createdAt = record.createdAt
+    }
+
+    /// The record's metadata, with the fingerprint when `showingFingerprint`.
+    init(_ record: CardRecord, showingFingerprint: Bool) {
+        self.init(record)
+        if showingFingerprint { fingerprint = Base64URL.encode(record.fingerprint) }
     }
 }
 
 public struct TokenizedCard: Sendable {
     public var metadata: CardMetadata
-    /// Tokens of cards this tenant stored earlier with the same number, oldest first.
-    public var duplicates: [Token]
+    /// Tokens of cards this tenant stored earlier with the same number, oldest first; nil when
+    /// the caller lacks the `fingerprint` grant (the lookup is then not even made).
+    public var duplicates: [Token]?
     /// The security code that came with the card, for a verification call; it is never stored.
     public var securityCode: SecurityCode?
 }
@@ -61,6 +70,9 @@ public struct Principal: Sendable, Equatable {
     public var tenantID: TenantID
     public var credential: Credential
     public var roles: Set<Role>
+    /// The API key's limits. A client session has none: it never gets duplicate answers, and it
+    /// stores cards for its own client only.
+    public var limits: RateLimits
 
     public enum Credential: Sendable, Equatable {
         case apiKey(APIKeyID)
@@ -69,10 +81,11 @@ public struct Principal: Sendable, Equatable {
         case clientSession(SyncClientID, tokenID: String)
     }
 
-    public init(tenantID: TenantID, credential: Credential, roles: Set<Role>) {
+    public init(tenantID: TenantID, credential: Credential, roles: Set<Role>, limits: RateLimits) {
         self.tenantID = tenantID
         self.credential = credential
         self.roles = roles
+        self.limits = limits
     }
 
     /// Whether the principal holds `role`: granted it, or holding `admin` for a role within the

@@ -109,6 +109,11 @@ final class SQLiteConnection: @unchecked Sendable {
 
     /// Runs `sql` (one statement) to completion.
     func execute(_ sql: String, _ arguments: any SQLiteBindable...) throws(StorageError) {
+        try execute(sql, arguments: arguments)
+    }
+
+    /// `execute` for arguments gathered into an array.
+    func execute(_ sql: String, arguments: [any SQLiteBindable]) throws(StorageError) {
         let statement = try statement(sql)
         defer { statement.reset() }
         try statement.bind(arguments)

@@ -18,6 +18,12 @@ extension Int: SQLiteBindable {
     }
 }
 
+extension Double: SQLiteBindable {
+    func bind(to statement: OpaquePointer, at index: Int32) -> Int32 {
+        sqlite3_bind_double(statement, index, self)
+    }
+}
+
 extension String: SQLiteBindable {
     func bind(to statement: OpaquePointer, at index: Int32) -> Int32 {
         var string = self
@@ -66,6 +72,8 @@ struct SQLiteRow {
     func int(_ column: Int32) -> Int { Int(sqlite3_column_int64(statement, column)) }
 
     func optionalInt64(_ column: Int32) -> Int64? { isNull(column) ? nil : int64(column) }
+
+    func double(_ column: Int32) -> Double { sqlite3_column_double(statement, column) }
 
     func text(_ column: Int32) -> String {
         guard let pointer = sqlite3_column_text(statement, column) else { return "" }

@@ -52,4 +52,13 @@ struct APIHarness {
         return Response(status: response.status.rawValue, body: String(decoding: response.body, as: UTF8.self),
                         headers: response.headers)
     }
+
+    /// A new API key of the harness's tenant, made through the API by its admin: `limits` is the
+    /// request's JSON for them, absent when nil.
+    func makeKey(_ roles: [Role], limits: String? = nil) async throws -> String {
+        let names = roles.map { "\"\($0.rawValue)\"" }.joined(separator: ",")
+        let body = #"{"roles":[\#(names)]"# + (limits.map { #","limits":\#($0)"# } ?? "") + "}"
+        let created = await request("POST", "/vault/v1/apikeys", body: body, key: key)
+        return try #require(created.json?["apiKey"] as? String, "\(created.body)")
+    }
 }

@@ -28,6 +28,8 @@ struct TestVault {
     let tenant: TenantID
 
     var databasePath: String { directory.path("coffer.db") }
+    /// An admin key's principal for `tenant`: what tests call the vault as.
+    var admin: Principal { .admin(of: tenant) }
 
     static func make(masterKey: MasterKey = .generate(), policy: VaultPolicy = VaultPolicy(),
                      clock: @escaping @Sendable () -> Date = Date.init) async throws -> TestVault {
@@ -100,4 +102,12 @@ func file(_ path: String, containsAnyOf numbers: Set<String>) throws -> Bool {
         }
     }
     return false
+}
+
+extension Principal {
+    /// The principal of an admin API key of `tenant`, as authentication builds it: every grant
+    /// of the tenant, no limits. In-process tests call the vault as it.
+    static func admin(of tenant: TenantID) -> Principal {
+        Principal(tenantID: tenant, credential: .apiKey(.generate()), roles: [.admin], limits: .unlimited)
+    }
 }
