@@ -18,9 +18,6 @@ public struct AuditActor: Sendable, Equatable, ExpressibleByStringLiteral {
     }
 
     public init(stringLiteral name: String) { self.init(name: name) }
-
-    /// A caller whose credential was refused, keeping where the attempt came from.
-    public var anonymous: AuditActor { AuditActor(name: "anonymous", source: source, requestID: requestID) }
 }
 
 /// Something that must leave a trace: every tokenization, reveal, key operation, admin action and

@@ -40,7 +40,7 @@ final class RateLimiter: Sendable {
                 let key = Key(apiKey: key, operation: operation)
                 var bucket = buckets[key].flatMap { $0.rate == rate ? $0 : nil } ?? TokenBucket(rate: rate, now: now)
                 if case .limited(let seconds) = bucket.take(now: now) {
-                    return Refusal(operation: operation, retryAfter: Self.wholeSeconds(seconds))
+                    return Refusal(operation: operation, retryAfter: TokenBucket.wholeSeconds(seconds))
                 }
                 taken.append((key, bucket))
             }
@@ -51,11 +51,6 @@ final class RateLimiter: Sendable {
             return nil
         }
         if let refusal { throw refusal }
-    }
-
-    /// `Retry-After` for a wait of `seconds`: rounded up to whole seconds, at least 1.
-    static func wholeSeconds(_ seconds: Double) -> Int {
-        max(1, Int(seconds.rounded(.up)))
     }
 
     private static let origin = ContinuousClock.now

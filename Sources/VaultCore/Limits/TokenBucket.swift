@@ -52,4 +52,9 @@ public struct TokenBucket: Sendable, Equatable {
         /// Seconds until a token is available; `Retry-After` is this rounded up.
         case limited(retryAfter: Double)
     }
+
+    /// `Retry-After` for a wait of `seconds`: rounded up to whole seconds, at least 1.
+    public static func wholeSeconds(_ seconds: Double) -> Int {
+        max(1, Int(seconds.rounded(.up)))
+    }
 }

@@ -61,6 +61,6 @@ extension Vault {
                                                          requestID: actor.requestID, tenant: tenant)
         let (retryAfter, entry) = failedAuthentications.withLock { $0.record(failure, at: now.timeIntervalSince1970) }
         if let entry { try await audit([entry], at: now) }
-        throw AuthenticationRefusal(cause: cause, retryAfter: retryAfter.map { max(1, Int($0.rounded(.up))) })
+        throw AuthenticationRefusal(cause: cause, retryAfter: retryAfter.map(TokenBucket.wholeSeconds))
     }
 }
