@@ -44,7 +44,7 @@ enum RecordSQL {
     static let insertDataKey = "INSERT INTO data_keys (\(RecordColumns.dataKey)) VALUES (?, ?, ?)"
     static let insertCardDataKey = "INSERT INTO card_data_keys (\(RecordColumns.cardDataKey)) VALUES (?, ?, ?, ?, ?, ?, ?)"
     static let insertCard = "INSERT INTO cards (\(RecordColumns.card)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-    static let lastAuditEntry = "SELECT \(RecordColumns.audit) FROM audit_log ORDER BY sequence DESC LIMIT 1"
+    static let auditHead = "SELECT sequence, hash FROM audit_log ORDER BY sequence DESC LIMIT 1"
     static let insertAudit = "INSERT INTO audit_log (\(RecordColumns.audit)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     static let idempotencyByLookup = "SELECT \(RecordColumns.idempotency) FROM idempotency_records WHERE tenant_id = ? AND lookup = ?"
     static let insertIdempotency = "INSERT INTO idempotency_records (\(RecordColumns.idempotency)) VALUES (?, ?, ?, ?, ?, ?, ?)"

@@ -77,8 +77,8 @@ extension SQLiteBackedReader {
         try connection.query(RecordSQL.auditEntriesAfter, sequence, max(limit, 0)) { try $0.auditEntry() }
     }
 
-    func lastAuditEntry() throws -> AuditEntry? {
-        try connection.queryFirst(RecordSQL.lastAuditEntry) { try $0.auditEntry() }
+    func auditHead() throws -> AuditHead? {
+        try connection.queryFirst(RecordSQL.auditHead) { AuditHead(sequence: $0.int64(0), mac: $0.blob(1)) }
     }
 
     func idempotencyRecord(tenant: TenantID, lookup: String) throws -> IdempotencyRecord? {

@@ -62,7 +62,7 @@ struct ResponseHeaderTests {
             #expect(answered != given)
             #expect(answered.utf8.count == 22 && answered.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" })
         }
-        let audited = try await api.test.storage.read { try $0.lastAuditEntry() }
+        let audited = try await api.test.storage.read { try $0.auditEntries(after: 0, limit: 10_000) }.last
         #expect(audited?.event.action == .cardReveal)
         #expect(audited?.event.actor.requestID == answered)
         #expect(api.log.lines.last?.contains(#""request_id":"\#(answered)""#) == true)

@@ -45,10 +45,8 @@ import VaultCrypto
 
     /// `hmac(key, b"coffer-audit-checkpoint-v1" + pack(">q", 7) + field(b"\xab" * 32) + pack(">q", 1700000000000), sha256)`.
     @Test func aCheckpointSealIsPinnedAndCoversEveryField() {
-        let entry = AuditEntry(sequence: 7, timestampMillis: 0, event: AuditEvent(tenantID: nil, actor: "cli",
-                               action: .dataKeyRotate, subject: nil, outcome: .success),
-                               chainVersion: .keyed, previousMAC: AuditChain.genesis, mac: [UInt8](repeating: 0xAB, count: 32))
-        let checkpoint = AuditCheckpoint.sealing(entry, at: 1_700_000_000_000, key: key)
+        let head = AuditHead(sequence: 7, mac: [UInt8](repeating: 0xAB, count: 32))
+        let checkpoint = AuditCheckpoint.sealing(head, at: 1_700_000_000_000, key: key)
         #expect(hex(checkpoint.seal) == "318b9b5b672d8ba467f52e8b67941c72f7f622bc5afe92c8138ae7d453052351")
         #expect(checkpoint.isValid(key: key))
         #expect(!checkpoint.isValid(key: .generate()))

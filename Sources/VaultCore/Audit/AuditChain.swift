@@ -173,6 +173,17 @@ public enum AuditChain {
     }
 }
 
+/// Where the chain ends: the last entry's sequence and MAC.
+public struct AuditHead: Sendable, Equatable {
+    public var sequence: Int64
+    public var mac: [UInt8]
+
+    public init(sequence: Int64, mac: [UInt8]) {
+        self.sequence = sequence
+        self.mac = mac
+    }
+}
+
 /// The head of the audit log at one moment — its sequence number and MAC — sealed under the audit
 /// key. Kept outside the database (a file beside it, a log server), it lets `verify` tell a log
 /// that was cut short after it from one that never grew.
@@ -191,10 +202,10 @@ public struct AuditCheckpoint: Sendable, Equatable {
         self.seal = seal
     }
 
-    /// Seals the head `entry` under `key`.
-    static func sealing(_ entry: AuditEntry, at createdAtMillis: Int64, key: SymmetricKey) -> AuditCheckpoint {
-        AuditCheckpoint(sequence: entry.sequence, mac: entry.mac, createdAtMillis: createdAtMillis,
-                        seal: seal(sequence: entry.sequence, mac: entry.mac, createdAtMillis: createdAtMillis, key: key))
+    /// Seals `head` under `key`.
+    static func sealing(_ head: AuditHead, at createdAtMillis: Int64, key: SymmetricKey) -> AuditCheckpoint {
+        AuditCheckpoint(sequence: head.sequence, mac: head.mac, createdAtMillis: createdAtMillis,
+                        seal: seal(sequence: head.sequence, mac: head.mac, createdAtMillis: createdAtMillis, key: key))
     }
 
     func isValid(key: SymmetricKey) -> Bool {

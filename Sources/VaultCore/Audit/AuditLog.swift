@@ -17,7 +17,7 @@ public struct AuditLog: Sendable {
     /// Reads the head and appends after it. Writers are serialized, so the chain cannot fork.
     @discardableResult
     public func append(_ event: AuditEvent, at date: Date, to writer: any StorageWriter) throws -> AuditEntry {
-        let head = try writer.lastAuditEntry()
+        let head = try writer.auditHead()
         let sequence = (head?.sequence ?? 0) + 1
         let previous = head?.mac ?? AuditChain.genesis
         let timestamp = Self.milliseconds(date)
@@ -30,7 +30,7 @@ public struct AuditLog: Sendable {
 
     /// The head entry sealed as a checkpoint, or nil while the log is empty.
     public func checkpoint(_ reader: any StorageReader, at date: Date) throws -> AuditCheckpoint? {
-        try reader.lastAuditEntry().map { AuditCheckpoint.sealing($0, at: Self.milliseconds(date), key: key) }
+        try reader.auditHead().map { AuditCheckpoint.sealing($0, at: Self.milliseconds(date), key: key) }
     }
 
     /// The stored form of the unkeyed prefix's length: 8 bytes big-endian, then their seal.

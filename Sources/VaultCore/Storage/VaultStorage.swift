@@ -35,8 +35,9 @@ public protocol StorageReader: SealedRecordReader, WrappedKeyReader {
     func cardCountsByTenant() throws -> [TenantID: Int]
     /// Audit entries with sequence greater than `sequence`, ascending.
     func auditEntries(after sequence: Int64, limit: Int) throws -> [AuditEntry]
-    /// The entry with the highest sequence, nil while the log is empty.
-    func lastAuditEntry() throws -> AuditEntry?
+    /// The sequence and MAC of the entry with the highest sequence, nil while the log is empty:
+    /// all an append or a checkpoint needs, read on the writer for every audited request.
+    func auditHead() throws -> AuditHead?
     func idempotencyRecord(tenant: TenantID, lookup: String) throws -> IdempotencyRecord?
     /// The account, deleted or not.
     func account(_ token: Token, tenant: TenantID) throws -> AccountRecord?

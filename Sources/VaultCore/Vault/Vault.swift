@@ -48,7 +48,7 @@ public final class Vault: Sendable {
                 // with the length of its unkeyed prefix sealed beside it.
                 if try writer.metadata(Metadata.auditKey) == nil {
                     try writer.setMetadata(Metadata.auditKey, value: wrappedAuditKey)
-                    let prefix = try writer.lastAuditEntry()?.sequence ?? 0
+                    let prefix = try writer.auditHead()?.sequence ?? 0
                     try writer.setMetadata(Metadata.auditUnkeyedPrefix, value: AuditLog.prefixRecord(prefix, key: newAuditKey))
                 }
                 return (try StoredMasterKeys(reading: writer), try writer.metadata(Metadata.auditKey)!,
