@@ -14,7 +14,8 @@ public final class SQLiteStorage: VaultStorage {
     public let path: String
     /// The migration files `open` applied, in order; empty when the schema was already current.
     public let appliedMigrations: [String]
-    private let writer: GroupCommitWriter
+    /// Nil when opened read-only: every write then fails with `.unavailable`.
+    private let writer: GroupCommitWriter?
     private let readers: ReaderPool
 
     public static let defaultMaxReaders = 8
@@ -60,12 +61,25 @@ public final class SQLiteStorage: VaultStorage {
                              maxReaders: maxReaders, maxBatchSize: maxBatchSize)
     }
 
-    private init(path: String, appliedMigrations: [String], connection: SQLiteConnection,
+    private init(path: String, appliedMigrations: [String], connection: SQLiteConnection?,
                  maxReaders: Int, maxBatchSize: Int) {
         self.path = path
         self.appliedMigrations = appliedMigrations
-        writer = GroupCommitWriter(connection: connection, maxBatchSize: maxBatchSize)
+        writer = connection.map { GroupCommitWriter(connection: $0, maxBatchSize: maxBatchSize) }
         readers = ReaderPool(path: path, maxConnections: maxReaders)
+    }
+
+    /// Opens an existing database for reading only — no migration, no writer, nothing changed on
+    /// disk — for inspecting a copy (`coffer audit verify`). Its schema must be this binary's.
+    /// - Throws: `StorageError.unavailable` when there is no database at `path`,
+    ///   `StorageError.migration` when it needs migrating first.
+    public static func openReadOnly(path: String) throws -> SQLiteStorage {
+        guard FilePermissions.exists(path) else { throw StorageError.unavailable("no database at \(path)") }
+        let pending = try pendingMigrations(path: path)
+        guard pending.isEmpty else {
+            throw StorageError.migration("\(path) needs \(pending.joined(separator: ", ")) first: run `coffer migrate`")
+        }
+        return SQLiteStorage(path: path, appliedMigrations: [], connection: nil, maxReaders: 1, maxBatchSize: 1)
     }
 
     /// The migration files this binary would apply to the database at `path`, without applying
@@ -87,7 +101,7 @@ public final class SQLiteStorage: VaultStorage {
     }
 
     /// How writes have been grouped into commits since `open`.
-    public var writeStats: GroupCommitStats { writer.stats }
+    public var writeStats: GroupCommitStats { writer?.stats ?? GroupCommitStats() }
 
     // MARK: VaultStorage
 
@@ -96,20 +110,22 @@ public final class SQLiteStorage: VaultStorage {
     }
 
     public func write<T: Sendable>(_ body: @escaping @Sendable (any StorageWriter) throws -> T) async throws -> T {
-        try await writer.write { try body($0) }
+        guard let writer else { throw StorageError.unavailable("\(path) is open read-only") }
+        return try await writer.write { try body($0) }
     }
 
     /// Commits queued writes, checkpoints and truncates the WAL, and closes every connection.
     /// Later reads and writes fail with `StorageError.unavailable`.
     public func close() async {
         readers.close()
-        await writer.close()
+        await writer?.close()
     }
 
     // MARK: For tests
 
     /// Runs `body` with the write connection, as a write job (inside the batch transaction).
     func withWriteConnection<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
-        try await writer.write { try body($0.connection) }
+        guard let writer else { throw StorageError.unavailable("\(path) is open read-only") }
+        return try await writer.write { try body($0.connection) }
     }
 }

@@ -65,6 +65,8 @@ func describe(_ error: any Error) -> (message: String, exitCode: ExitCode) {
         }
     case let error as KeyManagementError:
         ("\(error.message) (\(error.code))", .failure)
+    case let error as AuditKeyError:
+        ("\(error.message) (\(error.code))", .config)
     case let error as StorageError:
         if case .migration(let detail) = error { (detail, .config) } else { ("storage: \(error.code)", .unavailable) }
     default:

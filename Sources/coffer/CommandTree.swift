@@ -142,6 +142,14 @@ enum CommandTree {
                         "checkpoint", abstract: "Seal the log's head, append it to the checkpoint file and print it.",
                         options: [dataDirectory] + masterKey + [checkpointFile]),
                     CommandSpec(
+                        "upgrade", abstract: "Give a vault whose audit log predates the keyed chain its audit key (once).",
+                        discussion: """
+                            Stop every server first. The existing entries stay verifiable as the unkeyed prefix; \
+                            every later entry is keyed. Refused when the vault has an audit key, or had one \
+                            (keyed entries whose key is gone: restore metadata.audit_key from a backup).
+                            """,
+                        options: [dataDirectory] + masterKey),
+                    CommandSpec(
                         "export", abstract: "Write entries as JSON lines, then a sealed checkpoint of the head.",
                         discussion: "For shipping the log to a log server (PCI DSS 10.3); --after N resumes after entry N.",
                         options: [dataDirectory] + masterKey + [

@@ -28,6 +28,7 @@ case .run(let command):
         case ["audit", "verify"]: try await AuditCommand.verify(command, launch)
         case ["audit", "checkpoint"]: try await AuditCommand.checkpoint(command, launch)
         case ["audit", "export"]: try await AuditCommand.export(command, launch)
+        case ["audit", "upgrade"]: try await AuditCommand.upgrade(command, launch)
         default: preconditionFailure("command \(command.path) is declared but not dispatched")
         }
     } catch {

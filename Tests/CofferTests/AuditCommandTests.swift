@@ -22,18 +22,6 @@ struct AuditCommandTests {
         return (directory, dataDir, entries)
     }
 
-    private func sqlite(_ dataDir: String, _ statements: String) throws {
-        let result = try ProcessRunner.python("""
-            import sqlite3, sys
-            db = sqlite3.connect(sys.argv[1])
-            for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type='trigger' AND tbl_name='audit_log'").fetchall():
-                db.execute(f"DROP TRIGGER {name}")
-            db.executescript(sys.argv[2])
-            db.commit()
-            """, [dataDir + "/coffer.db", statements])
-        #expect(result.status == 0, "\(result.standardError)")
-    }
-
     private func lines(_ text: String) throws -> [[String: Any]] {
         try text.split(separator: "\n").map { try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
     }
@@ -53,7 +41,7 @@ struct AuditCommandTests {
         #expect(intact.status == 0 && intact.standardOutput == "audit log intact: \(entries) entries, 1 checkpoints reached\n",
                 "\(intact.standardOutput)\(intact.standardError)")
 
-        try sqlite(dataDir, "DELETE FROM audit_log WHERE sequence >= \(entries - 2)")
+        try AuditTampering.execute(database: dataDir + "/coffer.db", "DELETE FROM audit_log WHERE sequence >= \(entries - 2)")
         let cut = try ProcessRunner.coffer(["audit", "verify", "--data-dir", dataDir])
         #expect(cut.status == 65)
         #expect(cut.standardError.contains("entry \(entries - 2) is missing: the log ends before a checkpoint"), "\(cut.standardError)")
@@ -63,7 +51,7 @@ struct AuditCommandTests {
     func aDeletedMiddleEntryIsCaught() async throws {
         let (directory, dataDir, _) = try await vault(cards: 2)
         defer { withExtendedLifetime(directory) {} }
-        try sqlite(dataDir, "DELETE FROM audit_log WHERE sequence = 3")
+        try AuditTampering.execute(database: dataDir + "/coffer.db", "DELETE FROM audit_log WHERE sequence = 3")
         let result = try ProcessRunner.coffer(["audit", "verify", "--data-dir", dataDir])
         #expect(result.status == 65)
         #expect(result.standardError.contains("entry 3 is missing"), "\(result.standardError)")
@@ -74,27 +62,8 @@ struct AuditCommandTests {
         let (directory, dataDir, _) = try await vault(cards: 2)
         defer { withExtendedLifetime(directory) {} }
         // What an attacker could do to the unkeyed SHA-256 chain: edit entry 4, recompute from there.
-        let result = try ProcessRunner.python("""
-            import hashlib, sqlite3, struct, sys
-            db = sqlite3.connect(sys.argv[1])
-            for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type='trigger' AND tbl_name='audit_log'").fetchall():
-                db.execute(f"DROP TRIGGER {name}")
-            db.execute("UPDATE audit_log SET actor = 'someone-else', source = NULL, request_id = NULL WHERE sequence = 4")
-            field = lambda b: struct.pack(">I", len(b)) + b
-            text = lambda v: (v or "").encode()
-            rows = db.execute("SELECT sequence, timestamp_ms, tenant_id, actor, action, subject, outcome, previous_hash "
-                              "FROM audit_log ORDER BY sequence").fetchall()
-            previous = rows[2][7] and db.execute("SELECT hash FROM audit_log WHERE sequence = 3").fetchone()[0]
-            for (seq, ts, tenant, actor, action, subject, outcome, _) in rows[3:]:
-                h = hashlib.sha256(b"coffer-audit-v1" + field(previous) + struct.pack(">q", seq) + struct.pack(">q", ts)
-                                   + field(text(tenant)) + field(text(actor)) + field(text(action)) + field(text(subject))
-                                   + field(text(outcome))).digest()
-                db.execute("UPDATE audit_log SET previous_hash = ?, hash = ?, chain_version = 1, source = NULL, "
-                           "request_id = NULL WHERE sequence = ?", (previous, h, seq))
-                previous = h
-            db.commit()
-            """, [dataDir + "/coffer.db"])
-        #expect(result.status == 0, "\(result.standardError)")
+        try AuditTampering.rewriteUnkeyed(database: dataDir + "/coffer.db", from: 4,
+                                          after: "UPDATE audit_log SET actor = 'someone-else' WHERE sequence = 4")
         let verify = try ProcessRunner.coffer(["audit", "verify", "--data-dir", dataDir])
         #expect(verify.status == 65)
         #expect(verify.standardError.contains("entry 4 is unkeyed where the chain is keyed"), "\(verify.standardError)")
@@ -122,7 +91,7 @@ struct AuditCommandTests {
         #expect(try lines(resumed.standardOutput).compactMap { $0["sequence"] as? Int } == [entries - 1, entries, entries])
 
         // The attacker cut the tail and deleted the local checkpoint file: the shipped copy still knows.
-        try sqlite(dataDir, "DELETE FROM audit_log WHERE sequence >= \(entries - 1)")
+        try AuditTampering.execute(database: dataDir + "/coffer.db", "DELETE FROM audit_log WHERE sequence >= \(entries - 1)")
         try? FileManager.default.removeItem(atPath: dataDir + "/audit-checkpoints.jsonl")
         #expect(try ProcessRunner.coffer(["audit", "verify", "--data-dir", dataDir]).status == 0)
         let verify = try ProcessRunner.coffer(["audit", "verify", "--data-dir", dataDir, "--checkpoints", out])

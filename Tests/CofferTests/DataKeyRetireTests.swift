@@ -19,8 +19,9 @@ struct DataKeyRetireTests {
             try await test.vault.retireDataKey(version: 7, actor: "cli")
         }
 
-        // Stopped before the card moved: version 1 still seals it.
-        let crashing = CrashingStorage(test.storage, writesBeforeCrash: 2)
+        // Stopped before the card moved: version 1 still seals it. (Opening writes nothing; adding
+        // version 2 is the one write that commits.)
+        let crashing = CrashingStorage(test.storage, writesBeforeCrash: 1)
         let interrupted = try await Vault.open(storage: crashing, masterKey: test.masterKey, clock: { clock.now })
         await #expect(throws: CrashingStorage.Crash.self) { try await interrupted.rotateDataKey(actor: "cli") }
         clock.now += 3600

@@ -70,9 +70,9 @@ struct MasterKeyRotationTests {
     func interruptedRotationIsResumed() async throws {
         let oldKey = MasterKey.generate(), newKey = MasterKey.generate()
         let (test, _, _) = try await vault(oldKey)
-        // Opening writes once, beginning once, then two one-key batches: the data keys. The
-        // third batch never commits, as if the process were killed.
-        let crashing = CrashingStorage(test.storage, writesBeforeCrash: 4)
+        // Opening an existing vault writes nothing; beginning writes once, then two one-key
+        // batches: the data keys. The third batch never commits, as if the process were killed.
+        let crashing = CrashingStorage(test.storage, writesBeforeCrash: 3)
         let interrupted = try await Vault.open(storage: crashing, masterKey: oldKey)
         await #expect(throws: CrashingStorage.Crash.self) {
             try await interrupted.rotateMasterKey(to: newKey, actor: "cli", batchSize: 1)
@@ -133,10 +133,11 @@ struct MasterKeyRotationTests {
         await test.storage.close()
     }
 
-    @Test("A second rotation to another key waits for the first to finish; a tampered wrapped key stops a rotation")
+    @Test("A second rotation to another key waits for the first to finish; a tampered wrapped key stops a rotation; rotating to the same key is refused")
     func refusals() async throws {
         let oldKey = MasterKey.generate(), newKey = MasterKey.generate()
         let (test, _, _) = try await vault(oldKey)
+        await #expect(throws: KeyManagementError.sameMasterKey) { try await test.vault.rotateMasterKey(to: oldKey, actor: "cli") }
         _ = try await test.vault.rotateMasterKey(to: newKey, actor: "cli")
         for key in [oldKey, newKey] {
             let opened = try await Vault.open(storage: test.storage, masterKey: key)

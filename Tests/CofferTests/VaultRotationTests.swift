@@ -34,9 +34,10 @@ struct VaultRotationTests {
     func interruptedRotationIsFinished() async throws {
         let test = try await TestVault.make()
         let fixture = try await SealedRecordsFixture.make(test)
-        // Opening writes once, adding version 2 once, then five one-record batches: four cards and
-        // a single-use token. The sixth batch never commits, as if the process were killed.
-        let crashing = CrashingStorage(test.storage, writesBeforeCrash: 7)
+        // Opening an existing vault writes nothing; adding version 2 writes once, then five
+        // one-record batches: four cards and a single-use token. The sixth batch never commits,
+        // as if the process were killed.
+        let crashing = CrashingStorage(test.storage, writesBeforeCrash: 6)
         let interrupted = try await Vault.open(storage: crashing, masterKey: test.masterKey)
         await #expect(throws: CrashingStorage.Crash.self) {
             try await interrupted.rotateDataKey(actor: "test", batchSize: 1)

@@ -81,6 +81,18 @@ final class FakeClock: Sendable {
         }
     }
 
+    /// A client sync of n cards is n tokenizations: it must not pass for the price of one.
+    @Test func anOperationListedNTimesTakesNTokens() throws {
+        let limiter = limiter()
+        let limits = Self.limits([.tokenize: (1, 5)])
+        try limiter.admit(Array(repeating: .tokenize, count: 4), key: key, limits: limits)
+        #expect(throws: RateLimiter.Refusal(operation: .tokenize, retryAfter: 1)) {
+            try limiter.admit(Array(repeating: .tokenize, count: 2), key: key, limits: limits)
+        }
+        try limiter.admit([.tokenize], key: key, limits: limits)  // the refused pair took nothing
+        #expect(throws: RateLimiter.Refusal.self) { try limiter.admit([.tokenize], key: key, limits: limits) }
+    }
+
     @Test func aChangedRateStartsAFreshBucket() throws {
         let limiter = limiter()
         try limiter.admit([.reveal], key: key, limits: Self.limits([.reveal: (1, 1)]))

@@ -149,3 +149,24 @@ import VaultCrypto
         await storage.close()
     }
 }
+
+extension AuditTamperTests {
+    @Test func checkpointsThatDisagreeShowARollback() async throws {
+        let (directory, storage) = try await tamperableLog()
+        defer { withExtendedLifetime(directory) {} }
+        let log = log
+        let first = try #require(try await storage.read { try log.checkpoint($0, at: Sample.now) })
+        // Cut back to 8 and regrown to 10 with the audit key (an insider with it, or a restore):
+        // a checkpoint of the regrown log disagrees with the first about entry 10.
+        try await storage.withWriteConnection { try $0.execute("DELETE FROM audit_log WHERE sequence >= 9") }
+        for index in 9...10 {
+            let event = AuditEvent(tenantID: nil, actor: "cli", action: .dataKeyRotate, subject: "v\(index)", outcome: .success)
+            _ = try await storage.write { try log.append(event, at: Sample.now, to: $0) }
+        }
+        let second = try #require(try await storage.read { try log.checkpoint($0, at: Sample.now) })
+        #expect(try await AuditChain.verify(storage, key: log.key, checkpoints: [second]) == .intact(entries: 10, checkpoints: 1))
+        #expect(try await AuditChain.verify(storage, key: log.key, checkpoints: [first, second])
+                == .broken(atSequence: 10, reason: .conflictingCheckpoints))
+        await storage.close()
+    }
+}

@@ -137,6 +137,39 @@ import VaultCore
         await storage.close()
     }
 
+    @Test func theKeyInitPrintedBecomesTheOperatorOfAnUpgradedVault() async throws {
+        let directory = try ScratchDirectory()
+        let operatorMigration = try #require(embeddedMigrationFiles.firstIndex { $0.name.hasSuffix("_operator_for_upgraded_vaults.sql") })
+        await (try SQLiteStorage.open(path: directory.database, migrations: Array(embeddedMigrationFiles[..<operatorMigration]))).close()
+        let (first, later) = (TenantID.generate(), TenantID.generate())
+        let connection = try SQLiteConnection.open(path: directory.database, mode: .readWrite(.full))
+        for (tenant, created) in [(first, 1), (later, 2)] {
+            try connection.execute("INSERT INTO tenants (id, name, wrapped_fingerprint_key, created_at) VALUES (?, 't', X'00', ?)",
+                                   tenant.rawValue, created)
+        }
+        // The first tenant's admin key (as init made it), a later key of it, another tenant's admin.
+        let keys: [(TenantID, Int, String, String, Int)] = [
+            (first, 1, "admin,keys,reveal,staff,sync,tokenize", "admin", 1),
+            (first, 2, "admin,keys,reveal,staff,sync,tokenize", "admin", 5),
+            (later, 3, "admin,keys,reveal,staff,sync,tokenize", "admin", 2),
+        ]
+        for (tenant, seed, roles, label, created) in keys {
+            try connection.execute("""
+                INSERT INTO api_keys (id, tenant_id, secret_hash, roles, label, created_at) VALUES (?, ?, ?, ?, ?, ?)
+                """, APIKeyID.generate().rawValue, tenant.rawValue, Sample.bytes(32, seed: UInt8(seed)), roles, label, created)
+        }
+        connection.close()
+
+        let storage = try SQLiteStorage.open(path: directory.database)
+        let roles = try await storage.read { reader in
+            try (1...3).map { try reader.apiKey(secretHash: Sample.bytes(32, seed: UInt8($0)))?.roles }
+        }
+        #expect(roles[0] == Set(Role.allCases))
+        #expect(roles[1] == Set<Role>([.admin, .keys, .reveal, .staff, .sync, .tokenize]))
+        #expect(roles[2] == Set<Role>([.admin, .keys, .reveal, .staff, .sync, .tokenize]))
+        await storage.close()
+    }
+
     @Test(arguments: [
         ["1_a.sql"],
         ["0001-a.sql"],

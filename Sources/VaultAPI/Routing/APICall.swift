@@ -70,7 +70,7 @@ struct APICall: Sendable {
 enum Access: Sendable {
     case everyone
     case role(Role)
-    /// Any of these roles (admin always passes).
+    /// Any of these roles (`Principal.has`: admin holds every role within its tenant).
     case anyRole([Role])
     /// The role, or an SSO session of a sync client; the handler checks the client with
     /// `APICall.requireAccess(to:)`.

@@ -132,6 +132,8 @@ public enum AuditChain {
         case downgraded = "is unkeyed where the chain is keyed"
         /// A checkpoint that was not sealed with this vault's audit key.
         case forgedCheckpoint = "is named by a checkpoint that does not verify"
+        /// Two sealed checkpoints give it different MACs: the log was cut back and grown again.
+        case conflictingCheckpoints = "is named by checkpoints that disagree: the log was rolled back"
     }
 
     /// Walks the whole log in pages: every MAC, sequences contiguous from 1, unkeyed entries only
@@ -143,7 +145,13 @@ public enum AuditChain {
         if let forged = checkpoints.first(where: { !$0.isValid(key: key) }) {
             return .broken(atSequence: forged.sequence, reason: .forgedCheckpoint)
         }
-        let expected = Dictionary(checkpoints.map { ($0.sequence, $0.mac) }, uniquingKeysWith: { first, _ in first })
+        var expected: [Int64: [UInt8]] = [:]
+        for checkpoint in checkpoints {
+            if let other = expected.updateValue(checkpoint.mac, forKey: checkpoint.sequence),
+               !constantTimeEquals(other, checkpoint.mac) {
+                return .broken(atSequence: checkpoint.sequence, reason: .conflictingCheckpoints)
+            }
+        }
         let furthest = checkpoints.map(\.sequence).max() ?? 0
         var previous = genesis
         var expectedSequence: Int64 = 1

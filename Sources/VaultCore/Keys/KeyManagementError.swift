@@ -15,6 +15,8 @@ public enum KeyManagementError: Error, Equatable, Sendable {
     case masterKeyRotationInProgress
     /// `--finish` was given the old master key: finishing must prove the new one is at hand.
     case finishNeedsNewMasterKey
+    /// The key to rotate to is already the master key.
+    case sameMasterKey
 
     public var code: String {
         switch self {
@@ -24,6 +26,7 @@ public enum KeyManagementError: Error, Equatable, Sendable {
         case .dataKeyRecentlyActive: "data_key_recently_active"
         case .masterKeyRotationInProgress: "master_key_rotation_in_progress"
         case .finishNeedsNewMasterKey: "finish_needs_new_master_key"
+        case .sameMasterKey: "same_master_key"
         }
     }
 
@@ -40,6 +43,8 @@ public enum KeyManagementError: Error, Equatable, Sendable {
             "A master-key rotation to another key is in progress; finish it with `coffer keys rotate-master --finish` first."
         case .finishNeedsNewMasterKey:
             "Finish a master-key rotation with the new master key, which will be the only one that opens the vault."
+        case .sameMasterKey:
+            "The new master key is the master key already; give a new one."
         }
     }
 }

@@ -27,27 +27,27 @@ final class RateLimiter: Sendable {
         self.clock = clock
     }
 
-    /// Takes one token for each operation from the key's buckets, or none when any of them is
-    /// empty. Operations the limits leave unlimited take nothing.
+    /// Takes one token for each operation from the key's buckets — an operation listed n times
+    /// takes n — or none when any of them runs dry. Operations the limits leave unlimited take nothing.
     func admit(_ operations: [RateLimits.Operation], key: APIKeyID, limits: RateLimits) throws(Refusal) {
         let metered = operations.compactMap { operation in limits[operation].map { (operation, $0) } }
         guard !metered.isEmpty else { return }
         let now = clock()
         let refusal = buckets.withLock { buckets -> Refusal? in
             // Buckets are values: take from copies, store them only if every take succeeded.
-            var taken: [(Key, TokenBucket)] = []
+            var taken: [Key: TokenBucket] = [:]
             for (operation, rate) in metered {
                 let key = Key(apiKey: key, operation: operation)
-                var bucket = buckets[key].flatMap { $0.rate == rate ? $0 : nil } ?? TokenBucket(rate: rate, now: now)
+                var bucket = taken[key] ?? buckets[key].flatMap { $0.rate == rate ? $0 : nil } ?? TokenBucket(rate: rate, now: now)
                 if case .limited(let seconds) = bucket.take(now: now) {
                     return Refusal(operation: operation, retryAfter: TokenBucket.wholeSeconds(seconds))
                 }
-                taken.append((key, bucket))
+                taken[key] = bucket
             }
-            if buckets.count >= capacity, taken.contains(where: { buckets[$0.0] == nil }) {
+            if buckets.count >= capacity, taken.keys.contains(where: { buckets[$0] == nil }) {
                 buckets = buckets.filter { !$0.value.isFull(now: now) }
             }
-            for (key, bucket) in taken { buckets[key] = bucket }
+            buckets.merge(taken) { _, new in new }
             return nil
         }
         if let refusal { throw refusal }

@@ -112,7 +112,8 @@ extension Vault {
 
     private func sync(_ reference: ClientReference, _ inputs: [PaymentMethodInput], tenant: TenantID, caller: Principal,
                       actor: AuditActor, idempotency: IdempotencyRecording<ClientSyncResult>?) async throws -> ClientSyncResult {
-        if inputs.contains(where: \.carriesCard) { try admit([.tokenize], for: caller) }
+        // One token per card: a sync of many cards is as many tokenizations.
+        try admit(Array(repeating: .tokenize, count: inputs.count(where: \.carriesCard)), for: caller)
         let now = clock()
         var prepared: [PreparedMethod] = []
         for input in inputs { prepared.append(try await prepare(input, tenant: tenant, at: now)) }

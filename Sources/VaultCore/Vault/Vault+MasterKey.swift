@@ -89,7 +89,11 @@ extension Vault {
     private func beginMasterKeyRotation(to newKey: MasterKey, actor: AuditActor) async throws -> Bool {
         try await keyring.reloadMasterKeys(from: storage)
         let keys = keyring.masterKeys
-        if keys.current == newKey { return true }
+        if keys.current == newKey {
+            // Resuming this very rotation; otherwise nothing would change.
+            guard keys.isRotating else { throw KeyManagementError.sameMasterKey }
+            return true
+        }
         guard !keys.isRotating else { throw KeyManagementError.masterKeyRotationInProgress }
         let old = keys.current
         let successor = old.wrap(newKey.key.secret, purpose: .masterKeySuccessor)

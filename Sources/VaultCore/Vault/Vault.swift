@@ -26,41 +26,111 @@ public final class Vault: Sendable {
         self.failedAuthentications = Mutex(FailedAuthentications(policy: policy))
     }
 
-    /// Opens the vault over a migrated store. On first use it records a check value for the master
-    /// key and creates data key version 1 and the audit key; afterwards a different master key is
-    /// refused here. During a master-key rotation both the old and the new key open it.
+    /// Opens the vault over a migrated store. A new store gets its check value for the master key,
+    /// data key version 1 and the audit key, in one transaction; afterwards the master key is
+    /// checked before anything is written, and a different one is refused. During a master-key
+    /// rotation both the old and the new key open it. An audit key is never made here for a store
+    /// that has data (`AuditKeyError`).
     public static func open(storage: any VaultStorage, masterKey: MasterKey, policy: VaultPolicy = VaultPolicy(),
                             clock: @escaping @Sendable () -> Date = Date.init) async throws -> Vault {
-        let checkValue = masterKey.wrap(StoredMasterKeys.checkPlaintext, purpose: .check)
-        let firstKey = masterKey.wrap(SymmetricKey.generate().secret, purpose: .dataKey(version: 1))
-        let newAuditKey = SymmetricKey.generate()
-        let wrappedAuditKey = masterKey.wrap(newAuditKey.secret, purpose: .auditKey)
-        let now = clock()
-        let stored = try await VaultError.mappingStorage {
-            try await storage.write { writer -> (masterKeys: StoredMasterKeys, auditKey: [UInt8], prefix: [UInt8]?) in
-                if try writer.metadata(Metadata.masterKeyCheck) == nil {
-                    try writer.setMetadata(Metadata.masterKeyCheck, value: checkValue)
-                }
-                if try writer.dataKeys().isEmpty {
-                    try writer.insertDataKey(DataKeyRecord(version: 1, wrappedKey: firstKey, createdAt: now))
-                }
-                // A vault whose log predates the keyed chain gets its audit key on the first open,
-                // with the length of its unkeyed prefix sealed beside it.
-                if try writer.metadata(Metadata.auditKey) == nil {
-                    try writer.setMetadata(Metadata.auditKey, value: wrappedAuditKey)
-                    let prefix = try writer.auditHead()?.sequence ?? 0
-                    try writer.setMetadata(Metadata.auditUnkeyedPrefix, value: AuditLog.prefixRecord(prefix, key: newAuditKey))
-                }
-                return (try StoredMasterKeys(reading: writer), try writer.metadata(Metadata.auditKey)!,
-                        try writer.metadata(Metadata.auditUnkeyedPrefix))
-            }
+        if try await VaultError.mappingStorage({ try await storage.read { try KeyState(reading: $0) } }).masterKeys == nil {
+            try await create(storage: storage, masterKey: masterKey, at: clock())
         }
-        let masterKeys = try MasterKeySet.resolve(holding: [masterKey], stored.masterKeys)
-        let auditKey = try SymmetricKey(masterKeys.unwrap(stored.auditKey, purpose: .auditKey))
-        let auditLog = AuditLog(key: auditKey, unkeyedPrefix: AuditLog.prefixLength(stored.prefix, key: auditKey))
+        let (masterKeys, auditLog) = try await openKeys(storage, masterKey: masterKey)
         let keyring = Keyring(given: masterKey, masterKeys: masterKeys)
         try await keyring.reloadDataKeys(from: storage)
         return Vault(storage: storage, keyring: keyring, auditLog: auditLog, policy: policy, clock: clock)
+    }
+
+    /// Checks the audit log of a store without opening the vault: reads only, so a copy kept as
+    /// evidence — or one on read-only media (`SQLiteStorage.openReadOnly`) — is never changed.
+    public static func verifyAuditLog(storage: any VaultStorage, masterKey: MasterKey,
+                                      checkpoints: [AuditCheckpoint]) async throws -> AuditChain.Verification {
+        let (_, log) = try await openKeys(storage, masterKey: masterKey)
+        return try await VaultError.mappingStorage {
+            try await AuditChain.verify(storage, key: log.key, unkeyedPrefix: log.unkeyedPrefix, checkpoints: checkpoints)
+        }
+    }
+
+    /// The master keys that open the store and its audit log, read without writing anything.
+    private static func openKeys(_ storage: any VaultStorage, masterKey: MasterKey) async throws -> (MasterKeySet, AuditLog) {
+        let state = try await VaultError.mappingStorage { try await storage.read { try KeyState(reading: $0) } }
+        guard let stored = state.masterKeys else { throw VaultError.masterKeyMismatch }
+        let masterKeys = try MasterKeySet.resolve(holding: [masterKey], stored)
+        guard let wrappedAuditKey = state.auditKey else { throw try await missingAuditKey(storage) }
+        let auditKey = try SymmetricKey(masterKeys.unwrap(wrappedAuditKey, purpose: .auditKey))
+        return (masterKeys, AuditLog(key: auditKey, unkeyedPrefix: AuditLog.prefixLength(state.auditPrefix, key: auditKey)))
+    }
+
+    /// Gives a vault whose audit log predates the keyed chain its audit key, sealing the length of
+    /// its unkeyed log as the prefix that may stay unkeyed. An operator's one-time step
+    /// (`coffer audit upgrade`), never implicit; refused when the vault has a key, or had one.
+    public static func upgradeAuditChain(storage: any VaultStorage, masterKey: MasterKey) async throws -> Int64 {
+        let state = try await VaultError.mappingStorage { try await storage.read { try KeyState(reading: $0) } }
+        guard let stored = state.masterKeys else { throw VaultError.masterKeyMismatch }
+        let masterKeys = try MasterKeySet.resolve(holding: [masterKey], stored)
+        guard state.auditKey == nil else { throw AuditKeyError.present }
+        guard case .missing = try await missingAuditKey(storage) else { throw AuditKeyError.lost }
+        let key = SymmetricKey.generate()
+        let wrapped = masterKeys.wrap(key.secret, purpose: .auditKey)
+        return try await VaultError.mappingStorage {
+            try await storage.write { writer in
+                try wrapped.fence.verify(writer)
+                guard try writer.metadata(Metadata.auditKey) == nil else { throw AuditKeyError.present }
+                let prefix = try writer.auditHead()?.sequence ?? 0
+                try writer.setMetadata(Metadata.auditKey, value: wrapped.bytes)
+                try writer.setMetadata(Metadata.auditUnkeyedPrefix, value: AuditLog.prefixRecord(prefix, key: key))
+                return prefix
+            }
+        }
+    }
+
+    /// A brand-new store's keys, written only while it is still empty: a store with data whose
+    /// check value is gone is not new (it was tampered with), and opening it fails instead.
+    private static func create(storage: any VaultStorage, masterKey: MasterKey, at now: Date) async throws {
+        let checkValue = masterKey.wrap(StoredMasterKeys.checkPlaintext, purpose: .check)
+        let firstKey = masterKey.wrap(SymmetricKey.generate().secret, purpose: .dataKey(version: 1))
+        let auditKey = SymmetricKey.generate()
+        let wrappedAuditKey = masterKey.wrap(auditKey.secret, purpose: .auditKey)
+        try await VaultError.mappingStorage {
+            try await storage.write { writer in
+                guard try writer.metadata(Metadata.masterKeyCheck) == nil else { return }  // created meanwhile
+                guard try writer.dataKeys().isEmpty, try writer.auditHead() == nil,
+                      try writer.metadata(Metadata.auditKey) == nil
+                else { throw VaultError.masterKeyMismatch }
+                try writer.setMetadata(Metadata.masterKeyCheck, value: checkValue)
+                try writer.insertDataKey(DataKeyRecord(version: 1, wrappedKey: firstKey, createdAt: now))
+                try writer.setMetadata(Metadata.auditKey, value: wrappedAuditKey)
+                try writer.setMetadata(Metadata.auditUnkeyedPrefix, value: AuditLog.prefixRecord(0, key: auditKey))
+            }
+        }
+    }
+
+    /// Why there is no audit key: `.missing` when every entry is unkeyed, `.lost` when any is keyed.
+    private static func missingAuditKey(_ storage: any VaultStorage) async throws -> AuditKeyError {
+        var after: Int64 = 0
+        while true {
+            let position = after
+            let page = try await VaultError.mappingStorage {
+                try await storage.read { try $0.auditEntries(after: position, limit: 1000) }
+            }
+            if page.contains(where: { $0.chainVersion == .keyed }) { return .lost }
+            guard let last = page.last else { return .missing(unkeyedEntries: after) }
+            after = last.sequence
+        }
+    }
+
+    /// What `open` reads before it writes anything.
+    private struct KeyState: Sendable {
+        var masterKeys: StoredMasterKeys?
+        var auditKey: [UInt8]?
+        var auditPrefix: [UInt8]?
+
+        init(reading reader: any StorageReader) throws {
+            masterKeys = try reader.metadata(Metadata.masterKeyCheck) == nil ? nil : try StoredMasterKeys(reading: reader)
+            auditKey = try reader.metadata(Metadata.auditKey)
+            auditPrefix = try reader.metadata(Metadata.auditUnkeyedPrefix)
+        }
     }
 
     enum Metadata {

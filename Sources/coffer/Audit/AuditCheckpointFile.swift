@@ -25,18 +25,19 @@ struct AuditCheckpointFile {
     }
 
     /// Every checkpoint in the file (none when it does not exist); other lines (entries of an
-    /// export) are skipped, an unreadable line is an error.
+    /// export) are skipped. A line that is not a readable checkpoint — torn by a crash mid-append,
+    /// or junk written to block verification — is skipped with a warning on stderr, not fatal:
+    /// what matters is whether the checkpoints that do verify are reached.
     func read() throws(CLIError) -> [AuditCheckpoint] {
         guard FileManager.default.fileExists(atPath: url.path) else { return [] }
         guard let data = FileManager.default.contents(atPath: url.path) else { throw .io("cannot read \(url.path)") }
         var checkpoints: [AuditCheckpoint] = []
         for (index, line) in data.split(separator: UInt8(ascii: "\n")).enumerated() {
-            guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] else {
-                throw .io("\(url.path) line \(index + 1) is not a JSON object")
-            }
-            guard object["type"] as? String == "checkpoint" else { continue }
-            guard let checkpoint = AuditJSONLines.checkpoint(object) else {
-                throw .io("\(url.path) line \(index + 1) is not a readable checkpoint")
+            let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any]
+            if let object, object["type"] as? String == "entry" { continue }
+            guard let object, object["type"] as? String == "checkpoint", let checkpoint = AuditJSONLines.checkpoint(object) else {
+                Output.note("coffer: \(url.path) line \(index + 1) is not a readable checkpoint; skipped")
+                continue
             }
             checkpoints.append(checkpoint)
         }

@@ -15,7 +15,8 @@ actor AuditCheckpointer {
         self.file = file
     }
 
-    /// Returns the checkpoint written, or nil when the head has not moved.
+    /// Returns the checkpoint written, or nil when the head has not moved. The actor is reentrant
+    /// across its awaits, so `lastSequence` only ever moves forward.
     @discardableResult
     func checkpointIfGrown() async throws -> AuditCheckpoint? {
         guard let checkpoint = try await vault.auditCheckpoint(), checkpoint.sequence > lastSequence else { return nil }
@@ -23,7 +24,7 @@ actor AuditCheckpointer {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             queue.async { continuation.resume(with: Result { try file.append(checkpoint) }) }
         }
-        lastSequence = checkpoint.sequence
+        lastSequence = max(lastSequence, checkpoint.sequence)
         return checkpoint
     }
 }

@@ -1,27 +1,53 @@
 import ArgumentParsing
 import Foundation
 import VaultCore
+import VaultStore
 
-/// `coffer audit verify | checkpoint | export`. All three need the master key: the chain is keyed
-/// by an audit key wrapped under it, so only its holder can check — or forge — a MAC.
+/// `coffer audit verify | checkpoint | export | upgrade`. All need the master key: the chain is
+/// keyed by an audit key wrapped under it, so only its holder can check — or forge — a MAC.
 enum AuditCommand {
     /// Checks every MAC and sequence, and that the log still reaches every checkpoint in the data
-    /// directory's checkpoint file and in each `--checkpoints FILE` (e.g. lines shipped to a log server).
+    /// directory's checkpoint file and in each `--checkpoints FILE` (e.g. lines shipped to a log
+    /// server). Opens the database read-only: verifying a copy kept as evidence never changes it.
     static func verify(_ command: ParsedCommand, _ launch: LaunchEnvironment) async throws {
         let directory = DataDirectory(path: try command.require("data-dir"))
         var checkpoints = try checkpointFile(command, directory).read()
         for path in command.strings("checkpoints") {
             checkpoints += try AuditCheckpointFile(url: URL(fileURLWithPath: path)).read()
         }
-        let found = checkpoints
-        try await withVault(command, launch) { vault in
-            switch try await vault.verifyAuditLog(checkpoints: found) {
-            case .intact(let entries, let checkpoints):
-                Output.result("audit log intact: \(entries) entries, \(checkpoints) checkpoints reached")
-            case .broken(let sequence, let reason):
-                throw CLIError.auditBroken(atSequence: sequence, reason: reason.rawValue)
-            }
+        let masterKey = try await MasterKeySource.resolve(command, launch, directory: directory).load()
+        guard directory.isInitialized else { throw CLIError.notInitialized(directory.url.path) }
+        let storage = try SQLiteStorage.openReadOnly(path: directory.databasePath)
+        let result: AuditChain.Verification
+        do {
+            result = try await Vault.verifyAuditLog(storage: storage, masterKey: masterKey, checkpoints: checkpoints)
+        } catch {
+            await storage.close()
+            throw error
         }
+        await storage.close()
+        switch result {
+        case .intact(let entries, let checkpoints):
+            Output.result("audit log intact: \(entries) entries, \(checkpoints) checkpoints reached")
+        case .broken(let sequence, let reason):
+            throw CLIError.auditBroken(atSequence: sequence, reason: reason.rawValue)
+        }
+    }
+
+    /// Gives a vault whose log predates the keyed chain its audit key, once (`AuditKeyError`).
+    static func upgrade(_ command: ParsedCommand, _ launch: LaunchEnvironment) async throws {
+        let directory = DataDirectory(path: try command.require("data-dir"))
+        let masterKey = try await MasterKeySource.resolve(command, launch, directory: directory).load()
+        let storage = try await directory.openStorage()
+        let prefix: Int64
+        do {
+            prefix = try await Vault.upgradeAuditChain(storage: storage, masterKey: masterKey)
+        } catch {
+            await storage.close()
+            throw error
+        }
+        await storage.close()
+        Output.result("audit key created; the \(prefix) existing entries stay the unkeyed prefix, every new entry is keyed")
     }
 
     /// Seals the log's head now, appends it to the checkpoint file and prints it.

@@ -41,11 +41,16 @@ enum ServeCommand {
         if let maxBody = try command.int("max-body-bytes") { configuration.limits.maxBodyBytes = maxBody }
         configuration.parseErrorResponse = VaultAPI.parseErrorResponse
 
-        let masterKey = try await MasterKeySource.resolve(command, launch, directory: directory).load()
+        let source = try MasterKeySource.resolve(command, launch, directory: directory)
+        let masterKey = try await source.load()
         let storage = try await directory.openStorage()
         let vault = try await Vault.open(storage: storage, masterKey: masterKey)
         let logger = Logger(label: "coffer", sink: StreamLogSink.standardError)
         log(launch.hardening, logger)
+        if !isDevelopment, case .file(let url) = source, directory.contains(url) {
+            logger.warning("the master key is kept inside the data directory: a copy of the directory holds the key beside what it protects; move it to another volume (--master-key-file) or a key manager (--master-key-command)",
+                           metadata: ["file": .string(url.path)])
+        }
         let registry = MetricsRegistry()
         try registry.counter("coffer_store_write_batches_total", help: "Write transactions committed by the group-commit writer.") {
             Double(storage.writeStats.batches)
@@ -69,7 +74,12 @@ enum ServeCommand {
         // single-use tokens and idempotency records, pick up a data-key or master-key rotation made
         // by `coffer keys rotate` or `rotate-master` in another process, and checkpoint the audit
         // log outside the database.
-        let checkpointer = AuditCheckpointer(vault: vault, file: try AuditCommand.checkpointFile(command, directory))
+        let checkpointFile = try AuditCommand.checkpointFile(command, directory)
+        if directory.contains(checkpointFile.url) {
+            logger.notice("audit checkpoints are kept inside the data directory, where whoever can cut the log can cut them too: pass --checkpoint-file on another volume, or ship `coffer audit export`",
+                          metadata: ["file": .string(checkpointFile.url.path)])
+        }
+        let checkpointer = AuditCheckpointer(vault: vault, file: checkpointFile)
         let maintenance = Task {
             // Cancelled at shutdown: the sleep throws and the loop ends without another round.
             while (try? await Task.sleep(for: .seconds(60))) != nil {
@@ -82,6 +92,8 @@ enum ServeCommand {
         let signal = await TerminationSignal.next()
         logger.notice("stopping", metadata: ["signal": .int(Int(signal))])
         maintenance.cancel()
+        // A round under way finishes before the last flush and checkpoint, never beside them.
+        await maintenance.value
         await server.shutdown()
         // No request is in flight any more: what the tally still counts goes into the log, and
         // the last checkpoint covers it.

@@ -42,10 +42,17 @@ enum KeyCommand {
             _ = reap(pid, until: nil)
             throw failure(error == .timedOut ? "timed out after \(timeout.components.seconds) s" : "printed no readable key: \(error)")
         }
-        guard let status = reap(pid, until: deadline) else {
+        let status: Int32
+        switch reap(pid, until: deadline) {
+        case .exited(let waitStatus):
+            status = waitStatus
+        case .timedOut:
             kill(-pid, SIGKILL)
             _ = reap(pid, until: nil)
             throw failure("timed out after \(timeout.components.seconds) s")
+        case .lost(let code):
+            kill(-pid, SIGKILL)
+            throw failure("could not be waited for: \(String(cString: strerror(code)))")
         }
         switch (status & 0x7F, (status >> 8) & 0xFF) {
         case (0, 0): return key
@@ -85,16 +92,23 @@ enum KeyCommand {
         return .success(pid)
     }
 
-    /// The child's wait status once it exits; nil if `deadline` passes first. Polls, so that a
+    private enum Reaped {
+        case exited(Int32)
+        case timedOut
+        /// `waitpid` failed (not by a signal): the child's outcome is unknown, so never a success.
+        case lost(Int32)
+    }
+
+    /// The child's wait status once it exits, unless `deadline` passes first. Polls, so that a
     /// command that closed its output but keeps running cannot outlast the timeout.
-    private static func reap(_ pid: pid_t, until deadline: ContinuousClock.Instant?) -> Int32? {
+    private static func reap(_ pid: pid_t, until deadline: ContinuousClock.Instant?) -> Reaped {
         var status: Int32 = 0
         while true {
             let reaped = waitpid(pid, &status, deadline == nil ? 0 : WNOHANG)
-            if reaped == pid { return status }
-            if reaped < 0, errno != EINTR { return status }
+            if reaped == pid { return .exited(status) }
+            if reaped < 0, errno != EINTR { return .lost(errno) }
             if let deadline {
-                guard ContinuousClock.now < deadline else { return nil }
+                guard ContinuousClock.now < deadline else { return .timedOut }
                 usleep(10_000)
             }
         }
