@@ -3,7 +3,9 @@ import Synchronization
 import VaultCrypto
 
 /// The unwrapped keys a running vault needs, loaded from storage once and cached in memory:
-/// every data-key version, each tenant's fingerprint key and each card-data private key.
+/// every data-key version, each tenant's fingerprint key (and the idempotency key derived from it),
+/// SSO signing key and each card-data private key. Each cached key is one secure-heap allocation
+/// for the life of the process instead of one per request.
 /// Unwrapping costs an AES-GCM open, an RSA key parse costs far more; both are done once per key.
 ///
 /// It also holds the master keys (`MasterKeySet`), which a master-key rotation run by another
@@ -15,6 +17,8 @@ final class Keyring: Sendable {
         var dataKeys: [Int: SymmetricKey] = [:]
         var activeVersion = 0
         var fingerprintKeys: [TenantID: SymmetricKey] = [:]
+        var idempotencyMACs: [TenantID: IdempotencyMAC] = [:]
+        var ssoKeys: [TenantID: SymmetricKey] = [:]
         var cardDataKeys: [KeyID: RSAPrivateKey] = [:]
     }
 
@@ -91,6 +95,23 @@ final class Keyring: Sendable {
         let key = try SymmetricKey(secret)
         state.withLock { $0.fingerprintKeys[tenant] = key }
         return key
+    }
+
+    /// The tenant's idempotency MACs, their key derived once from its fingerprint key.
+    func idempotencyMAC(for tenant: TenantID, storage: any VaultStorage) async throws -> IdempotencyMAC {
+        if let macs = state.withLock({ $0.idempotencyMACs[tenant] }) { return macs }
+        let macs = IdempotencyMAC(fingerprintKey: try await fingerprintKey(for: tenant, storage: storage))
+        state.withLock { $0.idempotencyMACs[tenant] = macs }
+        return macs
+    }
+
+    /// The tenant's SSO signing key if it was unwrapped before (it never changes once made).
+    func ssoKey(for tenant: TenantID) -> SymmetricKey? {
+        state.withLock { $0.ssoKeys[tenant] }
+    }
+
+    func rememberSSOKey(_ key: SymmetricKey, for tenant: TenantID) {
+        state.withLock { $0.ssoKeys[tenant] = key }
     }
 
     func cardDataPrivateKey(for record: CardDataKeyRecord, storage: any VaultStorage) async throws -> RSAPrivateKey {

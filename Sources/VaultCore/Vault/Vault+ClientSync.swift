@@ -57,6 +57,7 @@ extension Vault {
     /// The key that signs the tenant's SSO tokens, made (and stored wrapped under the master key)
     /// on first use when `creating`; otherwise a tenant without one is `unauthenticated`.
     public func ssoSigningKey(tenant: TenantID, creating: Bool) async throws -> SymmetricKey {
+        if let key = keyring.ssoKey(for: tenant) { return key }
         let wrapped: [UInt8]
         if let stored = try await read({ try $0.ssoSecret(tenant: tenant) }) {
             wrapped = stored
@@ -75,7 +76,9 @@ extension Vault {
                 }
             }
         }
-        return try SymmetricKey(await keyring.unwrap(wrapped, purpose: .ssoSecret(tenant), storage: storage))
+        let key = try SymmetricKey(await keyring.unwrap(wrapped, purpose: .ssoSecret(tenant), storage: storage))
+        keyring.rememberSSOKey(key, for: tenant)
+        return key
     }
 
     /// Marks a single-use SSO token's nonce as used; `ssoTokenReused` the second time.

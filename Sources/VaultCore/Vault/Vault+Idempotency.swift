@@ -78,7 +78,7 @@ extension Vault {
     public func idempotencyRequest(key: String, principal: Principal, method: String, route: String, path: String,
                                    body: [UInt8]) async throws -> IdempotencyRequest {
         let tenant = principal.tenantID
-        let macs = IdempotencyMAC(fingerprintKey: try await keyring.fingerprintKey(for: tenant, storage: storage))
+        let macs = try await keyring.idempotencyMAC(for: tenant, storage: storage)
         let lookup = macs.lookup(tenant: tenant, credential: principal.credential, idempotencyKey: key)
         return IdempotencyRequest(
             tenant: tenant, lookup: Base64URL.encode(lookup),
