@@ -98,7 +98,7 @@ struct StartupFailureTests {
         #expect(halfPair.standardError.contains("'--tls-key'"), "\(halfPair.standardError)")
     }
 
-    @Test("serve or keys status where there is no vault: 78, 'no vault', the path and coffer init — not the master key")
+    @Test("serve, keys or audit where there is no vault: 78, 'no vault', the path and coffer init — not the master key")
     func noVault() throws {
         let directory = try TemporaryDirectory()
         let empty = directory.path("empty"), missing = directory.path("missing")
@@ -110,10 +110,12 @@ struct StartupFailureTests {
                     "\(serve.standardError)")
             #expect(!serve.standardError.contains("master key"), "\(serve.standardError)")
 
-            let status = try Self.failing(["keys", "status", "--data-dir", dataDir])
-            #expect(status.status == 78, "\(status.standardError)")
-            #expect(status.standardError.contains("no vault in \(dataDir)"), "\(status.standardError)")
-            #expect(!status.standardError.contains("master key"), "\(status.standardError)")
+            for command in [["keys", "status"], ["audit", "verify"], ["audit", "upgrade"]] {
+                let result = try Self.failing(command + ["--data-dir", dataDir])
+                #expect(result.status == 78, "\(command): \(result.standardError)")
+                #expect(result.standardError.contains("no vault in \(dataDir)"), "\(command): \(result.standardError)")
+                #expect(!result.standardError.contains("master key"), "\(command): \(result.standardError)")
+            }
         }
         #expect(try FileManager.default.contentsOfDirectory(atPath: empty).isEmpty, "nothing was created")
         #expect(!FileManager.default.fileExists(atPath: missing), "nothing was created")
