@@ -17,12 +17,12 @@ enum FilePermissions {
     static func prepareDatabaseFile(at path: String) throws(StorageError) {
         let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, ownerOnly)
         guard descriptor >= 0 else {
-            throw .unavailable("cannot create the database file \(path): \(systemError())")
+            throw .unavailable("\(path): cannot open or create the database file: \(systemError())")
         }
         defer { close(descriptor) }
         // The umask may have removed owner bits, and an existing file may be wider: set exactly 0600.
         guard fchmod(descriptor, ownerOnly) == 0 else {
-            throw .unavailable("cannot set mode 0600 on \(path): \(systemError())")
+            throw .unavailable("\(path): cannot set mode 0600: \(systemError())")
         }
     }
 
@@ -32,7 +32,7 @@ enum FilePermissions {
             let sidecar = path + suffix
             guard let current = mode(of: sidecar), current & 0o777 != ownerOnly else { continue }
             guard chmod(sidecar, ownerOnly) == 0 else {
-                throw .unavailable("cannot set mode 0600 on \(sidecar): \(systemError())")
+                throw .unavailable("\(sidecar): cannot set mode 0600: \(systemError())")
             }
         }
     }

@@ -109,7 +109,7 @@ struct Migrator: Sendable {
                 do throws(StorageError) {
                     try connection.executeScript(migration.sql)
                 } catch {
-                    throw StorageError.migration("migration \(migration.name) failed and was rolled back: \(error.storeMessage)")
+                    throw StorageError.migration("migration \(migration.name) failed and was rolled back: \(error.message)")
                 }
                 try connection.execute(
                     "INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (?, ?, ?, ?)",
@@ -167,17 +167,6 @@ struct Migrator: Sendable {
         } catch {
             if connection.isInTransaction { try? connection.execute("ROLLBACK") }
             throw error
-        }
-    }
-}
-
-extension StorageError {
-    /// The message without the case name.
-    var storeMessage: String {
-        switch self {
-        case .constraintViolation(let message), .unavailable(let message), .corrupt(let message),
-             .migration(let message):
-            message
         }
     }
 }

@@ -1,10 +1,14 @@
 import ArgumentParsing
+import HTTPServer
 import VaultCore
 
 /// Failures of the command line itself, each with the exit code scripts can rely on.
 enum CLIError: Error {
     case alreadyInitialized(String)
-    case notInitialized(String)
+    /// No vault in the directory; `serve` may also start a development vault there (`--dev`).
+    case notInitialized(String, offerDevelopmentMode: Bool = false)
+    /// The data directory cannot be looked into or created (permissions, a file in the way), and why.
+    case dataDirectoryInaccessible(String, reason: String)
     case io(String)
     case auditBroken(atSequence: Int64, reason: String)
     /// No master key source was given and the data directory holds no key file.
@@ -19,7 +23,14 @@ enum CLIError: Error {
     var message: String {
         switch self {
         case .alreadyInitialized(let path): "\(path) already holds a vault; refusing to initialize it again"
-        case .notInitialized(let path): "\(path) holds no vault; run `coffer init --data-dir \(path)` first"
+        case .notInitialized(let path, let offerDevelopmentMode):
+            "no vault in \(path): run `coffer init --data-dir \(path)` first"
+                + (offerDevelopmentMode ? ", or use `--dev` for a development vault" : ", or give the --data-dir of a vault")
+        case .dataDirectoryInaccessible(let path, let reason):
+            """
+            the data directory \(path) cannot be used: \(reason); check --data-dir, and that the user running \
+            coffer may read and write it
+            """
         case .io(let message): message
         case .auditBroken(let sequence, let reason): "audit log broken: entry \(sequence) \(reason)"
         case .noMasterKey:
@@ -42,6 +53,7 @@ enum CLIError: Error {
     var exitCode: ExitCode {
         switch self {
         case .alreadyInitialized, .io: .failure
+        case .dataDirectoryInaccessible: .unavailable
         case .notInitialized, .noMasterKey, .masterKeyInDataDirectory, .masterKeyCommandFailed: .config
         case .conflictingMasterKeySources: .usage
         case .auditBroken: .dataError
@@ -56,10 +68,14 @@ func describe(_ error: any Error) -> (message: String, exitCode: ExitCode) {
         (error.message, error.exitCode)
     case let error as ArgumentError:
         (error.description, .usage)
+    case let error as HTTPServerError:
+        (error.commandLineMessage, error.exitCode)
+    case let error as StorageError, VaultError.storage(let error):
+        (error.commandLineMessage, error.exitCode)
     case let error as VaultError:
         switch error {
-        case .masterKeyMismatch, .invalidMasterKey, .storage(.migration):
-            ("\(error.message) (\(error.code))" + migrationDetail(error), .config)
+        case .masterKeyMismatch, .invalidMasterKey:
+            ("\(error.message) (\(error.code))", .config)
         default:
             ("\(error.message) (\(error.code))", .failure)
         }
@@ -67,13 +83,7 @@ func describe(_ error: any Error) -> (message: String, exitCode: ExitCode) {
         ("\(error.message) (\(error.code))", .failure)
     case let error as AuditKeyError:
         ("\(error.message) (\(error.code))", .config)
-    case let error as StorageError:
-        if case .migration(let detail) = error { (detail, .config) } else { ("storage: \(error.code)", .unavailable) }
     default:
         ("unexpected error: \(type(of: error))", .software)
     }
-}
-
-private func migrationDetail(_ error: VaultError) -> String {
-    if case .storage(.migration(let detail)) = error { ": \(detail)" } else { "" }
 }

@@ -11,7 +11,23 @@ struct DataDirectory {
 
     var databasePath: String { url.appending(path: "coffer.db").path }
     var defaultMasterKeyURL: URL { url.appending(path: "keys/master.key") }
-    var isInitialized: Bool { FileManager.default.fileExists(atPath: databasePath) }
+
+    /// Whether the directory holds a vault. A directory that cannot be looked into (no
+    /// permission, a file in the way) is an error, not "no vault": reporting it as missing would
+    /// send the operator to `coffer init`.
+    func holdsVault() throws(CLIError) -> Bool {
+        var info = stat()
+        guard stat(databasePath, &info) != 0 else { return true }
+        let code = errno
+        guard code == ENOENT else { throw .dataDirectoryInaccessible(url.path, reason: String(cString: strerror(code))) }
+        return false
+    }
+
+    /// Fails unless the directory holds a vault. Commands check this before they fetch the master
+    /// key, so a wrong `--data-dir` is reported as such rather than as a missing key.
+    func requireVault() throws(CLIError) {
+        guard try holdsVault() else { throw .notInitialized(url.path) }
+    }
 
     /// Creates the directory, and `subdirectories` inside it, with mode 0700, tightening existing ones.
     func create(with subdirectories: [URL] = []) throws(CLIError) {
@@ -21,14 +37,21 @@ struct DataDirectory {
                                                         attributes: [.posixPermissions: 0o700])
                 try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: directory.path)
             } catch {
-                throw CLIError.io("cannot create \(directory.path): \(error.localizedDescription)")
+                throw CLIError.dataDirectoryInaccessible(directory.path, reason: "cannot create it: \(Self.reason(error))")
             }
         }
     }
 
+    /// The system's reason behind a FileManager error ("Permission denied"), which its own
+    /// description leaves out.
+    private static func reason(_ error: any Error) -> String {
+        guard let cause = (error as? CocoaError)?.underlying as? POSIXError else { return error.localizedDescription }
+        return String(cString: strerror(cause.code.rawValue))
+    }
+
     /// Opens the store, applying pending migrations; only `init` may create a new one.
     func openStorage(creating: Bool = false) async throws -> SQLiteStorage {
-        guard creating || isInitialized else { throw CLIError.notInitialized(url.path) }
+        if !creating { try requireVault() }
         return try SQLiteStorage.open(path: databasePath)
     }
 

@@ -56,6 +56,18 @@ import VaultCore
         await storage.close()
     }
 
+    /// SQLite's own "unable to open database file" says neither which file nor why.
+    @Test func aDatabaseThatCannotBeOpenedIsNamedWithTheSystemsReason() throws {
+        let directory = try ScratchDirectory()
+        let missing = directory.path("missing.db")
+        #expect {
+            _ = try SQLiteConnection.open(path: missing, mode: .readOnly)
+        } throws: { error in
+            guard case .unavailable(let message) = error as? StorageError else { return false }
+            return message == "\(missing): cannot open the database: unable to open database file (No such file or directory)"
+        }
+    }
+
     @Test func deletedCiphertextIsOverwrittenOnDisk() async throws {
         let directory = try ScratchDirectory()
         // A recognisable 48-byte ciphertext.

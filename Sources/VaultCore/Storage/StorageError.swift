@@ -17,4 +17,14 @@ public enum StorageError: Error, Equatable, Sendable {
         case .migration: "storage_migration"
         }
     }
+
+    /// The engine's explanation — the file, table or migration concerned and the engine's own
+    /// error text — for operators; it never contains a stored or bound value.
+    public var message: String {
+        switch self {
+        case .constraintViolation(let message), .unavailable(let message), .corrupt(let message),
+             .migration(let message):
+            message
+        }
+    }
 }

@@ -58,7 +58,7 @@ final class SQLiteConnection: @unchecked Sendable {
         var pointer: OpaquePointer?
         let code = sqlite3_open_v2(path, &pointer, flags, nil)
         guard code == SQLITE_OK, let pointer else {
-            let error = SQLiteError.storageError(code: code, connection: pointer, context: "cannot open the database")
+            let error = SQLiteError.storageError(code: code, connection: pointer, path: path, context: "cannot open the database")
             sqlite3_close(pointer)  // harmless on nil; frees the handle SQLite allocates on most failures
             throw error
         }
@@ -78,7 +78,7 @@ final class SQLiteConnection: @unchecked Sendable {
         case .readWrite(let synchronous):
             let journal = try singleText("PRAGMA journal_mode = WAL")
             guard journal?.lowercased() == "wal" else {
-                throw .unavailable("cannot switch the database to WAL mode (journal_mode is \(journal ?? "unknown"))")
+                throw .unavailable("\(path): cannot switch the database to WAL mode (journal_mode is \(journal ?? "unknown"))")
             }
             try execute("PRAGMA synchronous = \(synchronous.rawValue)")
             try execute("PRAGMA foreign_keys = ON")
@@ -205,7 +205,7 @@ final class SQLiteConnection: @unchecked Sendable {
     static let closedError = StorageError.unavailable("the database connection is closed")
 
     func error(_ code: Int32, _ context: String) -> StorageError {
-        SQLiteError.storageError(code: code, connection: handle, context: context)
+        SQLiteError.storageError(code: code, connection: handle, path: path, context: context)
     }
 
     private func check(_ code: Int32, _ context: String) throws(StorageError) {

@@ -1,16 +1,23 @@
 import CSQLite
 import VaultCore
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Maps SQLite result codes to the engine-neutral `StorageError`.
 ///
 /// Messages come from `sqlite3_errmsg`/`sqlite3_errstr`, which name tables, columns and
 /// constraints but never bound values; nothing here ever formats a bound value into a message,
 /// because bound values may be secrets (wrapped keys, ciphertext, fingerprints).
 enum SQLiteError {
-    /// The error for `code`, with the connection's message when there is one.
-    static func storageError(code: Int32, connection: OpaquePointer?, context: String) -> StorageError {
+    /// The error for `code`, with the connection's message when there is one. Unavailable and
+    /// corrupt databases are named by `path`, so an operator knows which file to look at.
+    static func storageError(code: Int32, connection: OpaquePointer?, path: String, context: String) -> StorageError {
         let message = Self.message(code: code, connection: connection)
-        let text = context.isEmpty ? message : "\(context): \(message)"
+        let text = ([path, context].filter { !$0.isEmpty } + [message]).joined(separator: ": ")
         switch code & 0xFF {
         case SQLITE_CONSTRAINT:
             return .constraintViolation(message)
@@ -23,11 +30,20 @@ enum SQLiteError {
     }
 
     static func message(code: Int32, connection: OpaquePointer?) -> String {
+        var message = String(cString: sqlite3_errstr(code))
         if let connection, let text = sqlite3_errmsg(connection) {
-            let message = String(cString: text)
             // After some failures errmsg still describes an earlier call; errstr is always right.
-            if sqlite3_extended_errcode(connection) == code { return message }
+            if sqlite3_extended_errcode(connection) == code { message = String(cString: text) }
         }
-        return String(cString: sqlite3_errstr(code))
+        return message + systemCause(code: code, connection: connection)
+    }
+
+    /// For a file that could not be opened or read: the operating system's reason (SQLite's own
+    /// "unable to open database file" does not say whether the file is missing or forbidden).
+    private static func systemCause(code: Int32, connection: OpaquePointer?) -> String {
+        guard [SQLITE_CANTOPEN, SQLITE_IOERR].contains(code & 0xFF), let connection else { return "" }
+        let number = sqlite3_system_errno(connection)
+        guard number != 0, let text = strerror(number) else { return "" }
+        return " (\(String(cString: text)))"
     }
 }

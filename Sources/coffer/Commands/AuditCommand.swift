@@ -15,8 +15,8 @@ enum AuditCommand {
         for path in command.strings("checkpoints") {
             checkpoints += try AuditCheckpointFile(url: URL(fileURLWithPath: path)).read()
         }
+        try directory.requireVault()
         let masterKey = try await MasterKeySource.resolve(command, launch, directory: directory).load()
-        guard directory.isInitialized else { throw CLIError.notInitialized(directory.url.path) }
         let storage = try SQLiteStorage.openReadOnly(path: directory.databasePath)
         let result: AuditChain.Verification
         do {
@@ -37,6 +37,7 @@ enum AuditCommand {
     /// Gives a vault whose log predates the keyed chain its audit key, once (`AuditKeyError`).
     static func upgrade(_ command: ParsedCommand, _ launch: LaunchEnvironment) async throws {
         let directory = DataDirectory(path: try command.require("data-dir"))
+        try directory.requireVault()
         let masterKey = try await MasterKeySource.resolve(command, launch, directory: directory).load()
         let storage = try await directory.openStorage()
         let prefix: Int64
@@ -68,7 +69,9 @@ enum AuditCommand {
     /// to stdout or `--out FILE` (PCI DSS 10.3: ship the log off the host).
     static func export(_ command: ParsedCommand, _ launch: LaunchEnvironment) async throws {
         let after = Int64(try command.int("after") ?? 0)
-        guard after >= 0 else { throw CLIError.io("--after must not be negative") }
+        guard after >= 0 else {
+            throw ArgumentError.invalidValue(option: "--after", value: String(after), reason: "expected a sequence number, 0 or more")
+        }
         let sink = try ExportSink(path: command.string("out"))
         try await withVault(command, launch) { vault in
             var position = after

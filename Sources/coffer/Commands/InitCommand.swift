@@ -18,7 +18,7 @@ enum InitCommand {
     /// nothing created, unless `keyInDataDirectory` (development).
     static func initialize(_ directory: DataDirectory, masterKey source: MasterKeySource?, keyInDataDirectory: Bool,
                            tenantName: String) async throws -> CreatedTenant {
-        guard !directory.isInitialized else { throw CLIError.alreadyInitialized(directory.url.path) }
+        guard try !directory.holdsVault() else { throw CLIError.alreadyInitialized(directory.url.path) }
         let source = try (source ?? .file(directory.defaultMasterKeyURL))
             .refusingDataDirectory(directory, unless: keyInDataDirectory)
         let masterKey: MasterKey

@@ -76,7 +76,9 @@ enum KeysCommand {
 
     private static func batchSize(_ command: ParsedCommand) throws -> Int {
         let batchSize = try command.int("batch-size") ?? 500
-        guard batchSize > 0 else { throw CLIError.io("--batch-size must be positive") }
+        guard batchSize > 0 else {
+            throw ArgumentError.invalidValue(option: "--batch-size", value: String(batchSize), reason: "expected a positive number")
+        }
         return batchSize
     }
 
@@ -101,6 +103,7 @@ enum KeysCommand {
 /// the store (flushing the writer) whatever the body does.
 func withVault(_ command: ParsedCommand, _ launch: LaunchEnvironment, _ body: (Vault) async throws -> Void) async throws {
     let directory = DataDirectory(path: try command.require("data-dir"))
+    try directory.requireVault()
     let masterKey = try await MasterKeySource.resolve(command, launch, directory: directory).load()
     let storage = try await directory.openStorage()
     do {

@@ -20,12 +20,6 @@ enum ServeCommand {
             throw ArgumentError.missingRequiredOption("--data-dir")
         }
         let directory = DataDirectory(path: path)
-        if isDevelopment, !directory.isInitialized {
-            let created = try await InitCommand.initialize(directory, masterKey: try MasterKeySource.given(command, launch),
-                                                           keyInDataDirectory: true, tenantName: "development")
-            Output.json(["tenantId": created.id.rawValue, "apiKey": created.adminKey.secret])
-            Output.note("development vault created in \(directory.url.path); the API key above is shown only once")
-        }
 
         var configuration = HTTPServerConfiguration()
         (configuration.host, configuration.port) = try listenAddress(command.string("listen") ?? "127.0.0.1:8080")
@@ -35,12 +29,23 @@ enum ServeCommand {
             configuration.tls = TLSConfiguration(certificateChainPath: certificate, privateKeyPath: key)
         case (nil, nil):
             break
-        default:
-            throw CLIError.io("--tls-cert and --tls-key go together")
+        case (_?, nil):
+            throw ArgumentError.missingRequiredOption("--tls-key")
+        case (nil, _?):
+            throw ArgumentError.missingRequiredOption("--tls-cert")
         }
         if let maxBody = try command.int("max-body-bytes") { configuration.limits.maxBodyBytes = maxBody }
         configuration.parseErrorResponse = VaultAPI.parseErrorResponse
 
+        // After the command line is checked (a mistake there creates nothing) and before the master
+        // key is fetched (a directory without a vault is not reported as a missing key).
+        if try !directory.holdsVault() {
+            guard isDevelopment else { throw CLIError.notInitialized(directory.url.path, offerDevelopmentMode: true) }
+            let created = try await InitCommand.initialize(directory, masterKey: try MasterKeySource.given(command, launch),
+                                                           keyInDataDirectory: true, tenantName: "development")
+            Output.json(["tenantId": created.id.rawValue, "apiKey": created.adminKey.secret])
+            Output.note("development vault created in \(directory.url.path); the API key above is shown only once")
+        }
         let source = try MasterKeySource.resolve(command, launch, directory: directory)
         let masterKey = try await source.load()
         let storage = try await directory.openStorage()
