@@ -16,6 +16,10 @@ import COpenSSL
 /// not read, so pipelined requests wait (in the parser's buffer or the kernel's) and are
 /// answered in order. The socket is registered once, edge-triggered, for input and output;
 /// `canRead`/`canWrite` remember readiness between edges.
+///
+/// A half-close (the client's FIN: `EPOLLRDHUP`, or a read of 0) is seen in every state: what
+/// was received before it is still answered, then the connection closes at once; a request cut
+/// short by it has nothing to answer and closes at once too.
 final class Connection {
     enum State {
         case reading
@@ -60,6 +64,10 @@ final class Connection {
     private var readWantsWrite = false
     private var writeWantsRead = false
     private var peerClosed = false
+    /// Epoll reported `EPOLLRDHUP` or `EPOLLHUP`: the peer sends nothing after what is queued,
+    /// so reads go on to that end of input instead of stopping at a short read (an
+    /// edge-triggered socket would not report the end again).
+    private var hangupSeen = false
     private var discarded = 0
 
     /// Most bytes a lingering close reads and throws away before giving up on a polite close.
@@ -67,6 +75,7 @@ final class Connection {
     private static let readableEvents =
         EPOLLIN.rawValue | EPOLLRDHUP.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue
     private static let writableEvents = EPOLLOUT.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue
+    private static let hangupEvents = EPOLLRDHUP.rawValue | EPOLLHUP.rawValue
 
     var isTLS: Bool { tls != nil }
 
@@ -84,6 +93,7 @@ final class Connection {
     // MARK: Events from the loop
 
     func handle(events: UInt32) {
+        if events & Self.hangupEvents != 0 { hangupSeen = true }
         if events & Self.readableEvents != 0 { canRead = true }
         if events & Self.writableEvents != 0 { canWrite = true }
         drive()
@@ -191,8 +201,9 @@ final class Connection {
             case .done(let count):
                 readWantsWrite = false
                 parser.append(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
-                // A short read drained the socket; the next arrival raises a new edge.
-                if tls == nil && count < buffer.count { canRead = false }
+                // A short read drained the socket; the next arrival raises a new edge (but the
+                // end of input after a hang-up does not: read on until it).
+                if tls == nil && count < buffer.count && !hangupSeen { canRead = false }
             case .wouldBlock(let wantsWrite):
                 readWantsWrite = wantsWrite
                 if wantsWrite { canWrite = false } else { canRead = false }
@@ -286,7 +297,7 @@ final class Connection {
             if count > 0 {
                 discarded += count
                 if discarded > Self.maxDiscardBytes { return close() }
-                if count < buffer.count { canRead = false }
+                if count < buffer.count && !hangupSeen { canRead = false }
             } else if count == 0 {
                 return close()
             } else {
