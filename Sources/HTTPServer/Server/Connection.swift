@@ -19,7 +19,9 @@ import COpenSSL
 ///
 /// A half-close (the client's FIN: `EPOLLRDHUP`, or a read of 0) is seen in every state: what
 /// was received before it is still answered, then the connection closes at once; a request cut
-/// short by it has nothing to answer and closes at once too.
+/// short by it has nothing to answer and closes at once too. Between requests, after an answer,
+/// the connection is idle keep-alive (``isIdleKeepAlive``): the only state in which its loop may
+/// close it to make room at the connection cap.
 final class Connection {
     enum State {
         case reading
@@ -68,7 +70,11 @@ final class Connection {
     /// so reads go on to that end of input instead of stopping at a short read (an
     /// edge-triggered socket would not report the end again).
     private var hangupSeen = false
+    /// At least one response went out and the connection stayed open for the next request.
+    private var answeredRequest = false
     private var discarded = 0
+    /// This connection's place in its loop's idle list (loop thread only).
+    var idleLinks = IdleLinks()
 
     /// Most bytes a lingering close reads and throws away before giving up on a polite close.
     private static let maxDiscardBytes = 1 << 20
@@ -78,6 +84,12 @@ final class Connection {
     private static let hangupEvents = EPOLLRDHUP.rawValue | EPOLLHUP.rawValue
 
     var isTLS: Bool { tls != nil }
+
+    /// Between requests after at least one answer, with nothing received or left to send.
+    var isIdleKeepAlive: Bool {
+        state == .reading && answeredRequest && !parser.isMidRequest && parser.bufferedByteCount == 0
+            && outputOffset >= output.count && !peerClosed
+    }
 
     init(fd: Int32, serial: UInt64, remoteAddress: String, tls: TLSStream?, limits: HTTPParserLimits, loop: EventLoop) {
         self.fd = fd
@@ -125,6 +137,16 @@ final class Connection {
         }
     }
 
+    /// Reads what may have arrived since the loop last heard from the socket (its event can still
+    /// be queued behind the one being handled) and tells whether the connection is still idle
+    /// keep-alive: a request that is arriving is never mistaken for idleness. A connection
+    /// found busy leaves the idle list; one whose client has left closes.
+    func stillIdleAfterReading() -> Bool {
+        canRead = true
+        readRequests()
+        return isIdleKeepAlive
+    }
+
     /// Shutdown has begun: an idle connection closes now (after picking up a request that has
     /// already arrived); one that is mid-request, handling or writing finishes and then closes.
     func shutdownRequested() {
@@ -155,6 +177,8 @@ final class Connection {
     }
 
     private func readRequests() {
+        // Every change between idle and busy happens in here (or in `close`).
+        defer { loop.refreshIdleListing(of: self) }
         while state == .reading {
             let event: HTTPParseEvent?
             do {
@@ -236,6 +260,7 @@ final class Connection {
         if closeAfterWrite || loop.draining {
             return startLingeringClose()
         }
+        answeredRequest = true
         state = .reading
         setDeadline(.idle, after: loop.timeouts.idle)
         readRequests()
@@ -312,13 +337,26 @@ final class Connection {
 
     /// Closes the descriptor (which also removes it from epoll) and leaves the loop's table.
     func close() {
-        guard state != .closed else { return }
+        guard closeDescriptor() else { return }
+        loop.connectionClosed(self)
+    }
+
+    /// Closes an idle keep-alive connection to make room at the cap: its slot passes to the
+    /// connection being admitted instead of being released. Silent, as at the idle timeout.
+    func reclaim() {
+        guard closeDescriptor() else { return }
+        loop.connectionReclaimed(self)
+    }
+
+    /// False when already closed.
+    private func closeDescriptor() -> Bool {
+        guard state != .closed else { return false }
         state = .closed
         clearDeadline()
         output = []
         outputOffset = 0
         _ = Glibc.close(fd)
-        loop.connectionClosed(self)
+        return true
     }
 
     // MARK: Deadlines
