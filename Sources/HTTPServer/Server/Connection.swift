@@ -130,9 +130,18 @@ final class Connection {
         case .head, .body:
             guard state == .reading else { return close() }
             // The client started a request and did not finish it in time.
+            let reason = deadlineKind == .head ? HTTPRejection.Reason.headerTimeout : HTTPRejection.Reason.bodyTimeout
+            reject(.requestTimeout, reason)
             closeAfterWrite = true
             startWriting(ErrorResponses.requestTimeout)
-        case .idle, .write, .linger, .none:
+        case .idle:
+            // Between requests a keep-alive connection simply ends; a new one never asked anything.
+            if !answeredRequest { reject(nil, HTTPRejection.Reason.firstByteTimeout) }
+            close()
+        case .write:
+            reject(nil, HTTPRejection.Reason.writeTimeout)
+            close()
+        case .linger, .none:
             close()
         }
     }
@@ -184,6 +193,7 @@ final class Connection {
             do {
                 event = try parser.next()
             } catch {
+                reject(error.status, error.code, path: parser.failedRequestPath)
                 closeAfterWrite = true
                 startWriting(loop.core.configuration.parseErrorResponse(error, parser.failedRequestPath)
                     .serialized(closing: true))
@@ -214,10 +224,7 @@ final class Connection {
             case .body:
                 if deadlineKind != .body { setDeadline(.body, after: loop.timeouts.body) }
             }
-            if peerClosed {
-                // EOF between requests, or in the middle of one: nothing left to answer.
-                return close()
-            }
+            if peerClosed { return inputEnded() }
             guard readWantsWrite ? canWrite : canRead else { return }
 
             let buffer = loop.readBuffer
@@ -235,9 +242,16 @@ final class Connection {
             case .closed:
                 peerClosed = true
             case .failed:
-                return close()
+                return inputEnded()
             }
         }
+    }
+
+    /// The client's input ended (EOF, or a broken connection) with nothing complete left to
+    /// answer. A request it cut short is reported: the client gave up on it.
+    private func inputEnded() {
+        if parser.isMidRequest { reject(nil, HTTPRejection.Reason.incompleteRequest) }
+        close()
     }
 
     private func startHandling(_ request: HTTPRequest) {
@@ -357,6 +371,12 @@ final class Connection {
         outputOffset = 0
         _ = Glibc.close(fd)
         return true
+    }
+
+    /// Tells the application (`HTTPServerConfiguration.rejectionObserver`) of a refusal.
+    private func reject(_ status: HTTPStatus?, _ reason: String, path: String? = nil) {
+        loop.core.configuration.rejectionObserver?(
+            HTTPRejection(status: status, reason: reason, remoteAddress: remoteAddress, path: path))
     }
 
     // MARK: Deadlines

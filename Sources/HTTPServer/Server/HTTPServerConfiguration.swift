@@ -52,6 +52,11 @@ public struct HTTPServerConfiguration: Sendable {
     public var parseErrorResponse: @Sendable (HTTPParseError, _ path: String?) -> HTTPResponse = { error, _ in
         error.response
     }
+    /// Told of every request or connection the server refuses or cuts off on its own (parse
+    /// errors, 408s, clients that send nothing, give up mid-request or read too slowly), once
+    /// each, before any answer goes out — so the application can log and count them. Called on
+    /// an event loop's thread: it must return quickly and never block.
+    public var rejectionObserver: (@Sendable (HTTPRejection) -> Void)?
     /// How a complete request reaches the handler; see ``HandlerScheduling``.
     public var handlerScheduling = HandlerScheduling.enqueued
 
