@@ -114,6 +114,30 @@ struct RejectionReportTests {
         }
     }
 
+    /// A client that sends something other than a TLS handshake to the TLS port is refused and
+    /// reported; one that connects and leaves without a byte (a TCP health check) is not.
+    @Test func failedTLSHandshakesAreReported() async throws {
+        let certificate = try await blocking { try TestCertificate() }
+        let recorder = RejectionRecorder()
+        try await withServer(configure: { configuration in
+            Self.observed(by: recorder)(&configuration)
+            configuration.tls = certificate.configuration
+        }) { _, port in
+            let refused = try await blocking {
+                let probe = try TestClient(port: port)
+                probe.shutdownWrite()
+                guard probe.readToEnd(timeout: .seconds(3)).eof else { throw ServerTestError("probe not closed") }
+                let plaintext = try TestClient(port: port)
+                try plaintext.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+                return plaintext.readToEnd(timeout: .seconds(3)).eof
+            }
+            #expect(refused)
+            #expect(recorder.all == [
+                HTTPRejection(status: nil, reason: "tls_handshake_failed", remoteAddress: "127.0.0.1", path: nil),
+            ])
+        }
+    }
+
     /// Answered requests, keep-alive connections timing out or closed by the client between
     /// requests, and idle connections reclaimed at the cap are the normal life of a server.
     @Test func normalEndsOfConnectionsAreNotRejections() async throws {

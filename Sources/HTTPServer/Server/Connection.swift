@@ -248,9 +248,14 @@ final class Connection {
     }
 
     /// The client's input ended (EOF, or a broken connection) with nothing complete left to
-    /// answer. A request it cut short is reported: the client gave up on it.
+    /// answer. A request it cut short is reported (the client gave up on it), and so is a TLS
+    /// handshake that failed.
     private func inputEnded() {
-        if parser.isMidRequest { reject(nil, HTTPRejection.Reason.incompleteRequest) }
+        if parser.isMidRequest {
+            reject(nil, HTTPRejection.Reason.incompleteRequest)
+        } else if tls?.handshakeFailed == true {
+            reject(nil, HTTPRejection.Reason.tlsHandshakeFailed)
+        }
         close()
     }
 

@@ -40,5 +40,8 @@ extension HTTPRejection {
         public static let incompleteRequest = "incomplete_request"
         /// Closed mid-response: the client did not read it within `writeTimeout`.
         public static let writeTimeout = "write_timeout"
+        /// Closed without an answer: the client sent bytes that did not make a TLS session
+        /// (plain HTTP, TLS below 1.2, no acceptable cipher).
+        public static let tlsHandshakeFailed = "tls_handshake_failed"
     }
 }
