@@ -53,9 +53,9 @@ public struct HTTPServerConfiguration: Sendable {
         error.response
     }
     /// Told of every request or connection the server refuses or cuts off on its own (parse
-    /// errors, 408s, clients that send nothing, give up mid-request or read too slowly), once
-    /// each, before any answer goes out — so the application can log and count them. Called on
-    /// an event loop's thread: it must return quickly and never block.
+    /// errors, 408s, failed TLS handshakes, clients that send nothing, give up mid-request or
+    /// read too slowly), once each, before any answer goes out — so the application can log and
+    /// count them. Called on an event loop's thread: it must return quickly and never block.
     public var rejectionObserver: (@Sendable (HTTPRejection) -> Void)?
     /// How a complete request reaches the handler; see ``HandlerScheduling``.
     public var handlerScheduling = HandlerScheduling.enqueued
