@@ -16,11 +16,13 @@ public final class VaultAPI: Sendable {
     let metrics: APIMetrics
     let router: Router<RouteHandler>
     let ssoTokens: SSOTokens
+    let rejectionLog: RejectionLog
 
     public init(vault: Vault, logger: Logger, metrics: MetricsRegistry) throws {
         self.vault = vault
         self.logger = logger
         self.metrics = try APIMetrics(registry: metrics, vault: vault)
+        rejectionLog = RejectionLog(logger: logger)
         ssoTokens = SSOTokens(vault: vault)
         var router = Router<RouteHandler>()
         NativeRoutes.register(in: &router, vault: vault, metrics: self.metrics)
@@ -54,6 +56,14 @@ public final class VaultAPI: Sendable {
             ("status", .int(response.status.rawValue)), ("tenant", .string(outcome.tenant?.rawValue ?? "-")),
         ])
         return response
+    }
+
+    /// Counts, and logs (rate limited), a request or connection the HTTP layer refused on its
+    /// own: `HTTPServerConfiguration.rejectionObserver`. The line names the route by its
+    /// template (`unmatched` when the path matches none, or was not read), never by the path.
+    public func record(_ rejection: HTTPRejection) {
+        metrics.record(rejection)
+        rejectionLog.write(rejection, route: rejection.path.flatMap(router.template(matchingPath:)) ?? "unmatched")
     }
 
     /// The answer to a request the HTTP layer refused before routing, in the error envelope of

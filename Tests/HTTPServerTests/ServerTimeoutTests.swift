@@ -129,6 +129,8 @@ struct ServerTimeoutTests {
                     let client = try TestClient(port: port)
                     try client.send("GET /\(index) HTTP/1.1\r\nHost: x\r\n\r\n")
                     _ = try client.readResponse()
+                    // Mid-request, so not idle: an idle one would be closed to admit the fifth.
+                    try client.send("GET /next HTTP/1.1\r\nHo")
                     return client
                 }
             }

@@ -16,6 +16,12 @@ import COpenSSL
 /// not read, so pipelined requests wait (in the parser's buffer or the kernel's) and are
 /// answered in order. The socket is registered once, edge-triggered, for input and output;
 /// `canRead`/`canWrite` remember readiness between edges.
+///
+/// A half-close (the client's FIN: `EPOLLRDHUP`, or a read of 0) is seen in every state: what
+/// was received before it is still answered, then the connection closes at once; a request cut
+/// short by it has nothing to answer and closes at once too. Between requests, after an answer,
+/// the connection is idle keep-alive (``isIdleKeepAlive``): the only state in which its loop may
+/// close it to make room at the connection cap.
 final class Connection {
     enum State {
         case reading
@@ -60,15 +66,30 @@ final class Connection {
     private var readWantsWrite = false
     private var writeWantsRead = false
     private var peerClosed = false
+    /// Epoll reported `EPOLLRDHUP` or `EPOLLHUP`: the peer sends nothing after what is queued,
+    /// so reads go on to that end of input instead of stopping at a short read (an
+    /// edge-triggered socket would not report the end again).
+    private var hangupSeen = false
+    /// At least one response went out and the connection stayed open for the next request.
+    private var answeredRequest = false
     private var discarded = 0
+    /// This connection's place in its loop's idle list (loop thread only).
+    var idleLinks = IdleLinks()
 
     /// Most bytes a lingering close reads and throws away before giving up on a polite close.
     private static let maxDiscardBytes = 1 << 20
     private static let readableEvents =
         EPOLLIN.rawValue | EPOLLRDHUP.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue
     private static let writableEvents = EPOLLOUT.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue
+    private static let hangupEvents = EPOLLRDHUP.rawValue | EPOLLHUP.rawValue
 
     var isTLS: Bool { tls != nil }
+
+    /// Between requests after at least one answer, with nothing received or left to send.
+    var isIdleKeepAlive: Bool {
+        state == .reading && answeredRequest && !parser.isMidRequest && parser.bufferedByteCount == 0
+            && outputOffset >= output.count && !peerClosed
+    }
 
     init(fd: Int32, serial: UInt64, remoteAddress: String, tls: TLSStream?, limits: HTTPParserLimits, loop: EventLoop) {
         self.fd = fd
@@ -84,6 +105,7 @@ final class Connection {
     // MARK: Events from the loop
 
     func handle(events: UInt32) {
+        if events & Self.hangupEvents != 0 { hangupSeen = true }
         if events & Self.readableEvents != 0 { canRead = true }
         if events & Self.writableEvents != 0 { canWrite = true }
         drive()
@@ -108,11 +130,30 @@ final class Connection {
         case .head, .body:
             guard state == .reading else { return close() }
             // The client started a request and did not finish it in time.
+            let reason = deadlineKind == .head ? HTTPRejection.Reason.headerTimeout : HTTPRejection.Reason.bodyTimeout
+            reject(.requestTimeout, reason)
             closeAfterWrite = true
             startWriting(ErrorResponses.requestTimeout)
-        case .idle, .write, .linger, .none:
+        case .idle:
+            // Between requests a keep-alive connection simply ends; a new one never asked anything.
+            if !answeredRequest { reject(nil, HTTPRejection.Reason.firstByteTimeout) }
+            close()
+        case .write:
+            reject(nil, HTTPRejection.Reason.writeTimeout)
+            close()
+        case .linger, .none:
             close()
         }
+    }
+
+    /// Reads what may have arrived since the loop last heard from the socket (its event can still
+    /// be queued behind the one being handled) and tells whether the connection is still idle
+    /// keep-alive: a request that is arriving is never mistaken for idleness. A connection
+    /// found busy leaves the idle list; one whose client has left closes.
+    func stillIdleAfterReading() -> Bool {
+        canRead = true
+        readRequests()
+        return isIdleKeepAlive
     }
 
     /// Shutdown has begun: an idle connection closes now (after picking up a request that has
@@ -145,11 +186,14 @@ final class Connection {
     }
 
     private func readRequests() {
+        // Every change between idle and busy happens in here (or in `close`).
+        defer { loop.refreshIdleListing(of: self) }
         while state == .reading {
             let event: HTTPParseEvent?
             do {
                 event = try parser.next()
             } catch {
+                reject(error.status, error.code, path: parser.failedRequestPath)
                 closeAfterWrite = true
                 startWriting(loop.core.configuration.parseErrorResponse(error, parser.failedRequestPath)
                     .serialized(closing: true))
@@ -180,10 +224,7 @@ final class Connection {
             case .body:
                 if deadlineKind != .body { setDeadline(.body, after: loop.timeouts.body) }
             }
-            if peerClosed {
-                // EOF between requests, or in the middle of one: nothing left to answer.
-                return close()
-            }
+            if peerClosed { return inputEnded() }
             guard readWantsWrite ? canWrite : canRead else { return }
 
             let buffer = loop.readBuffer
@@ -191,8 +232,9 @@ final class Connection {
             case .done(let count):
                 readWantsWrite = false
                 parser.append(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
-                // A short read drained the socket; the next arrival raises a new edge.
-                if tls == nil && count < buffer.count { canRead = false }
+                // A short read drained the socket; the next arrival raises a new edge (but the
+                // end of input after a hang-up does not: read on until it).
+                if tls == nil && count < buffer.count && !hangupSeen { canRead = false }
             case .wouldBlock(let wantsWrite):
                 readWantsWrite = wantsWrite
                 if wantsWrite { canWrite = false } else { canRead = false }
@@ -200,9 +242,21 @@ final class Connection {
             case .closed:
                 peerClosed = true
             case .failed:
-                return close()
+                return inputEnded()
             }
         }
+    }
+
+    /// The client's input ended (EOF, or a broken connection) with nothing complete left to
+    /// answer. A request it cut short is reported (the client gave up on it), and so is a TLS
+    /// handshake that failed.
+    private func inputEnded() {
+        if parser.isMidRequest {
+            reject(nil, HTTPRejection.Reason.incompleteRequest)
+        } else if tls?.handshakeFailed == true {
+            reject(nil, HTTPRejection.Reason.tlsHandshakeFailed)
+        }
+        close()
     }
 
     private func startHandling(_ request: HTTPRequest) {
@@ -225,6 +279,7 @@ final class Connection {
         if closeAfterWrite || loop.draining {
             return startLingeringClose()
         }
+        answeredRequest = true
         state = .reading
         setDeadline(.idle, after: loop.timeouts.idle)
         readRequests()
@@ -286,7 +341,7 @@ final class Connection {
             if count > 0 {
                 discarded += count
                 if discarded > Self.maxDiscardBytes { return close() }
-                if count < buffer.count { canRead = false }
+                if count < buffer.count && !hangupSeen { canRead = false }
             } else if count == 0 {
                 return close()
             } else {
@@ -301,13 +356,32 @@ final class Connection {
 
     /// Closes the descriptor (which also removes it from epoll) and leaves the loop's table.
     func close() {
-        guard state != .closed else { return }
+        guard closeDescriptor() else { return }
+        loop.connectionClosed(self)
+    }
+
+    /// Closes an idle keep-alive connection to make room at the cap: its slot passes to the
+    /// connection being admitted instead of being released. Silent, as at the idle timeout.
+    func reclaim() {
+        guard closeDescriptor() else { return }
+        loop.connectionReclaimed(self)
+    }
+
+    /// False when already closed.
+    private func closeDescriptor() -> Bool {
+        guard state != .closed else { return false }
         state = .closed
         clearDeadline()
         output = []
         outputOffset = 0
         _ = Glibc.close(fd)
-        loop.connectionClosed(self)
+        return true
+    }
+
+    /// Tells the application (`HTTPServerConfiguration.rejectionObserver`) of a refusal.
+    private func reject(_ status: HTTPStatus?, _ reason: String, path: String? = nil) {
+        loop.core.configuration.rejectionObserver?(
+            HTTPRejection(status: status, reason: reason, remoteAddress: remoteAddress, path: path))
     }
 
     // MARK: Deadlines

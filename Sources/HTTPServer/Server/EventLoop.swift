@@ -20,7 +20,8 @@ import Synchronization
 /// `post`, which takes the `inbox` mutex and writes to the eventfd (a thread-safe system call
 /// on a descriptor that stays open until `deinit`, so a late post after the loop has exited is
 /// harmless: the `stopped` flag drops it). `thread` is written once at the start of `run()`,
-/// before any handler task exists, and only read afterwards.
+/// before any handler task exists, and only read afterwards. `oldestIdleSince`, which other
+/// loops read, is an atomic.
 final class EventLoop: @unchecked Sendable {
     enum Message: Sendable {
         /// A handler's answer for the connection `fd` — if it is still connection `serial`.
@@ -29,6 +30,9 @@ final class EventLoop: @unchecked Sendable {
         case beginShutdown
         /// Another loop closed a connection while this one had stopped accepting at the cap.
         case resumeAccepting
+        /// Another loop found a client waiting at the cap and no idle connection of its own:
+        /// accept it here, in place of an idle connection of this loop.
+        case admitWaitingClient
     }
 
     private struct Inbox {
@@ -53,6 +57,10 @@ final class EventLoop: @unchecked Sendable {
     /// Connections by descriptor number (descriptors are small and dense).
     private var connections: [Connection?] = []
     private var liveConnections = 0
+    private var idleConnections = IdleConnectionList()
+    /// When this loop's least recently used idle connection became idle (0: none), for other
+    /// loops choosing where to send a client waiting at the cap.
+    let oldestIdleSince = Atomic<UInt64>(0)
     private var nextSerial: UInt64 = 0
     private var processing: [Message] = []
     /// Responses of `.immediate` handlers that finished without suspending (loop thread only).
@@ -204,6 +212,8 @@ final class EventLoop: @unchecked Sendable {
                 beginShutdown()
             case .resumeAccepting:
                 resumeAccepting()
+            case .admitWaitingClient:
+                acceptConnections(askingOtherLoops: false)
             }
         }
         processing.removeAll(keepingCapacity: true)
@@ -211,29 +221,71 @@ final class EventLoop: @unchecked Sendable {
 
     // MARK: Accepting
 
-    private func acceptConnections() {
+    /// Where the slot of the next accepted connection comes from.
+    private enum Admission {
+        /// A free slot, reserved.
+        case reserved
+        /// The cap is reached: this idle connection gives up its slot once a client is accepted
+        /// (not before, so that no idle connection is closed when nobody is waiting).
+        case reclaiming(Connection)
+    }
+
+    /// Accepts what is waiting. At the connection cap a new client is admitted by closing the
+    /// least recently used idle keep-alive connection (``IdleConnectionList``): this loop's own
+    /// first; else the loop whose idle connection is oldest is asked, by a message, to admit the
+    /// client itself. A loop with nothing to reclaim takes the listening socket out of its epoll
+    /// set until a slot frees or one of its connections becomes idle.
+    private func acceptConnections(askingOtherLoops: Bool = true) {
         guard !draining else { return }
         for _ in 0..<Self.acceptBatch {
-            guard core.reserveSlot() else {
-                pauseAccepting()
-                return
-            }
+            guard let admission = admission(askingOtherLoops: askingOtherLoops) else { return }
             switch Socket.accept(core.listenFD) {
             case .accepted(let fd, let remoteAddress):
+                if case .reclaiming(let idle) = admission { idle.reclaim() }
                 adopt(fd: fd, remoteAddress: remoteAddress)
             case .wouldBlock:
-                core.releaseSlot()
+                giveBack(admission)
                 return
             case .retry:
-                core.releaseSlot()
+                giveBack(admission)
             case .exhausted, .failed:
                 // Out of descriptors/memory, or the listener was shut down: stop for now; the
                 // next tick tries again (unless draining).
-                core.releaseSlot()
+                giveBack(admission)
                 pauseAccepting()
                 return
             }
         }
+    }
+
+    /// A slot for the next accept: a free one, or else this loop's least recently used idle
+    /// connection's. Nil at the cap with nothing idle here: the listening socket then leaves
+    /// this loop's epoll set, and the loop whose idle connection is oldest (if any) is asked to
+    /// admit the waiting client — unless this loop is answering such a request itself.
+    private func admission(askingOtherLoops: Bool) -> Admission? {
+        if core.reserveSlot() { return .reserved }
+        let idle = oldestConfirmedIdleConnection()
+        // Confirming closes connections whose clients have left: their slots are free now.
+        if core.reserveSlot() { return .reserved }
+        if let idle { return .reclaiming(idle) }
+        if askingOtherLoops, let other = core.loopWithOldestIdleConnection(besides: self) {
+            other.post(.admitWaitingClient)
+        }
+        pauseAccepting()
+        return nil
+    }
+
+    private func giveBack(_ admission: Admission) {
+        if case .reserved = admission { core.releaseSlot() }
+    }
+
+    /// The least recently used connection that is still idle once what may have arrived on it
+    /// is read; those found busy (or gone) leave the list on the way.
+    private func oldestConfirmedIdleConnection() -> Connection? {
+        while let candidate = idleConnections.oldest {
+            if candidate.stillIdleAfterReading() { return candidate }
+        }
+        return nil
     }
 
     private func adopt(fd: Int32, remoteAddress: String) {
@@ -276,8 +328,11 @@ final class EventLoop: @unchecked Sendable {
         }
     }
 
+    /// Puts the listening socket back into this loop's epoll set while there is room, or an idle
+    /// connection here that can make room.
     private func resumeAccepting() {
-        guard !listening, !draining, core.openConnectionCount < core.maxConnections else { return }
+        guard !listening, !draining,
+              core.openConnectionCount < core.maxConnections || !idleConnections.isEmpty else { return }
         var event = epoll_event()
         // Level-triggered; EPOLLEXCLUSIVE wakes one loop per incoming connection, not all.
         event.events = EPOLLIN.rawValue | EPOLLEXCLUSIVE.rawValue
@@ -294,16 +349,40 @@ final class EventLoop: @unchecked Sendable {
 
     /// Called by a connection that has closed its descriptor.
     func connectionClosed(_ connection: Connection) {
-        let slot = Int(connection.fd)
-        if slot < connections.count, connections[slot] === connection {
-            connections[slot] = nil
-        }
-        liveConnections -= 1
+        forget(connection)
         core.releaseSlot()
         if !listening && !draining {
             resumeAccepting()
         }
         core.slotFreed(by: self)
+    }
+
+    /// Called by an idle connection closed to admit a new one, which takes over its slot.
+    func connectionReclaimed(_ connection: Connection) {
+        forget(connection)
+    }
+
+    private func forget(_ connection: Connection) {
+        let slot = Int(connection.fd)
+        if slot < connections.count, connections[slot] === connection {
+            connections[slot] = nil
+        }
+        liveConnections -= 1
+        refreshIdleListing(of: connection)
+    }
+
+    /// Lists `connection` as idle or unlists it, to match its state. A loop that stopped
+    /// accepting at the cap takes the listening socket back once it has a connection to reclaim.
+    func refreshIdleListing(of connection: Connection) {
+        let idle = connection.isIdleKeepAlive
+        guard idle != connection.idleLinks.isListed else { return }
+        if idle {
+            idleConnections.append(connection, now: now)
+            if !listening && !draining { resumeAccepting() }
+        } else {
+            idleConnections.remove(connection)
+        }
+        oldestIdleSince.store(idleConnections.oldestSince, ordering: .relaxed)
     }
 
     /// Hands a complete request to the handler in a `Task`; the response comes back by `post`,

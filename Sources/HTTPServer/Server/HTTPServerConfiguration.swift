@@ -34,8 +34,10 @@ public struct HTTPServerConfiguration: Sendable {
     public var idleTimeout: Duration = .seconds(60)
     /// How long a response may take to drain to a slow reader (then the connection is dropped).
     public var writeTimeout: Duration = .seconds(30)
-    /// The most connections open at once, over all event loops. When full, the server stops
-    /// accepting (new connections wait in the kernel's listen backlog) until one closes.
+    /// The most connections open at once, over all event loops. When full, a new connection is
+    /// admitted by closing the least recently used idle keep-alive one (between requests, with
+    /// nothing received or to send); when none is idle, the server stops accepting (new
+    /// connections wait in the kernel's listen backlog) until one closes or becomes idle.
     public var maxConnections = 1024
     /// Threads running an epoll loop each; connections are spread over them by the kernel
     /// (`EPOLLEXCLUSIVE` on the shared listening socket). Handlers run on Swift's cooperative
@@ -50,6 +52,11 @@ public struct HTTPServerConfiguration: Sendable {
     public var parseErrorResponse: @Sendable (HTTPParseError, _ path: String?) -> HTTPResponse = { error, _ in
         error.response
     }
+    /// Told of every request or connection the server refuses or cuts off on its own (parse
+    /// errors, 408s, failed TLS handshakes, clients that send nothing, give up mid-request or
+    /// read too slowly), once each, before any answer goes out — so the application can log and
+    /// count them. Called on an event loop's thread: it must return quickly and never block.
+    public var rejectionObserver: (@Sendable (HTTPRejection) -> Void)?
     /// How a complete request reaches the handler; see ``HandlerScheduling``.
     public var handlerScheduling = HandlerScheduling.enqueued
 

@@ -15,11 +15,13 @@ final class ServerCore: Sendable {
     let timeouts: Timeouts
 
     /// Connections open over all loops: a slot is reserved before `accept4` and released when
-    /// the connection closes, so the count can never pass `maxConnections`.
+    /// the connection closes (or handed to the one admitted in its place, when an idle
+    /// connection is reclaimed at the cap), so the count can never pass `maxConnections`.
     private let openConnections = Atomic<Int>(0)
     /// Loops that took the listening socket out of their epoll set because the cap was reached.
     let pausedLoops = Atomic<Int>(0)
-    /// All loops, for the rare cross-loop "a slot is free, resume accepting" message. Emptied
+    /// All loops, for the rare cross-loop messages at the cap ("a slot is free, resume
+    /// accepting"; "admit a waiting client in place of an idle connection"). Emptied
     /// when the last loop exits, which breaks the loop ↔ core reference cycle.
     let loops = Mutex<[EventLoop]>([])
     private let listenerClosed = Atomic<Bool>(false)
@@ -88,6 +90,17 @@ final class ServerCore: Sendable {
         for other in others where other !== loop {
             other.post(.resumeAccepting)
         }
+    }
+
+    /// The loop other than `loop` whose least recently used idle connection has been idle
+    /// longest, or nil when no other loop has one.
+    func loopWithOldestIdleConnection(besides loop: EventLoop) -> EventLoop? {
+        var oldest: (loop: EventLoop, since: UInt64)?
+        for other in loops.withLock({ $0 }) where other !== loop {
+            let since = other.oldestIdleSince.load(ordering: .relaxed)
+            if since != 0, since < oldest?.since ?? .max { oldest = (other, since) }
+        }
+        return oldest?.loop
     }
 
     // MARK: Lifecycle

@@ -61,6 +61,14 @@ final class TLSStream {
         return failure(SSL_get_error(ssl, 0))
     }
 
+    /// A session whose handshake never completed although the peer sent something: a client
+    /// speaking plain HTTP, an old TLS version or no acceptable cipher (not one that connected
+    /// and left without a byte, such as a TCP health check).
+    var handshakeFailed: Bool {
+        guard SSL_is_init_finished(ssl) != 1, let input = SSL_get_rbio(ssl) else { return false }
+        return BIO_number_read(input) > 0
+    }
+
     /// Sends close_notify if the session got that far; never waits for the peer's.
     func sendCloseNotify() {
         guard SSL_is_init_finished(ssl) == 1 else { return }

@@ -40,6 +40,21 @@ struct Router<Handler: Sendable>: Sendable {
     /// pieces after each `/`; they are located once, in a stack buffer, and parameters are built
     /// only for the route that matched (this runs for every request).
     func match(method: String, path: String) -> Match {
+        withSegments(of: path) { path, parts in match(method: method, path: path, parts: parts) }
+    }
+
+    /// The template of the first route whose path matches, whatever its method: names a request
+    /// the HTTP layer refused before it could be routed.
+    func template(matchingPath path: String) -> String? {
+        withSegments(of: path) { path, parts in
+            routes.first { $0.segments.count == parts.count && matches($0.segments, path, parts) }?.template
+        }
+    }
+
+    /// Calls `body` with the path's bytes and its segments, located once in a stack buffer.
+    private func withSegments<Result>(
+        of path: String, _ body: (UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<Range<Int>>) -> Result
+    ) -> Result {
         var path = path
         return path.withUTF8 { path in
             let slash = UInt8(ascii: "/")
@@ -50,7 +65,7 @@ struct Router<Handler: Sendable>: Sendable {
                     parts.initializeElement(at: found, to: position + 1..<path.count)
                     found += 1
                 }
-                return match(method: method, path: path, parts: UnsafeBufferPointer(parts))
+                return body(path, UnsafeBufferPointer(parts))
             }
         }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPServer
 import Metrics
 import Synchronization
 import VaultCore
@@ -14,6 +15,9 @@ final class APIMetrics: Sendable {
     /// Requests refused by a key's limit, by operation: one series per `RateLimits.Operation`,
     /// made at start so each reads 0 until it counts.
     private let rateLimited: [RateLimits.Operation: Counter]
+    /// Requests and connections the HTTP layer refused on its own, by the status it answered:
+    /// one series per label in `rejectionStatuses`, made at start so each reads 0 until it counts.
+    private let rejections: [String: Counter]
     let vault: Vault
     /// The series of each (method, route, status) seen, so that a request hashes one small key
     /// instead of resolving label arrays in both families. Bounded: methods are labelled from a
@@ -21,6 +25,9 @@ final class APIMetrics: Sendable {
     private let resolved = Mutex<[Kind: Series]>([:])
     /// The methods labelled as themselves; any other token a caller sends is counted as `other`.
     static let labelledMethods: Set<String> = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+    /// The statuses the HTTP layer refuses with; `none` when it closed without an answer, and
+    /// `other` for any status it may add later.
+    static let rejectionStatuses = ["400", "408", "413", "414", "417", "431", "501", "505", "none", "other"]
     /// How long the per-tenant card counts are kept: counting reads a whole index, so scrapes in
     /// between (and concurrent ones) expose the last counts instead of counting again.
     static let cardCountLifetime: TimeInterval = 60
@@ -60,10 +67,20 @@ final class APIMetrics: Sendable {
         let refusals = try registry.counter("coffer_rate_limited_total", help: "Requests refused by an API key's rate limit.",
                                             labelNames: ["operation"])
         rateLimited = Dictionary(uniqueKeysWithValues: RateLimits.Operation.allCases.map { ($0, refusals.labels($0.rawValue)) })
+        let rejected = try registry.counter(
+            "coffer_http_rejections_total",
+            help: "Requests and connections the HTTP layer refused (framing, limits, timeouts), by status sent.",
+            labelNames: ["status"])
+        rejections = Dictionary(uniqueKeysWithValues: Self.rejectionStatuses.map { ($0, rejected.labels($0)) })
     }
 
     func recordRateLimited(_ operation: RateLimits.Operation) {
         rateLimited[operation]?.increment()
+    }
+
+    func record(_ rejection: HTTPRejection) {
+        let label = rejection.status.map { String($0.rawValue) } ?? "none"
+        (rejections[label] ?? rejections["other"])?.increment()
     }
 
     func record(method: String, route: String, status: Int, duration: Duration) {

@@ -67,6 +67,7 @@ enum ServeCommand {
             Double(storage.writeStats.largestBatch)
         }
         let api = try VaultAPI(vault: vault, logger: logger, metrics: registry)
+        configuration.rejectionObserver = api.record
         let server = try HTTPServer(configuration: configuration) { request, context in
             await api.handle(request, context)
         }
