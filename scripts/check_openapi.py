@@ -119,21 +119,49 @@ def main():
         call(base, key, "GET", f"{cards}/{token}", one, headers={"X-Request-Id": "f47ac10b-58cc-4372-a567-0e02b2c3d479"})
         call(base, key, "GET", f"{cards}/AAAAAAAAAAAAAAAAAAAAAA", one)
         call(base, key, "POST", f"{cards}/{token}/reveal", one + "/reveal")
+        call(base, key, "POST", f"{cards}/{token}/reveal", one + "/reveal", {"reason": "audit"})
+        call(base, key, "POST", cards, cards, {"number": "4111111111111111", "expirationDate": None})
         _, issued = call(base, key, "POST", "/vault/v1/card-tokens", "/vault/v1/card-tokens",
                          {"number": "378282246310005", "securityCode": "1234", "ttlSeconds": 120})
         call(base, key, "POST", cards, cards, {"cardToken": issued["cardToken"]})
         call(base, key, "POST", cards, cards, {"cardToken": issued["cardToken"]})
+        tokens = "/vault/v1/card-tokens"
+        call(base, key, "POST", tokens, tokens, {"number": "378282246310005"}, {"Idempotency-Key": "t1"})
+        call(base, key, "POST", tokens, tokens, {"number": "5555555555554444"}, {"Idempotency-Key": "t1"})
+        call(base, key, "POST", tokens, tokens, {"keyID": "AAAAAAAAAAAAAAAAAAAAAA", "data": "AAAA"})
         _, asn1 = call(base, key, "POST", "/vault/v1/keys", "/vault/v1/keys", {"format": "ASN.1"})
         call(base, key, "POST", "/vault/v1/keys", "/vault/v1/keys", {"format": "Raw"})
         call(base, key, "POST", "/vault/v1/keys", "/vault/v1/keys", {})
         keypath = "/vault/v1/keys/{keyID}"
         call(base, key, "GET", f"/vault/v1/keys/{asn1['keyID']}?format=Raw", keypath)
+        call(base, key, "GET", f"/vault/v1/keys/{asn1['keyID']}?format=PEM", keypath)
         call(base, key, "POST", cards, cards, {"keyID": asn1["keyID"], "data": "AAAA"})
         call(base, key, "DELETE", f"/vault/v1/keys/{asn1['keyID']}", keypath)
         call(base, key, "GET", f"/vault/v1/keys/{asn1['keyID']}", keypath)
+        call(base, key, "POST", tokens, tokens, {"keyID": asn1["keyID"], "data": "AAAA"})
+        # Idempotent key creation: another body is 422; after the key is deleted a retry is 410.
+        _, again = call(base, key, "POST", "/vault/v1/keys", "/vault/v1/keys", {"format": "Raw"}, {"Idempotency-Key": "k2"})
+        call(base, key, "POST", "/vault/v1/keys", "/vault/v1/keys", {"format": "ASN.1"}, {"Idempotency-Key": "k2"})
+        call(base, key, "DELETE", f"/vault/v1/keys/{again['keyID']}", keypath)
+        call(base, key, "POST", "/vault/v1/keys", "/vault/v1/keys", {"format": "Raw"}, {"Idempotency-Key": "k2"})
         _, apikey = call(base, key, "POST", "/vault/v1/apikeys", "/vault/v1/apikeys", {"roles": ["reveal"], "label": "x"})
         call(base, apikey["apiKey"], "POST", "/vault/v1/apikeys", "/vault/v1/apikeys", {"roles": ["reveal"]})
         call(base, key, "POST", "/vault/v1/apikeys", "/vault/v1/apikeys", {"roles": []})
+        call(base, key, "POST", "/vault/v1/apikeys", "/vault/v1/apikeys", {"roles": ["reveal"], "label": None})
+        _, once = call(base, key, "POST", "/vault/v1/apikeys", "/vault/v1/apikeys", {"roles": ["keys"]}, {"Idempotency-Key": "a1"})
+        call(base, key, "POST", "/vault/v1/apikeys", "/vault/v1/apikeys", {"roles": ["sync"]}, {"Idempotency-Key": "a1"})
+        call(base, key, "DELETE", f"/vault/v1/apikeys/{once['id']}", "/vault/v1/apikeys/{id}")
+        call(base, key, "POST", "/vault/v1/apikeys", "/vault/v1/apikeys", {"roles": ["keys"]}, {"Idempotency-Key": "a1"})
+        # A key without the route's role: 403 on every operation that needs one.
+        reveal_only = apikey["apiKey"]
+        call(base, reveal_only, "DELETE", f"{cards}/{token}", one)
+        call(base, reveal_only, "POST", tokens, tokens, {"number": "378282246310005"})
+        call(base, reveal_only, "POST", "/vault/v1/keys", "/vault/v1/keys", {})
+        call(base, reveal_only, "GET", f"/vault/v1/keys/{asn1['keyID']}", keypath)
+        call(base, reveal_only, "DELETE", f"/vault/v1/keys/{asn1['keyID']}", keypath)
+        call(base, reveal_only, "DELETE", f"/vault/v1/apikeys/{apikey['id']}", "/vault/v1/apikeys/{id}")
+        _, keys_only = call(base, key, "POST", "/vault/v1/apikeys", "/vault/v1/apikeys", {"roles": ["keys"]})
+        call(base, keys_only["apiKey"], "GET", f"{cards}/{token}", one)
         call(base, key, "DELETE", f"/vault/v1/apikeys/{apikey['id']}", "/vault/v1/apikeys/{id}")
         call(base, key, "DELETE", f"/vault/v1/apikeys/{apikey['id']}", "/vault/v1/apikeys/{id}")
         # Without the fingerprint role: no fingerprint, no duplicates. Limits set on a key: 429 past them.
@@ -152,8 +180,17 @@ def main():
             call(base, limited["apiKey"], "GET", f"{cards}/{blind['token']}", one)
             call(base, limited["apiKey"], "POST", f"{cards}/{blind['token']}/reveal", one + "/reveal")
         call(base, limited["apiKey"], "POST", "/vault/v1/card-tokens", "/vault/v1/card-tokens", {"number": "378282246310005"})
+        # One request per 10^300 seconds: the second is a 429 whose Retry-After stays within its schema.
+        _, glacial = call(base, key, "POST", "/vault/v1/apikeys", "/vault/v1/apikeys",
+                          {"roles": ["tokenize"], "limits": {"tokenize": {"perSecond": 1e-300, "burst": 1}}})
+        for _ in range(2):
+            call(base, glacial["apiKey"], "POST", cards, cards, {"number": "5555555555554444"})
         _, sub = call(base, key, "POST", "/vault/v1/tenants", "/vault/v1/tenants", {"name": "iso", "subTenant": True})
         _, acme = call(base, key, "POST", "/vault/v1/tenants", "/vault/v1/tenants", {"name": "acme"})
+        call(base, key, "POST", "/vault/v1/tenants", "/vault/v1/tenants", {"name": "x", "subClientID": "1234", "subTenant": False})
+        call(base, key, "POST", "/vault/v1/tenants", "/vault/v1/tenants", {"name": "x", "subTenant": None})
+        call(base, key, "POST", "/vault/v1/tenants", "/vault/v1/tenants", {"name": "y", "subTenant": True}, {"Idempotency-Key": "n1"})
+        call(base, key, "POST", "/vault/v1/tenants", "/vault/v1/tenants", {"name": "z", "subTenant": True}, {"Idempotency-Key": "n1"})
         disable, enable = "/vault/v1/tenants/{id}/disable", "/vault/v1/tenants/{id}/enable"
         call(base, key, "POST", f"/vault/v1/tenants/{acme['tenantId']}/disable", disable)
         call(base, acme["apiKey"], "GET", f"{cards}/{token}", one)

@@ -44,8 +44,10 @@ private func article(_ word: String) -> String {
 ///     let number = try card.string("number")          // .missing("card.number") / .wrongType(...)
 ///     let reference = try body.optionalString("reference")
 ///
-/// `optional…` accessors return `nil` for an absent key or JSON `null`; a present value of the wrong
-/// type is still an error.
+/// `optional…` accessors return `nil` for an absent key; a present value of the wrong type — `null`
+/// included — is an error, as it is for a JSON Schema that does not list `null` among a field's
+/// types. Where a contract gives `null` a meaning, test for it with `isNull` before reading; where
+/// it means "absent" for a whole object (a merge), read through `droppingNullMembers()`.
 public struct JSONReader: Sendable {
     public let object: JSONObject
     /// Path of this object; "" for the top level.
@@ -82,6 +84,16 @@ public struct JSONReader: Sendable {
         object[key]
     }
 
+    /// True when `key` is present with the value `null`.
+    public func isNull(_ key: String) -> Bool {
+        object[key]?.isNull == true
+    }
+
+    /// This object without its `null` members, for bodies whose contract reads `null` as "absent".
+    public func droppingNullMembers() -> JSONReader {
+        JSONReader(JSONObject(object.pairs.filter { !$0.value.isNull }.map { ($0.key, $0.value) }), path: path)
+    }
+
     // MARK: Required
 
     public func string(_ key: String) throws(JSONFieldError) -> String {
@@ -114,7 +126,7 @@ public struct JSONReader: Sendable {
         try objects(in: try array(key), key)
     }
 
-    // MARK: Optional (absent or null → nil)
+    // MARK: Optional (absent → nil; null is a wrong type)
 
     public func optionalString(_ key: String) throws(JSONFieldError) -> String? {
         try optional(key, "string") { $0.stringValue }
@@ -165,7 +177,7 @@ public struct JSONReader: Sendable {
     }
 
     private func optional<T>(_ key: String, _ expected: String, _ extract: (JSONValue) -> T?) throws(JSONFieldError) -> T? {
-        guard let value = object[key], !value.isNull else { return nil }
+        guard let value = object[key] else { return nil }
         guard let result = extract(value) else { throw .wrongType(path(key), expected: expected) }
         return result
     }

@@ -10,10 +10,11 @@ enum InTandemRequests {
     /// payments_enabled?, allow_credit_card?}}`: absent or null fields are left unchanged.
     static func settings(_ body: JSONReader) throws -> PaymentSettingsUpdate {
         try body.rejectUnknownKeys(allowed: ["payment_settings"])
-        let settings = try body.object("payment_settings")
-        try settings.rejectUnknownKeys(allowed: [
+        let given = try body.object("payment_settings")
+        try given.rejectUnknownKeys(allowed: [
             "stripe_user_id", "stripe_access_token", "payments_gateway_type", "payments_enabled", "allow_credit_card",
         ])
+        let settings = given.droppingNullMembers()
         var update = PaymentSettingsUpdate()
         if settings.has("stripe_user_id") { update.stripeUserID = try gatewayID(settings, "stripe_user_id") }
         if let token = try settings.optionalString("stripe_access_token") {

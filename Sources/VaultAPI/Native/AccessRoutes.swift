@@ -61,7 +61,8 @@ struct AccessRoutes: Sendable {
         } catch let error as JSONFieldError {
             throw APIError.field(error)
         }
-        guard (1...200).contains(name.count) else {
+        // Counted in code points, as the contract's JSON Schema `maxLength` counts.
+        guard (1...200).contains(name.unicodeScalars.count) else {
             throw APIError.badRequest("invalid_field", "name must be 1–200 characters.")
         }
         // A tenant admin creates sub-tenants of its own; only the operator creates top-level tenants.
@@ -105,16 +106,18 @@ struct AccessRoutes: Sendable {
     /// an object, each operation it names — `{"perSecond", "burst"}`, or `null` for unlimited.
     static func limits(_ body: JSONReader) throws -> [RateLimits.Operation: TokenBucket.Rate?] {
         guard body.has("limits") else { return [:] }
-        guard let object = try body.optionalObject("limits") else {
+        guard !body.isNull("limits") else {
             return Dictionary(uniqueKeysWithValues: RateLimits.Operation.allCases.map { ($0, nil) })
         }
+        let object = try body.object("limits")
         try object.rejectUnknownKeys(allowed: Set(RateLimits.Operation.allCases.map(\.rawValue)))
         var limits: [RateLimits.Operation: TokenBucket.Rate?] = [:]
         for operation in RateLimits.Operation.allCases where object.has(operation.rawValue) {
-            guard let given = try object.optionalObject(operation.rawValue) else {
+            guard !object.isNull(operation.rawValue) else {
                 limits.updateValue(nil, forKey: operation)
                 continue
             }
+            let given = try object.object(operation.rawValue)
             try given.rejectUnknownKeys(allowed: ["perSecond", "burst"])
             guard let rate = TokenBucket.Rate(perSecond: try given.double("perSecond"), burst: try given.double("burst")) else {
                 throw APIError.badRequest("invalid_field",

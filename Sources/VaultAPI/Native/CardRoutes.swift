@@ -28,11 +28,11 @@ struct CardRoutes: Sendable {
     }
 
     /// The number leaves the vault only here. Not recorded for idempotent replay: a retry
-    /// reveals again (and is audited again) rather than storing the number in a response.
+    /// reveals again (and is audited again) rather than storing the number in a response. The body
+    /// is none or a JSON empty object, exactly: whitespace alone is not JSON.
     @Sendable func reveal(_ call: APICall) async throws -> HTTPResponse {
         let token = try call.identifier("token", as: Token.self, notFound: .cardNotFound)
-        guard call.request.body.allSatisfy({ [0x20, 0x09, 0x0A, 0x0D].contains($0) })
-                || (try? JSONParser.parse(call.request.body)) == .object([:]) else {
+        guard call.request.body.isEmpty || (try? JSONParser.parse(call.request.body)) == .object([:]) else {
             throw APIError.badRequest("unexpected_body", "Reveal takes no body (or an empty JSON object).")
         }
         let card = try await vault.reveal(token, tenant: call.tenant, caller: call.caller, actor: call.actor)

@@ -53,8 +53,14 @@ public struct TokenBucket: Sendable, Equatable {
         case limited(retryAfter: Double)
     }
 
-    /// `Retry-After` for a wait of `seconds`: rounded up to whole seconds, at least 1.
+    /// The longest `Retry-After`, 2^31 − 1 seconds (68 years): what a 32-bit parser still reads. A
+    /// very slow rate (`perSecond` of 1e-300 is valid) would otherwise overflow `Int`, and trap.
+    public static let longestRetryAfter = Int(Int32.max)
+
+    /// `Retry-After` for a wait of `seconds`: rounded up to whole seconds, at least 1, at most
+    /// `longestRetryAfter`.
     public static func wholeSeconds(_ seconds: Double) -> Int {
-        max(1, Int(seconds.rounded(.up)))
+        guard seconds < Double(longestRetryAfter) else { return longestRetryAfter }
+        return max(1, Int(seconds.rounded(.up)))
     }
 }

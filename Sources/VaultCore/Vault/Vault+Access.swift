@@ -116,7 +116,7 @@ extension Vault {
         try await write { writer in
             try writer.insertAPIKey(record)
             try self.auditLog.append(event, at: now, to: writer)
-            try recordResponse?(writer, issued)
+            try recordResponse?(writer, issued, naming: [record.id.rawValue])
         }
         return issued
     }
@@ -137,12 +137,15 @@ extension Vault {
             && presented.utf8.dropFirst(apiKeyPrefix.utf8.count).allSatisfy(Base64URL.isAlphabetByte)
     }
 
+    /// Revokes a key, and neutralises the idempotency record of its creation: a retry is
+    /// `idempotent_subject_deleted`, never the revoked key handed out as new.
     public func revokeAPIKey(_ id: APIKeyID, tenant: TenantID, actor: AuditActor) async throws {
         let now = clock()
         let event = AuditEvent(tenantID: tenant, actor: actor, action: .apiKeyRevoke, subject: id.rawValue,
                                outcome: .success)
         try await write { writer in
             guard try writer.revokeAPIKey(id, tenant: tenant, at: now) else { throw VaultError.keyNotFound }
+            _ = try writer.neutralizeIdempotencyRecords(naming: id.rawValue)
             try self.auditLog.append(event, at: now, to: writer)
         }
         // Committed: no request from now on may be served from a cached authentication.

@@ -28,7 +28,7 @@ extension Vault {
                 guard active.count < limit else { throw VaultError.tooManyActiveKeys(limit: limit) }
                 try writer.insertCardDataKey(record)
                 try self.auditLog.append(event, at: now, to: writer)
-                try recordResponse?(writer, created)
+                try recordResponse?(writer, created, naming: [id.rawValue])
             }
         }
         return created
@@ -41,6 +41,8 @@ extension Vault {
                                  createdAt: record.createdAt, expiresAt: record.expiresAt)
     }
 
+    /// Deletes a key, and neutralises the idempotency record of its creation: a retry is
+    /// `idempotent_subject_deleted`, never the deleted key served as new.
     public func deleteCardDataKey(_ id: KeyID, tenant: TenantID, actor: AuditActor) async throws {
         _ = try await cardDataKeyRecord(id, tenant: tenant)
         let now = clock()
@@ -48,6 +50,7 @@ extension Vault {
                                outcome: .success)
         try await write { writer in
             guard try writer.deleteCardDataKey(id, tenant: tenant, at: now) else { throw VaultError.keyDeleted }
+            _ = try writer.neutralizeIdempotencyRecords(naming: id.rawValue)
             try self.auditLog.append(event, at: now, to: writer)
         }
         keyring.forgetCardDataKey(id)

@@ -53,7 +53,7 @@ struct ResponseRecorder<Result>: Sendable {
     let now: Date
 
     /// `subjects` are the identifiers of what the response names — tokens, payment-method and
-    /// gateway-card ids — whose deletion neutralises the record.
+    /// gateway-card ids, API-key and card-data-key ids — whose deletion neutralises the record.
     func callAsFunction(_ writer: any StorageWriter, _ result: Result, naming subjects: [String] = []) throws {
         let request = recording.request
         let response = recording.render(result)
