@@ -55,7 +55,7 @@ let package = Package(
         .testTarget(name: "MetricsTests", dependencies: ["Metrics"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TestSupport"]),
         .testTarget(name: "CofferTests",
-                    dependencies: ["VaultCore", "VaultStore", "VaultCrypto", "VaultAPI", "HTTPServer", "Logging", "Metrics",
+                    dependencies: ["Executors", "VaultCore", "VaultStore", "VaultCrypto", "VaultAPI", "HTTPServer", "Logging", "Metrics",
                                    "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

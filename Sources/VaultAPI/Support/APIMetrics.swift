@@ -60,6 +60,12 @@ final class APIMetrics: Sendable {
         let refusals = try registry.counter("coffer_rate_limited_total", help: "Requests refused by an API key's rate limit.",
                                             labelNames: ["operation"])
         rateLimited = Dictionary(uniqueKeysWithValues: RateLimits.Operation.allCases.map { ($0, refusals.labels($0.rawValue)) })
+        try registry.gauge("coffer_heavy_work_pending", help: "Heavy works (key generations) admitted: running or waiting.") {
+            Double(vault.heavyWorkStats.pending)
+        }
+        try registry.counter("coffer_heavy_work_refused_total", help: "Heavy works refused because the pool was full (503 busy).") {
+            Double(vault.heavyWorkStats.refused)
+        }
     }
 
     func recordRateLimited(_ operation: RateLimits.Operation) {
