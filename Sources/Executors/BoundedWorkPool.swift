@@ -14,8 +14,6 @@ public struct WorkPoolStats: Sendable, Equatable {
     public var started = 0
     /// Works refused because the pool was full.
     public var refused = 0
-
-    public init() {}
 }
 
 /// A few low-priority threads for CPU-heavy or blocking work (RSA key generation) with a bound on

@@ -30,19 +30,15 @@ public final class ThreadPoolExecutor: TaskExecutor {
         case exit
     }
 
-    /// What the threads are called: `name-0`, `name-1`, …
-    public let name: String
-    public let threadCount: Int
     private let state = Mutex(State())
     /// One per thread: a parked thread waits on its own, so a wake-up reaches exactly one thread.
     private let parkers: [DispatchSemaphore]
 
     /// Starts `threads` threads named `name-0` … (keep `name` under 13 bytes: the kernel keeps 15).
     public init(name: String, threads: Int, priority: ThreadPriority = .normal) throws(ThreadStartError) {
-        self.name = name
-        threadCount = max(1, threads)
-        parkers = (0..<threadCount).map { _ in DispatchSemaphore(value: 0) }
-        for index in 0..<threadCount {
+        let count = max(1, threads)
+        parkers = (0..<count).map { _ in DispatchSemaphore(value: 0) }
+        for index in 0..<count {
             do throws(ThreadStartError) {
                 // Each thread holds the executor until it exits after `shutdown()`.
                 try PosixThread.start(named: "\(name)-\(index)", priority: priority) { self.work(index: index) }

@@ -18,7 +18,7 @@ private func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T
     }
 }
 
-/// One keep-alive HTTP/1.1 connection to 127.0.0.1 over blocking POSIX sockets (5 s timeouts).
+/// One keep-alive HTTP/1.1 connection to 127.0.0.1 over blocking POSIX sockets.
 /// `@unchecked Sendable`: a test uses it from one thread at a time, each use awaited.
 private final class LoopbackClient: @unchecked Sendable {
     struct Response {
@@ -37,14 +37,15 @@ private final class LoopbackClient: @unchecked Sendable {
     private let fd: Int32
     private var buffer: [UInt8] = []
 
-    init(port: Int) throws {
+    /// `timeout` bounds each wait for response bytes.
+    init(port: Int, timeout: Int = 5) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var timeout = timeval(tv_sec: 5, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var limit = timeval(tv_sec: timeout, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
         let connected = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
@@ -222,7 +223,8 @@ struct HeavyWorkTests {
             return HTTPResponse(status: .ok, body: Array(names.joined(separator: ",").utf8))
         }
         let port = try server.start()
-        let response = try await onOwnThread { try LoopbackClient(port: port).send("GET", "/", key: "-") }
+        // A key generation runs at low priority: on a machine busy with other work it can take seconds.
+        let response = try await onOwnThread { try LoopbackClient(port: port, timeout: 120).send("GET", "/", key: "-") }
         await server.shutdown()
         let names = response.body.split(separator: ",").map(String.init)
         #expect(names.count == 4, "\(names)")

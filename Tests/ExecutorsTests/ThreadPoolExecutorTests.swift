@@ -56,6 +56,27 @@ struct ThreadPoolExecutorTests {
         #expect(names.isSubset(of: ["probe-many-0", "probe-many-1", "probe-many-2"]), "\(names)")
     }
 
+    /// Every resumption is an enqueue from another thread while the pool's threads park and
+    /// wake: a lost wake-up would leave a job queued with every thread parked, and hang here.
+    @Test(.timeLimit(.minutes(1)))
+    func noJobIsLostUnderEnqueuesFromManyThreads() async throws {
+        let pool = try ThreadPoolExecutor(name: "probe-load", threads: 2)
+        defer { pool.shutdown() }
+        let finished = await withTaskGroup(of: Int.self) { group in
+            for index in 0..<4000 {
+                group.addTask(executorPreference: pool) {
+                    await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                        onForeignThread { continuation.resume() }
+                    }
+                    if index.isMultiple(of: 3) { try? await Task.sleep(for: .microseconds(50)) }
+                    return 1
+                }
+            }
+            return await group.reduce(0, +)
+        }
+        #expect(finished == 4000)
+    }
+
     @Test func afterShutdownTasksStillRunOnTheGlobalExecutor() async throws {
         let pool = try ThreadPoolExecutor(name: "probe-late", threads: 1)
         pool.shutdown()

@@ -80,8 +80,8 @@ public final class HTTPServer: Sendable {
         }
     }
 
-    /// Binds, listens and starts the event loop threads. Returns the bound port (the kernel's
-    /// choice when the configured port is 0).
+    /// Binds, listens and starts the handler threads and the event loop threads. Returns the
+    /// bound port (the kernel's choice when the configured port is 0).
     @discardableResult
     public func start() throws(HTTPServerError) -> Int {
         try lifecycle.withLock { (state) throws(HTTPServerError) -> Int in
@@ -122,6 +122,7 @@ public final class HTTPServer: Sendable {
                     core.stopListening()
                     for started in loops { started.post(.beginShutdown) }
                     for _ in loops[loop.index...] { core.loopDidExit() }
+                    core.executor.shutdown()
                     state = .stopping(core)
                     throw .system("pthread_create", error.code)
                 }
@@ -132,7 +133,8 @@ public final class HTTPServer: Sendable {
     }
 
     /// Stops accepting, finishes in-flight requests, closes every connection and stops the
-    /// event loops. Returns when all of that is done (at most about `shutdownGracePeriod`).
+    /// event loops, then the handler threads. Returns when the loops are done (at most about
+    /// `shutdownGracePeriod`).
     /// Safe to call more than once and from several tasks; later calls wait for the first.
     public func shutdown() async {
         let (core, first) = lifecycle.withLock { state -> (ServerCore?, Bool) in

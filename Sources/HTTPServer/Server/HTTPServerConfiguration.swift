@@ -46,9 +46,10 @@ public struct HTTPServerConfiguration: Sendable {
     public var eventLoopThreads = 1
     /// Threads that run the handlers (named `coffer-task-N`), owned by the server: handler tasks
     /// start there and resume there after every `await`, never on Swift's global cooperative
-    /// pool. A couple more than the cores, so that a handler blocked for a moment (a SQLite page
-    /// read) does not leave a core idle.
-    public var handlerThreads = ThreadPoolExecutor.processorCount + 2
+    /// pool. One per core, as that pool has: with more, threads beyond the cores are woken for
+    /// a request only to be parked again after it (2 cores, `/healthz`: cores + 2 threads cost
+    /// 1.6 context switches and ≈ 35 % more CPU per request than one per core; docs/performance.md).
+    public var handlerThreads = ThreadPoolExecutor.processorCount
     /// How long `shutdown()` lets in-flight requests finish before closing what is left.
     public var shutdownGracePeriod: Duration = .seconds(10)
     /// The response to a request refused before any handler sees it (malformed framing, 413,
