@@ -16,7 +16,9 @@ let package = Package(
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
 
         .target(name: "VaultCrypto", dependencies: ["COpenSSL"]),
-        .target(name: "VaultCore", dependencies: ["VaultCrypto"]),
+        // Threads of our own: the HTTP server's task executor and the vault's pool for heavy work.
+        .target(name: "Executors"),
+        .target(name: "VaultCore", dependencies: ["VaultCrypto", "Executors"]),
         .target(
             name: "VaultStore",
             dependencies: ["VaultCore", "VaultCrypto", "CSQLite"],
@@ -27,7 +29,7 @@ let package = Package(
         .target(name: "JSONWebToken", dependencies: ["VaultCrypto", "JSON"]),
         .target(name: "Logging"),
         .target(name: "Metrics", dependencies: ["Logging"]),
-        .target(name: "HTTPServer", dependencies: ["COpenSSL", "JSON"]),
+        .target(name: "HTTPServer", dependencies: ["COpenSSL", "JSON", "Executors"]),
         .target(name: "VaultAPI",
                 dependencies: ["VaultCore", "VaultCrypto", "HTTPServer", "JSON", "JSONWebToken", "Logging", "Metrics"]),
         .executableTarget(
@@ -42,6 +44,7 @@ let package = Package(
 
         // Helpers the test targets share: running external programs, a seeded generator.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "ExecutorsTests", dependencies: ["Executors", "TestSupport"]),
         .testTarget(name: "VaultCryptoTests", dependencies: ["VaultCrypto", "TestSupport"]),
         .testTarget(name: "VaultCoreTests", dependencies: ["VaultCore", "VaultCrypto"]),
         .testTarget(name: "VaultStoreTests", dependencies: ["VaultStore", "VaultCore", "VaultCrypto"]),
@@ -52,7 +55,7 @@ let package = Package(
         .testTarget(name: "MetricsTests", dependencies: ["Metrics"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TestSupport"]),
         .testTarget(name: "CofferTests",
-                    dependencies: ["VaultCore", "VaultStore", "VaultCrypto", "VaultAPI", "HTTPServer", "Logging", "Metrics",
+                    dependencies: ["Executors", "VaultCore", "VaultStore", "VaultCrypto", "VaultAPI", "HTTPServer", "Logging", "Metrics",
                                    "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

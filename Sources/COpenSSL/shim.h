@@ -60,7 +60,6 @@ static inline char **coffer_environment(void) { return environ; }
 #ifdef __linux__
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -68,8 +67,6 @@ static inline char **coffer_environment(void) { return environ; }
 static inline int coffer_http_accept4(int fd, struct sockaddr *address, socklen_t *length, int flags) {
     return (int)syscall(SYS_accept4, fd, address, length, flags);
 }
-// Names the calling thread (at most 15 bytes), as `top -H` and debuggers show it.
-static inline int coffer_http_set_thread_name(const char *name) { return prctl(PR_SET_NAME, name, 0, 0, 0); }
 #endif
 
 static inline int coffer_http_SSL_CTX_set_min_proto_version(SSL_CTX *ctx, int version) {

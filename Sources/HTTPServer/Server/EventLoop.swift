@@ -1,4 +1,5 @@
 import COpenSSL
+import Executors
 import Synchronization
 
 #if canImport(Glibc)
@@ -8,20 +9,17 @@ import Synchronization
 /// One epoll loop on a dedicated thread: accepts connections, reads and parses requests,
 /// writes responses and enforces deadlines for the connections it owns.
 ///
-/// Handlers do not run here (with the default `.enqueued` scheduling): a complete request goes
-/// to the handler in a Swift `Task`, and the response comes back through `post(_:)` (a locked
-/// queue plus an eventfd wake-up), so a slow handler never holds up other connections and
-/// blocking socket calls never run on the cooperative pool. With `.immediate` the handler
-/// starts here and, if it returns without suspending, its response is written in the same
-/// loop iteration.
+/// Handlers never run here: a complete request goes to the handler in a Swift `Task` on the
+/// server's handler threads (`ServerCore.executor`), and the response comes back through
+/// `post(_:)` (a locked queue plus an eventfd wake-up), so a slow or blocking handler never holds
+/// up other connections, and the loop never waits for a handler.
 ///
-/// `@unchecked Sendable`: everything except `inbox`, `wakeFD` and `thread` is touched only by
-/// the loop's own thread (`run()` and what it calls). Other threads reach the loop only through
-/// `post`, which takes the `inbox` mutex and writes to the eventfd (a thread-safe system call
-/// on a descriptor that stays open until `deinit`, so a late post after the loop has exited is
-/// harmless: the `stopped` flag drops it). `thread` is written once at the start of `run()`,
-/// before any handler task exists, and only read afterwards. `oldestIdleSince`, which other
-/// loops read, is an atomic.
+/// `@unchecked Sendable`: everything except `inbox`, `wakeFD` and `oldestIdleSince` is touched
+/// only by the loop's own thread (`run()` and what it calls). Other threads reach the loop only
+/// through `post`, which takes the `inbox` mutex and writes to the eventfd (a thread-safe system
+/// call on a descriptor that stays open until `deinit`, so a late post after the loop has exited
+/// is harmless: the `stopped` flag drops it). `oldestIdleSince`, which other loops read, is an
+/// atomic.
 final class EventLoop: @unchecked Sendable {
     enum Message: Sendable {
         /// A handler's answer for the connection `fd` — if it is still connection `serial`.
@@ -38,12 +36,6 @@ final class EventLoop: @unchecked Sendable {
     private struct Inbox {
         var messages: [Message] = []
         var stopped = false
-    }
-
-    private struct InlineResponse {
-        var fd: Int32
-        var serial: UInt64
-        var response: HTTPResponse
     }
 
     let core: ServerCore
@@ -63,10 +55,6 @@ final class EventLoop: @unchecked Sendable {
     let oldestIdleSince = Atomic<UInt64>(0)
     private var nextSerial: UInt64 = 0
     private var processing: [Message] = []
-    /// Responses of `.immediate` handlers that finished without suspending (loop thread only).
-    private var inlineResponses: [InlineResponse] = []
-    /// The loop's thread, set when `run()` starts.
-    private var thread = pthread_self()
     /// Whether the listening socket is in this loop's epoll set.
     private var listening = false
     /// Whether this loop is counted in `core.pausedLoops`.
@@ -140,7 +128,6 @@ final class EventLoop: @unchecked Sendable {
     func run() {
         let events = UnsafeMutablePointer<epoll_event>.allocate(capacity: Int(Self.maxEvents))
         defer { events.deallocate() }
-        thread = pthread_self()
         now = monotonicNanoseconds()
         resumeAccepting()
         var nextTick = now + timeouts.tick
@@ -163,7 +150,6 @@ final class EventLoop: @unchecked Sendable {
                 } else if Int(fd) < connections.count, let connection = connections[Int(fd)] {
                     connection.handle(events: event.events)
                 }
-                if !inlineResponses.isEmpty { deliverInlineResponses() }
             }
             if now >= nextTick {
                 checkDeadlines()
@@ -385,9 +371,8 @@ final class EventLoop: @unchecked Sendable {
         oldestIdleSince.store(idleConnections.oldestSince, ordering: .relaxed)
     }
 
-    /// Hands a complete request to the handler in a `Task`; the response comes back by `post`,
-    /// or — for an `.immediate` handler that finished without suspending — through
-    /// `inlineResponses`, delivered by the loop right after the current event.
+    /// Hands a complete request to the handler in a `Task` on the server's handler threads; the
+    /// response comes back by `post`.
     func dispatch(_ request: HTTPRequest, for connection: Connection) {
         let context = HTTPRequestContext(
             remoteAddress: connection.remoteAddress, isTLS: connection.isTLS,
@@ -395,37 +380,10 @@ final class EventLoop: @unchecked Sendable {
         let fd = connection.fd
         let serial = connection.serial
         let handler = core.handler
-        switch core.configuration.handlerScheduling {
-        case .enqueued:
-            Task {
-                let response = await handler(request, context)
-                self.post(.response(fd: fd, serial: serial, response))
-            }
-        case .immediate:
-            Task.immediate {
-                let response = await handler(request, context)
-                // Still on the loop thread means the handler never suspended: we are inside
-                // this very `dispatch` call, so the loop-thread state may be touched. (After a
-                // suspension the task resumes on the cooperative pool, never on this thread.)
-                if pthread_equal(pthread_self(), self.thread) != 0 {
-                    self.inlineResponses.append(InlineResponse(fd: fd, serial: serial, response: response))
-                } else {
-                    self.post(.response(fd: fd, serial: serial, response))
-                }
-            }
+        Task(executorPreference: core.executor) {
+            let response = await handler(request, context)
+            self.post(.response(fd: fd, serial: serial, response))
         }
-    }
-
-    /// Delivers the responses of handlers that completed inline. Iterative on purpose: a
-    /// delivery can start the next pipelined request, which can complete inline again.
-    private func deliverInlineResponses() {
-        var index = 0
-        while index < inlineResponses.count {
-            let inline = inlineResponses[index]
-            deliver(inline.response, fd: inline.fd, serial: inline.serial)
-            index += 1
-        }
-        inlineResponses.removeAll(keepingCapacity: true)
     }
 
     private func deliver(_ response: HTTPResponse, fd: Int32, serial: UInt64) {
@@ -466,29 +424,4 @@ final class EventLoop: @unchecked Sendable {
             slot += 1
         }
     }
-}
-
-/// Starts a detached POSIX thread (not a Swift `Task`: the loop blocks in `epoll_wait`).
-func startThread(named name: String, _ body: @escaping @Sendable () -> Void) throws(HTTPServerError) {
-    final class Box {
-        let name: String
-        let body: @Sendable () -> Void
-        init(name: String, body: @escaping @Sendable () -> Void) {
-            self.name = name
-            self.body = body
-        }
-    }
-    let box = Unmanaged.passRetained(Box(name: name, body: body)).toOpaque()
-    var thread = pthread_t()
-    let result = pthread_create(&thread, nil, { argument in
-        let box = Unmanaged<Box>.fromOpaque(argument!).takeRetainedValue()
-        _ = coffer_http_set_thread_name(String(box.name.prefix(15)))
-        box.body()
-        return nil
-    }, box)
-    guard result == 0 else {
-        Unmanaged<Box>.fromOpaque(box).release()
-        throw .system("pthread_create", result)
-    }
-    pthread_detach(thread)
 }

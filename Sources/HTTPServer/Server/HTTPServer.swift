@@ -1,3 +1,4 @@
+import Executors
 import Synchronization
 
 #if canImport(Glibc)
@@ -17,8 +18,10 @@ import Synchronization
 ///
 /// - `init` validates the configuration and loads the certificate and key, so a bad path or a
 ///   plain-HTTP public bind fails before anything listens.
-/// - `start` binds, listens and starts `eventLoopThreads` epoll threads.
-/// - Each complete request runs the handler in its own `Task`; responses are written by the
+/// - `start` binds, listens and starts `eventLoopThreads` epoll threads and `handlerThreads`
+///   threads that run the handlers.
+/// - Each complete request runs the handler in its own `Task` on the handler threads — never on
+///   Swift's global cooperative pool, and never on a loop thread; responses are written by the
 ///   loop in request order, one request at a time per connection.
 /// - `shutdown` stops accepting at once, lets in-flight requests finish (their responses carry
 ///   `Connection: close`), closes idle connections, and returns when all are closed — or when
@@ -50,6 +53,9 @@ public final class HTTPServer: Sendable {
         guard (1...256).contains(configuration.eventLoopThreads) else {
             throw .invalidConfiguration("eventLoopThreads must be in 1...256")
         }
+        guard (1...256).contains(configuration.handlerThreads) else {
+            throw .invalidConfiguration("handlerThreads must be in 1...256")
+        }
         for (name, value) in [
             ("headerTimeout", configuration.headerTimeout), ("bodyTimeout", configuration.bodyTimeout),
             ("idleTimeout", configuration.idleTimeout), ("writeTimeout", configuration.writeTimeout),
@@ -74,8 +80,8 @@ public final class HTTPServer: Sendable {
         }
     }
 
-    /// Binds, listens and starts the event loop threads. Returns the bound port (the kernel's
-    /// choice when the configured port is 0).
+    /// Binds, listens and starts the handler threads and the event loop threads. Returns the
+    /// bound port (the kernel's choice when the configured port is 0).
     @discardableResult
     public func start() throws(HTTPServerError) -> Int {
         try lifecycle.withLock { (state) throws(HTTPServerError) -> Int in
@@ -87,7 +93,15 @@ public final class HTTPServer: Sendable {
             let name = address.family == AF_INET6 && !host.hasPrefix("[")
                 ? "[\(host)]:\(configuration.port)" : "\(host):\(configuration.port)"
             let (listenFD, port) = try Socket.listen(on: address, describedAs: name, backlog: SOMAXCONN)
-            let core = ServerCore(configuration: configuration, handler: handler, tls: tls, listenFD: listenFD)
+            let executor: ThreadPoolExecutor
+            do throws(ThreadStartError) {
+                executor = try ThreadPoolExecutor(name: "coffer-task", threads: configuration.handlerThreads)
+            } catch {
+                Glibc.close(listenFD)
+                throw .system("pthread_create", error.code)
+            }
+            let core = ServerCore(configuration: configuration, handler: handler, tls: tls, listenFD: listenFD,
+                                  executor: executor)
             var loops: [EventLoop] = []
             do throws(HTTPServerError) {
                 for index in 0..<configuration.eventLoopThreads {
@@ -95,20 +109,22 @@ public final class HTTPServer: Sendable {
                 }
             } catch {
                 Glibc.close(listenFD)
+                executor.shutdown()
                 throw error
             }
             core.loops.withLock { $0 = loops }
             core.loopsStarted(loops.count)
             for loop in loops {
-                do throws(HTTPServerError) {
-                    try startThread(named: "coffer-http-\(loop.index)") { loop.run() }
+                do throws(ThreadStartError) {
+                    try PosixThread.start(named: "coffer-http-\(loop.index)") { loop.run() }
                 } catch {
                     // Threads already started exit through the normal shutdown path.
                     core.stopListening()
                     for started in loops { started.post(.beginShutdown) }
                     for _ in loops[loop.index...] { core.loopDidExit() }
+                    core.executor.shutdown()
                     state = .stopping(core)
-                    throw error
+                    throw .system("pthread_create", error.code)
                 }
             }
             state = .running(core, port: port)
@@ -117,7 +133,8 @@ public final class HTTPServer: Sendable {
     }
 
     /// Stops accepting, finishes in-flight requests, closes every connection and stops the
-    /// event loops. Returns when all of that is done (at most about `shutdownGracePeriod`).
+    /// event loops, then the handler threads. Returns when the loops are done (at most about
+    /// `shutdownGracePeriod`).
     /// Safe to call more than once and from several tasks; later calls wait for the first.
     public func shutdown() async {
         let (core, first) = lifecycle.withLock { state -> (ServerCore?, Bool) in
@@ -143,6 +160,7 @@ public final class HTTPServer: Sendable {
         }
         await core.waitForLoops()
         core.closeListener()
+        core.executor.shutdown()
         lifecycle.withLock { $0 = .stopped }
     }
 }

@@ -1,3 +1,5 @@
+import Executors
+
 /// Where the server's certificate and key are: PEM files, read once by `HTTPServer.init`.
 public struct TLSConfiguration: Sendable, Hashable {
     /// The leaf certificate first, then any intermediates (a "fullchain" PEM).
@@ -40,10 +42,16 @@ public struct HTTPServerConfiguration: Sendable {
     /// connections wait in the kernel's listen backlog) until one closes or becomes idle.
     public var maxConnections = 1024
     /// Threads running an epoll loop each; connections are spread over them by the kernel
-    /// (`EPOLLEXCLUSIVE` on the shared listening socket). Handlers run on Swift's cooperative
-    /// pool, not on these threads. One loop saturates well before a 2-core machine's handler
-    /// work does, so 1 is the default; more helps only with many cores or heavy TLS.
+    /// (`EPOLLEXCLUSIVE` on the shared listening socket). Handlers run on the handler threads,
+    /// not on these. One loop saturates well before a 2-core machine's handler work does, so 1
+    /// is the default; more helps only with many cores or heavy TLS.
     public var eventLoopThreads = 1
+    /// Threads that run the handlers (named `coffer-task-N`), owned by the server: handler tasks
+    /// start there and resume there after every `await`, never on Swift's global cooperative
+    /// pool. One per core, as that pool has: with more, threads beyond the cores are woken for
+    /// a request only to be parked again after it (2 cores, `/healthz`: cores + 2 threads cost
+    /// 1.6 context switches and ≈ 35 % more CPU per request than one per core; docs/performance.md).
+    public var handlerThreads = ThreadPoolExecutor.processorCount
     /// How long `shutdown()` lets in-flight requests finish before closing what is left.
     public var shutdownGracePeriod: Duration = .seconds(10)
     /// The response to a request refused before any handler sees it (malformed framing, 413,
@@ -57,22 +65,6 @@ public struct HTTPServerConfiguration: Sendable {
     /// read too slowly), once each, before any answer goes out — so the application can log and
     /// count them. Called on an event loop's thread: it must return quickly and never block.
     public var rejectionObserver: (@Sendable (HTTPRejection) -> Void)?
-    /// How a complete request reaches the handler; see ``HandlerScheduling``.
-    public var handlerScheduling = HandlerScheduling.enqueued
-
-    /// Where a handler starts running.
-    public enum HandlerScheduling: Sendable, Hashable {
-        /// `Task { }`: the handler runs on Swift's cooperative pool and the event loop only
-        /// does I/O. Safe for any handler. Costs a thread wake-up each way per request.
-        case enqueued
-        /// `Task.immediate { }`: the handler starts on the event loop's thread and runs there
-        /// until its first suspension; one that returns without suspending is answered in the
-        /// same loop iteration, with no thread hop (about 1.5× the requests per second for light
-        /// handlers). Everything the handler does before its first `await` holds up every other
-        /// connection on that loop: use it only when that part is short and never blocks.
-        case immediate
-    }
-
     public init() {}
 }
 
@@ -92,9 +84,10 @@ public struct HTTPRequestContext: Sendable {
     }
 }
 
-/// Answers one request. Runs in a Swift `Task` on the cooperative pool, so it must not block a
-/// thread for long (run blocking I/O elsewhere and `await` it). One request at a time per
-/// connection; many connections' handlers run concurrently.
+/// Answers one request. Runs in a Swift `Task` on the server's handler threads, which it shares
+/// with every other request: short blocking (a point lookup) is fine, long CPU work or blocking
+/// belongs on a pool of its own that the handler awaits. One request at a time per connection;
+/// many connections' handlers run concurrently.
 public typealias HTTPHandler = @Sendable (HTTPRequest, HTTPRequestContext) async -> HTTPResponse
 
 /// Why the server could not be set up or started.

@@ -1,14 +1,19 @@
+import Executors
 import Synchronization
 
 #if canImport(Glibc)
 @preconcurrency import Glibc
 #endif
 
-/// What the event loops of one running server share: the configuration, the handler, the
-/// listening socket and the connection count. Everything here is immutable or synchronized.
+/// What the event loops of one running server share: the configuration, the handler and the
+/// threads it runs on, the listening socket and the connection count. Everything here is
+/// immutable or synchronized.
 final class ServerCore: Sendable {
     let configuration: HTTPServerConfiguration
     let handler: HTTPHandler
+    /// The handler threads: every handler task prefers this executor, so it starts there and
+    /// every continuation it awaits resumes there.
+    let executor: ThreadPoolExecutor
     let tls: TLSContext?
     let listenFD: Int32
     let maxConnections: Int
@@ -46,9 +51,11 @@ final class ServerCore: Sendable {
         var tick: UInt64
     }
 
-    init(configuration: HTTPServerConfiguration, handler: @escaping HTTPHandler, tls: TLSContext?, listenFD: Int32) {
+    init(configuration: HTTPServerConfiguration, handler: @escaping HTTPHandler, tls: TLSContext?, listenFD: Int32,
+         executor: ThreadPoolExecutor) {
         self.configuration = configuration
         self.handler = handler
+        self.executor = executor
         self.tls = tls
         self.listenFD = listenFD
         self.maxConnections = configuration.maxConnections

@@ -53,7 +53,7 @@ extension APIError {
         case .tooManyFailedAuthentications: .tooManyRequests
         case .forbidden: .forbidden
         case .rateLimited: .tooManyRequests
-        case .storage(.unavailable): .serviceUnavailable
+        case .storage(.unavailable), .busy: .serviceUnavailable
         case .storage(.constraintViolation): .conflict
         case .integrityFailure, .masterKeyMismatch, .invalidMasterKey, .storage: .internalServerError
         }
@@ -72,7 +72,8 @@ struct ErrorStyle: Sendable {
     }
 
     /// The envelope; a 401 names the scheme to authenticate with (RFC 9110 §11.6.1), and a 429 —
-    /// a source over its failure budget, a key over its limit — says when to try again.
+    /// a source over its failure budget, a key over its limit — or a 503 of a full pool for heavy
+    /// work says when to try again.
     func response(_ error: any Error) -> HTTPResponse {
         var response = envelope(error)
         if response.status == .unauthorized { response.headers.replaceOrAdd("WWW-Authenticate", "Bearer") }

@@ -72,6 +72,12 @@ final class APIMetrics: Sendable {
             help: "Requests and connections the HTTP layer refused (framing, limits, timeouts), by status sent.",
             labelNames: ["status"])
         rejections = Dictionary(uniqueKeysWithValues: Self.rejectionStatuses.map { ($0, rejected.labels($0)) })
+        try registry.gauge("coffer_heavy_work_pending", help: "Heavy works (key generations) admitted: running or waiting.") {
+            Double(vault.heavyWorkStats.pending)
+        }
+        try registry.counter("coffer_heavy_work_refused_total", help: "Heavy works refused because the pool was full (503 busy).") {
+            Double(vault.heavyWorkStats.refused)
+        }
     }
 
     func recordRateLimited(_ operation: RateLimits.Operation) {

@@ -59,6 +59,8 @@ struct TabaPayError: Error, Sendable, Equatable {
     static let rateLimited = TabaPayError(.tooManyRequests, 3, "Rate Limited")
     static let internalError = TabaPayError(.internalServerError, 1, "Internal")
     static let unavailable = TabaPayError(.serviceUnavailable, 1, "Unavailable")
+    /// Too many key generations under way; `Retry-After` says when to come back. Nothing was done.
+    static let busy = TabaPayError(.serviceUnavailable, 2, "Busy")
 
     /// Refusals by the HTTP layer (bad framing, 413, 431, …): the server's status, a code per status.
     static func refusedByServer(_ error: HTTPParseError) -> TabaPayError {
@@ -114,6 +116,7 @@ struct TabaPayError: Error, Sendable, Equatable {
         case .forbidden: self = .forbidden
         case .rateLimited: self = .rateLimited
         case .storage(.unavailable): self = .unavailable
+        case .busy: self = .busy
         case .syncClientNotFound, .brandMismatch, .ssoTokenReused, .platform,
              .subClientIDTaken, .integrityFailure, .masterKeyMismatch, .invalidMasterKey, .storage: self = .internalError
         }

@@ -4,15 +4,23 @@ import VaultCrypto
 extension Vault {
     /// Creates an RSA key pair clients of the tenant encrypt card data to. The private key is
     /// stored only sealed under the master key; at most `policy.maximumActiveCardDataKeys` may be
-    /// active at once, checked in the same transaction as the insert.
+    /// active at once: checked before the key is generated (with the tenant's generations under
+    /// way) and again in the same transaction as the insert. The generation runs on the vault's
+    /// pool for heavy work; when that is full the answer is `busy`, with nothing done.
     public func createCardDataKey(tenant: TenantID, actor: AuditActor,
                                   idempotency: IdempotencyRecording<CardDataPublicKey>? = nil) async throws -> CardDataPublicKey {
         _ = try await keyring.fingerprintKey(for: tenant, storage: storage)  // the tenant exists
-        let privateKey = try RSAPrivateKey(generatingBits: policy.cardDataKeyBits)
-        let id = KeyID(unchecked: IdentifierFormat.random())
         let now = clock()
-        let expiresAt = now.addingTimeInterval(policy.cardDataKeyValidity)
         let limit = policy.maximumActiveCardDataKeys
+        let active = try await read { try $0.cardDataKeys(tenant: tenant).count { $0.isActive(at: now) } }
+        guard keyGenerations.reserve(for: tenant, active: active, limit: limit) else {
+            throw VaultError.tooManyActiveKeys(limit: limit)
+        }
+        defer { keyGenerations.release(for: tenant) }
+        let bits = policy.cardDataKeyBits
+        let privateKey = try await heavy { try RSAPrivateKey(generatingBits: bits) }
+        let id = KeyID(unchecked: IdentifierFormat.random())
+        let expiresAt = now.addingTimeInterval(policy.cardDataKeyValidity)
         let event = AuditEvent(tenantID: tenant, actor: actor, action: .cardDataKeyCreate, subject: id.rawValue,
                                outcome: .success)
         let created = CardDataPublicKey(id: id, publicKey: privateKey.publicKey, createdAt: now, expiresAt: expiresAt)

@@ -1,3 +1,4 @@
+import Executors
 import Foundation
 import Synchronization
 import VaultCrypto
@@ -14,14 +15,19 @@ public final class Vault: Sendable {
     let auditLog: AuditLog
     /// Failure budgets and not-yet-written counts of failed authentications (see `Vault+Authentication`).
     let failedAuthentications: Mutex<FailedAuthentications>
+    /// Low-priority threads for CPU-heavy work, so that callers' threads stay free (`heavy(_:)`).
+    private let heavyWork: BoundedWorkPool
+    let keyGenerations = KeyGenerations()
 
     private init(storage: any VaultStorage, keyring: Keyring, auditLog: AuditLog, policy: VaultPolicy,
-                 clock: @escaping @Sendable () -> Date) {
+                 clock: @escaping @Sendable () -> Date) throws {
         self.storage = storage
         self.keyring = keyring
         self.auditLog = auditLog
         self.policy = policy
         self.clock = clock
+        self.heavyWork = try BoundedWorkPool(name: "coffer-heavy", threads: policy.heavyWorkThreads,
+                                             queueLimit: policy.heavyWorkQueueLimit)
         self.principals = PrincipalCache(lifetime: policy.apiKeyCacheLifetime)
         self.failedAuthentications = Mutex(FailedAuthentications(policy: policy))
     }
@@ -39,7 +45,7 @@ public final class Vault: Sendable {
         let (masterKeys, auditLog) = try await openKeys(storage, masterKey: masterKey)
         let keyring = Keyring(given: masterKey, masterKeys: masterKeys)
         try await keyring.reloadDataKeys(from: storage)
-        return Vault(storage: storage, keyring: keyring, auditLog: auditLog, policy: policy, clock: clock)
+        return try Vault(storage: storage, keyring: keyring, auditLog: auditLog, policy: policy, clock: clock)
     }
 
     /// Checks the audit log of a store without opening the vault: reads only, so a copy kept as
@@ -153,6 +159,19 @@ public final class Vault: Sendable {
     func write<T: Sendable>(_ body: @escaping @Sendable (any StorageWriter) throws -> T) async throws -> T {
         try await VaultError.mappingStorage { try await storage.write(body) }
     }
+
+    /// Runs CPU-heavy work on the vault's low-priority pool and resumes the caller on its own
+    /// executor; `busy` at once, with nothing done, when the pool already holds its limit.
+    func heavy<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        do {
+            return try await heavyWork.run(work)
+        } catch WorkPoolError.busy {
+            throw VaultError.busy(retryAfter: 1)
+        }
+    }
+
+    /// What the pool for heavy work holds and has done, for metrics.
+    public var heavyWorkStats: WorkPoolStats { heavyWork.stats }
 
     /// Charges the caller's API key one of each operation before anything is done, or refuses
     /// with `rateLimited`. A client session carries no limits of its own; an unlimited key (every

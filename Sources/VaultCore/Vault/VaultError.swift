@@ -41,6 +41,8 @@ public enum VaultError: Error, Equatable, Sendable {
     case forbidden
     /// The caller's API key is over its limit for this operation; nothing was done.
     case rateLimited(RateLimits.Operation, retryAfter: Int)
+    /// The pool for heavy work (RSA key generation) is full; nothing was done.
+    case busy(retryAfter: Int)
     case masterKeyMismatch
     case invalidMasterKey(String)
     case storage(StorageError)
@@ -73,6 +75,7 @@ public enum VaultError: Error, Equatable, Sendable {
         case .tooManyFailedAuthentications: "too_many_failed_authentications"
         case .forbidden: "forbidden"
         case .rateLimited: "rate_limited"
+        case .busy: "busy"
         case .masterKeyMismatch: "master_key_mismatch"
         case .invalidMasterKey: "invalid_master_key"
         case .storage(let error): error.code
@@ -107,6 +110,7 @@ public enum VaultError: Error, Equatable, Sendable {
         case .tooManyFailedAuthentications: "Too many failed authentications from this address; retry later."
         case .forbidden: "This API key may not do that."
         case .rateLimited(let operation, _): "This API key is over its \(operation.rawValue) limit; retry later."
+        case .busy: "The server is busy with other key generations; retry later."
         case .masterKeyMismatch: "The master key does not match the one this store was created with."
         case .invalidMasterKey(let reason): "Invalid master key: \(reason)."
         case .storage: "The store could not complete the operation."
@@ -118,7 +122,7 @@ extension VaultError {
     /// Whole seconds until a refused caller may try again, for the failures that have one.
     public var retryAfter: Int? {
         switch self {
-        case .tooManyFailedAuthentications(let seconds), .rateLimited(_, let seconds): seconds
+        case .tooManyFailedAuthentications(let seconds), .rateLimited(_, let seconds), .busy(let seconds): seconds
         default: nil
         }
     }

@@ -1,3 +1,4 @@
+import Executors
 import Foundation
 import VaultCrypto
 
@@ -158,6 +159,12 @@ public struct VaultPolicy: Sendable {
     public var maximumActiveCardDataKeys = 2
     public var cardDataKeyValidity: TimeInterval = 365 * 24 * 3600
     public var cardDataKeyBits = 2048
+    /// Threads of the pool that runs CPU-heavy work (RSA key generation) at low priority, so that
+    /// it never takes the CPU from requests: half the cores, at least one.
+    public var heavyWorkThreads = max(1, ThreadPoolExecutor.processorCount / 2)
+    /// Heavy works admitted at once, running or waiting; one more is refused `busy` (503 with
+    /// `Retry-After`) before anything is done.
+    public var heavyWorkQueueLimit = 32
     /// PKCS#1 v1.5 invites padding-oracle attacks: refused unless a deployment opts in.
     public var allowsPKCS1v15 = false
     /// How many gateway cards one platform client may hold.

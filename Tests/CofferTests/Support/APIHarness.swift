@@ -5,6 +5,7 @@ import Metrics
 import Testing
 import VaultAPI
 import VaultCore
+import VaultStore
 
 /// The HTTP API in process, over a real SQLite vault with a settable clock: requests go
 /// straight to `VaultAPI.handle`, so tests can move time and run many requests concurrently.
@@ -17,9 +18,9 @@ struct APIHarness {
     let client: TenantID
     let key: String
 
-    static func make(policy: VaultPolicy = VaultPolicy()) async throws -> APIHarness {
+    static func make(policy: VaultPolicy = VaultPolicy(), synchronous: SQLiteSynchronous = .full) async throws -> APIHarness {
         let clock = TestClock(Date())
-        let test = try await TestVault.make(policy: policy, clock: { clock.now })
+        let test = try await TestVault.make(policy: policy, synchronous: synchronous, clock: { clock.now })
         let created = try await test.vault.createTenant(name: "client", actor: "test")
         let log = CapturingLogSink()
         let api = try VaultAPI(vault: test.vault, logger: Logger(label: "test", sink: log), metrics: MetricsRegistry())

@@ -32,9 +32,10 @@ struct TestVault {
     var admin: Principal { .admin(of: tenant) }
 
     static func make(masterKey: MasterKey = .generate(), policy: VaultPolicy = VaultPolicy(),
+                     synchronous: SQLiteSynchronous = .full,
                      clock: @escaping @Sendable () -> Date = Date.init) async throws -> TestVault {
         let directory = try TemporaryDirectory()
-        let storage = try SQLiteStorage.open(path: directory.path("coffer.db"))
+        let storage = try SQLiteStorage.open(path: directory.path("coffer.db"), synchronous: synchronous)
         let vault = try await Vault.open(storage: storage, masterKey: masterKey, policy: policy, clock: clock)
         let tenant = try await vault.createTenant(name: "test", actor: "test").id
         return TestVault(directory: directory, storage: storage, vault: vault, masterKey: masterKey, tenant: tenant)
