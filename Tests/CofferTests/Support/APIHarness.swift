@@ -18,7 +18,7 @@ struct APIHarness {
     let key: String
 
     static func make(policy: VaultPolicy = VaultPolicy()) async throws -> APIHarness {
-        let clock = TestClock(Date())
+        let clock = TestClock()
         let test = try await TestVault.make(policy: policy, clock: { clock.now })
         let created = try await test.vault.createTenant(name: "client", actor: "test")
         let log = CapturingLogSink()
