@@ -26,19 +26,19 @@ struct AuditKeyTests {
     @Test("A log rewritten as an unkeyed chain with its key deleted is refused, not re-keyed")
     func aDeletedKeyIsNotRemade() async throws {
         let test = try await vault()
-        try AuditTampering.rewriteUnkeyed(database: test.databasePath, from: 1, after: Self.deleteTheKey)
+        try await AuditTampering.rewriteUnkeyed(database: test.databasePath, from: 1, after: Self.deleteTheKey)
         let storage = try SQLiteStorage.open(path: test.databasePath)
         await #expect(throws: AuditKeyError.missing(unkeyedEntries: 8)) {
             try await Vault.open(storage: storage, masterKey: test.masterKey)
         }
         await storage.close()
-        #expect(try AuditTampering.metadata(database: test.databasePath)["audit_key"] == nil, "no key was made")
+        #expect(try await AuditTampering.metadata(database: test.databasePath)["audit_key"] == nil, "no key was made")
     }
 
     @Test("Keyed entries whose key is gone: the key was deleted, and no upgrade makes a new one")
     func aLostKeyIsNamed() async throws {
         let test = try await vault()
-        try AuditTampering.execute(database: test.databasePath, Self.deleteTheKey)
+        try await AuditTampering.execute(database: test.databasePath, Self.deleteTheKey)
         let storage = try SQLiteStorage.open(path: test.databasePath)
         await #expect(throws: AuditKeyError.lost) { try await Vault.open(storage: storage, masterKey: test.masterKey) }
         await #expect(throws: AuditKeyError.lost) {
@@ -50,7 +50,7 @@ struct AuditKeyTests {
     @Test("A vault from before the keyed chain is upgraded once: its entries stay as the unkeyed prefix")
     func upgradeKeysAnOldVault() async throws {
         let test = try await vault()
-        try AuditTampering.rewriteUnkeyed(database: test.databasePath, from: 1, after: Self.deleteTheKey)
+        try await AuditTampering.rewriteUnkeyed(database: test.databasePath, from: 1, after: Self.deleteTheKey)
         let storage = try SQLiteStorage.open(path: test.databasePath)
         await #expect(throws: VaultError.masterKeyMismatch) {
             try await Vault.upgradeAuditChain(storage: storage, masterKey: .generate())
@@ -70,17 +70,17 @@ struct AuditKeyTests {
     @Test("A wrong master key changes nothing, also on a vault that still needs its audit key")
     func aWrongMasterKeyWritesNothing() async throws {
         let test = try await vault()
-        let before = try AuditTampering.metadata(database: test.databasePath)
+        let before = try await AuditTampering.metadata(database: test.databasePath)
         var storage = try SQLiteStorage.open(path: test.databasePath)
         await #expect(throws: VaultError.masterKeyMismatch) { try await Vault.open(storage: storage, masterKey: .generate()) }
         await storage.close()
-        #expect(try AuditTampering.metadata(database: test.databasePath) == before)
+        #expect(try await AuditTampering.metadata(database: test.databasePath) == before)
 
-        try AuditTampering.rewriteUnkeyed(database: test.databasePath, from: 1, after: Self.deleteTheKey)
+        try await AuditTampering.rewriteUnkeyed(database: test.databasePath, from: 1, after: Self.deleteTheKey)
         storage = try SQLiteStorage.open(path: test.databasePath)
         await #expect(throws: VaultError.masterKeyMismatch) { try await Vault.open(storage: storage, masterKey: .generate()) }
         await storage.close()
-        #expect(try AuditTampering.metadata(database: test.databasePath)["audit_key"] == nil)
+        #expect(try await AuditTampering.metadata(database: test.databasePath)["audit_key"] == nil)
         // The right key still opens it once upgraded: the wrong one left nothing behind.
         storage = try SQLiteStorage.open(path: test.databasePath)
         _ = try await Vault.upgradeAuditChain(storage: storage, masterKey: test.masterKey)
@@ -91,20 +91,20 @@ struct AuditKeyTests {
     @Test("A store with data but no check value is not treated as new")
     func aStoreWithDataIsNotNew() async throws {
         let test = try await vault()
-        try AuditTampering.execute(database: test.databasePath, "DELETE FROM metadata")
+        try await AuditTampering.execute(database: test.databasePath, "DELETE FROM metadata")
         let storage = try SQLiteStorage.open(path: test.databasePath)
         await #expect(throws: VaultError.masterKeyMismatch) { try await Vault.open(storage: storage, masterKey: .generate()) }
         await storage.close()
-        #expect(try AuditTampering.metadata(database: test.databasePath).isEmpty)
+        #expect(try await AuditTampering.metadata(database: test.databasePath).isEmpty)
     }
 
     @Test("audit verify reads only: the database file is unchanged, and no frame reaches a WAL")
     func verifyChangesNothing() async throws {
         let directory = try TemporaryDirectory()
-        let (dataDir, _, _) = try CofferCommandTests.initialize(directory)
+        let (dataDir, _, _) = try await CofferCommandTests.initialize(directory)
         let database = dataDir + "/coffer.db"
         let before = FileManager.default.contents(atPath: database)
-        let verify = try ProcessRunner.coffer(["audit", "verify", "--data-dir", dataDir])
+        let verify = try await ProcessRunner.coffer(["audit", "verify", "--data-dir", dataDir])
         #expect(verify.status == 0, "\(verify.standardError)")
         #expect(FileManager.default.contents(atPath: database) == before)
         // A WAL reader needs the -wal and -shm files to exist; nothing is written into the WAL.
@@ -114,14 +114,14 @@ struct AuditKeyTests {
     @Test("serve refuses a vault without its audit key, naming the upgrade; audit upgrade then lets it start")
     func serveNamesTheUpgrade() async throws {
         let directory = try TemporaryDirectory()
-        let (dataDir, _, _) = try CofferCommandTests.initialize(directory)
-        try AuditTampering.rewriteUnkeyed(database: dataDir + "/coffer.db", from: 1, after: Self.deleteTheKey)
-        let refused = try ProcessRunner.coffer(["audit", "export", "--data-dir", dataDir])
+        let (dataDir, _, _) = try await CofferCommandTests.initialize(directory)
+        try await AuditTampering.rewriteUnkeyed(database: dataDir + "/coffer.db", from: 1, after: Self.deleteTheKey)
+        let refused = try await ProcessRunner.coffer(["audit", "export", "--data-dir", dataDir])
         #expect(refused.status == 78)
         #expect(refused.standardError.contains("coffer audit upgrade"), "\(refused.standardError)")
-        let upgrade = try ProcessRunner.coffer(["audit", "upgrade", "--data-dir", dataDir])
+        let upgrade = try await ProcessRunner.coffer(["audit", "upgrade", "--data-dir", dataDir])
         #expect(upgrade.status == 0, "\(upgrade.standardError)")
-        let verify = try ProcessRunner.coffer(["audit", "verify", "--data-dir", dataDir])
+        let verify = try await ProcessRunner.coffer(["audit", "verify", "--data-dir", dataDir])
         #expect(verify.status == 0, "\(verify.standardError)")
     }
 }

@@ -68,13 +68,14 @@ struct ClientSyncAPITests {
     @Test("The SSO token verifies with PyJWT given the tenant secret: sub, iss, iat, exp, kid")
     func pyJWTVerifies() async throws {
         let api = try await APIHarness.makeForClientSync()
+        // The real clock, not the tests' fixed one: PyJWT checks `exp` and `iat` against it.
         api.clock.now = Date()
         let body = clientSyncSeedBody.replacingOccurrences(of: "2025-01-30T00:00:00.000Z",
-                                                           with: Date().addingTimeInterval(3600).formatted(.iso8601))
+                                                           with: api.clock.now.addingTimeInterval(3600).formatted(.iso8601))
         let synced = await api.sync(body)
         let token = try #require(synced.json?["ssoToken"] as? String)
         let secret = try await api.test.vault.ssoSigningKey(tenant: api.client, creating: false)
-        let result = try ProcessRunner.python("""
+        let result = try await ProcessRunner.python("""
             import json, sys, jwt
             claims = jwt.decode(sys.argv[1], bytes.fromhex(sys.argv[2]), algorithms=["HS256"],
                                 options={"require": ["exp", "iat", "sub", "iss"]}, issuer="coffer")
@@ -88,7 +89,7 @@ struct ClientSyncAPITests {
         let lifetime = (claims["exp"] as? Int ?? 0) - (claims["iat"] as? Int ?? 0)
         #expect((3590...3600).contains(lifetime), "exp comes from token.expiration: \(lifetime)")
 
-        let wrongSecret = try ProcessRunner.python("""
+        let wrongSecret = try await ProcessRunner.python("""
             import sys, jwt
             jwt.decode(sys.argv[1], b"x" * 32, algorithms=["HS256"])
             """, [token])

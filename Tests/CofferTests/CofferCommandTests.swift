@@ -9,9 +9,9 @@ import VaultStore
 struct CofferCommandTests {
     /// `coffer init` into a fresh directory, its master key kept inside it (`openVault` reads it
     /// there); returns the printed tenant id and API key.
-    static func initialize(_ directory: TemporaryDirectory) throws -> (dataDir: String, tenant: TenantID, apiKey: String) {
+    static func initialize(_ directory: TemporaryDirectory) async throws -> (dataDir: String, tenant: TenantID, apiKey: String) {
         let dataDir = directory.path("data")
-        let result = try ProcessRunner.coffer(["init", "--data-dir", dataDir, "--master-key-in-data-dir"])
+        let result = try await ProcessRunner.coffer(["init", "--data-dir", dataDir, "--master-key-in-data-dir"])
         #expect(result.status == 0, "\(result.standardError)")
         let object = try JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8)) as? [String: String]
         let tenant = try #require(object?["tenantId"].flatMap(TenantID.init(validating:)))
@@ -23,7 +23,7 @@ struct CofferCommandTests {
     static func openVault(_ dataDir: String) async throws -> (storage: SQLiteStorage, vault: Vault) {
         let storage = try SQLiteStorage.open(path: dataDir + "/coffer.db")
         let masterKey = try MasterKey.load(from: URL(fileURLWithPath: dataDir + "/keys/master.key"))
-        return (storage, try await Vault.open(storage: storage, masterKey: masterKey))
+        return (storage, try await Vault.open(storage: storage, masterKey: masterKey, clock: { TestClock.start }))
     }
 
     static func mode(_ path: String) throws -> Int {
@@ -34,7 +34,7 @@ struct CofferCommandTests {
     func initCreatesPrivateFiles() async throws {
         let directory = try TemporaryDirectory()
         let dataDir = directory.path("data")
-        let result = try ProcessRunner.coffer(["init", "--data-dir", dataDir, "--master-key-in-data-dir"])
+        let result = try await ProcessRunner.coffer(["init", "--data-dir", dataDir, "--master-key-in-data-dir"])
         #expect(result.status == 0, "\(result.standardError)")
         let lines = result.standardOutput.split(separator: "\n")
         #expect(lines.count == 1)
@@ -63,61 +63,61 @@ struct CofferCommandTests {
         #expect(last?.event.outcome == .failure)
         await storage.close()
 
-        let again = try ProcessRunner.coffer(["init", "--data-dir", dataDir])
+        let again = try await ProcessRunner.coffer(["init", "--data-dir", dataDir])
         #expect(again.status == 1)
         #expect(again.standardOutput.isEmpty)
     }
 
     @Test("--master-key-file puts the key elsewhere; the environment variable works; a readable key file is refused")
-    func masterKeySources() throws {
+    func masterKeySources() async throws {
         let directory = try TemporaryDirectory()
         let keyFile = directory.path("elsewhere.key")
         let dataDir = directory.path("data")
-        #expect(try ProcessRunner.coffer(["init", "--data-dir", dataDir, "--master-key-file", keyFile]).status == 0)
+        #expect(try await ProcessRunner.coffer(["init", "--data-dir", dataDir, "--master-key-file", keyFile]).status == 0)
         #expect(!FileManager.default.fileExists(atPath: dataDir + "/keys/master.key"))
         #expect(try Self.mode(keyFile) == 0o600)
 
-        let withoutKey = try ProcessRunner.coffer(["keys", "status", "--data-dir", dataDir])
+        let withoutKey = try await ProcessRunner.coffer(["keys", "status", "--data-dir", dataDir])
         #expect(withoutKey.status == 78)
-        #expect(try ProcessRunner.coffer(["keys", "status", "--data-dir", dataDir, "--master-key-file", keyFile]).status == 0)
+        #expect(try await ProcessRunner.coffer(["keys", "status", "--data-dir", dataDir, "--master-key-file", keyFile]).status == 0)
 
         var environment = ProcessInfo.processInfo.environment
         environment["COFFER_MASTER_KEY"] = try String(contentsOfFile: keyFile, encoding: .utf8)
-        #expect(try ProcessRunner.coffer(["keys", "status", "--data-dir", dataDir], environment: environment).status == 0)
+        #expect(try await ProcessRunner.coffer(["keys", "status", "--data-dir", dataDir], environment: environment).status == 0)
         environment["COFFER_MASTER_KEY"] = MasterKey.generate().encoded
-        let wrong = try ProcessRunner.coffer(["keys", "status", "--data-dir", dataDir], environment: environment)
+        let wrong = try await ProcessRunner.coffer(["keys", "status", "--data-dir", dataDir], environment: environment)
         #expect(wrong.status == 78)
         #expect(wrong.standardError.contains("master_key_mismatch"))
 
         try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: keyFile)
-        let readable = try ProcessRunner.coffer(["keys", "status", "--data-dir", dataDir, "--master-key-file", keyFile])
+        let readable = try await ProcessRunner.coffer(["keys", "status", "--data-dir", dataDir, "--master-key-file", keyFile])
         #expect(readable.status == 78)
         #expect(readable.standardError.contains("chmod 600"))
     }
 
     @Test("--help works on every command; usage errors exit 64; a missing vault exits 78")
-    func helpAndExitCodes() throws {
+    func helpAndExitCodes() async throws {
         for command in [[], ["init"], ["migrate"], ["keys"], ["keys", "rotate"], ["keys", "status"], ["keys", "retire"],
                         ["keys", "rotate-master"], ["audit"], ["audit", "verify"]] {
-            let result = try ProcessRunner.coffer(command + ["--help"])
+            let result = try await ProcessRunner.coffer(command + ["--help"])
             #expect(result.status == 0, "\(command)")
             #expect(result.standardOutput.contains("USAGE"), "\(command): \(result.standardOutput)")
         }
-        #expect(try ProcessRunner.coffer(["init"]).status == 64)
-        #expect(try ProcessRunner.coffer(["rotate"]).status == 64)
-        #expect(try ProcessRunner.coffer(["keys", "status", "--data-dri", "/tmp/x"]).status == 64)
-        #expect(try ProcessRunner.coffer(["keys", "rotate", "--data-dir", "/tmp/x", "--batch-size", "many"]).status == 64)
+        #expect(try await ProcessRunner.coffer(["init"]).status == 64)
+        #expect(try await ProcessRunner.coffer(["rotate"]).status == 64)
+        #expect(try await ProcessRunner.coffer(["keys", "status", "--data-dri", "/tmp/x"]).status == 64)
+        #expect(try await ProcessRunner.coffer(["keys", "rotate", "--data-dir", "/tmp/x", "--batch-size", "many"]).status == 64)
         let directory = try TemporaryDirectory()
-        let missing = try ProcessRunner.coffer(["migrate", "--data-dir", directory.path("none")])
+        let missing = try await ProcessRunner.coffer(["migrate", "--data-dir", directory.path("none")])
         #expect(missing.status == 78)
         #expect(missing.standardError.contains("coffer init"))
     }
 
     @Test("migrate applies nothing on an up-to-date store")
-    func migrate() throws {
+    func migrate() async throws {
         let directory = try TemporaryDirectory()
-        let (dataDir, _, _) = try Self.initialize(directory)
-        let result = try ProcessRunner.coffer(["migrate", "--data-dir", dataDir])
+        let (dataDir, _, _) = try await Self.initialize(directory)
+        let result = try await ProcessRunner.coffer(["migrate", "--data-dir", dataDir])
         #expect(result.status == 0)
         #expect(result.standardOutput == "schema up to date\n")
     }
@@ -125,7 +125,7 @@ struct CofferCommandTests {
     @Test("audit verify passes on an untouched log and names the first edited entry")
     func auditVerify() async throws {
         let directory = try TemporaryDirectory()
-        let (dataDir, tenant, _) = try Self.initialize(directory)
+        let (dataDir, tenant, _) = try await Self.initialize(directory)
         let (storage, vault) = try await Self.openVault(dataDir)
         for index in 0..<5 {
             let token = try await vault.tokenize(TestPAN.card(index), tenant: tenant, caller: .admin(of: tenant), actor: "test").metadata.token
@@ -133,13 +133,13 @@ struct CofferCommandTests {
         }
         await storage.close()
 
-        let intact = try ProcessRunner.coffer(["audit", "verify", "--data-dir", dataDir])
+        let intact = try await ProcessRunner.coffer(["audit", "verify", "--data-dir", dataDir])
         #expect(intact.status == 0, "\(intact.standardError)")
         // init's two entries, then a card.tokenize and a card.reveal per card.
         #expect(intact.standardOutput == "audit log intact: 12 entries, 0 checkpoints reached\n")
 
         // An attacker with the file drops the append-only trigger and edits entry 4.
-        let edit = try ProcessRunner.python("""
+        let edit = try await ProcessRunner.python("""
             import sqlite3, sys
             db = sqlite3.connect(sys.argv[1])
             for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type='trigger' AND tbl_name='audit_log'").fetchall():
@@ -148,7 +148,7 @@ struct CofferCommandTests {
             db.commit()
             """, [dataDir + "/coffer.db"])
         #expect(edit.status == 0, "\(edit.standardError)")
-        let broken = try ProcessRunner.coffer(["audit", "verify", "--data-dir", dataDir])
+        let broken = try await ProcessRunner.coffer(["audit", "verify", "--data-dir", dataDir])
         #expect(broken.status == 65)
         #expect(broken.standardError.contains("audit log broken: entry 4 does not match the chain"))
     }
@@ -156,7 +156,7 @@ struct CofferCommandTests {
     @Test("keys status and keys rotate count every kind of sealed record")
     func rotateCountsEachKind() async throws {
         let directory = try TemporaryDirectory()
-        let (dataDir, tenant, _) = try Self.initialize(directory)
+        let (dataDir, tenant, _) = try await Self.initialize(directory)
         let (storage, vault) = try await Self.openVault(dataDir)
         _ = try await vault.tokenize(TestPAN.card(1), tenant: tenant, caller: .admin(of: tenant), actor: "test")
         _ = try await vault.createAccount(
@@ -166,9 +166,9 @@ struct CofferCommandTests {
         await storage.close()
         let kinds = "3 records (1 cards, 1 accounts, 1 platform clients)"
 
-        let before = try ProcessRunner.coffer(["keys", "status", "--data-dir", dataDir])
+        let before = try await ProcessRunner.coffer(["keys", "status", "--data-dir", dataDir])
         #expect(before.standardOutput.hasPrefix("v1\tactive \t\(kinds)\tcreated "), "\(before.standardOutput)")
-        let rotated = try ProcessRunner.coffer(["keys", "rotate", "--data-dir", dataDir])
+        let rotated = try await ProcessRunner.coffer(["keys", "rotate", "--data-dir", dataDir])
         #expect(rotated.status == 0, "\(rotated.standardError)")
         #expect(rotated.standardOutput == """
             re-encrypted 1 cards
@@ -177,7 +177,7 @@ struct CofferCommandTests {
             data key v2 active; \(kinds) re-encrypted
 
             """)
-        let after = try ProcessRunner.coffer(["keys", "status", "--data-dir", dataDir]).standardOutput.split(separator: "\n")
+        let after = try await ProcessRunner.coffer(["keys", "status", "--data-dir", dataDir]).standardOutput.split(separator: "\n")
         #expect(after.count == 2)
         #expect(after.first?.hasPrefix("v1\tretired\t0 records\tcreated ") == true, "\(after)")
         #expect(after.last?.hasPrefix("v2\tactive \t\(kinds)\tcreated ") == true, "\(after)")
@@ -187,7 +187,7 @@ struct CofferCommandTests {
     func rotateSurvivesSIGKILL() async throws {
         let count = 10_000
         let directory = try TemporaryDirectory()
-        let (dataDir, tenant, _) = try Self.initialize(directory)
+        let (dataDir, tenant, _) = try await Self.initialize(directory)
         let (storage, vault) = try await Self.openVault(dataDir)
         let tokens = try await withThrowingTaskGroup(of: [(Int, Token)].self) { group in
             for worker in 0..<16 {
@@ -206,32 +206,20 @@ struct CofferCommandTests {
         await storage.close()
 
         // Start a rotation in small batches and kill it as soon as it has committed some of them.
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: ProcessRunner.cofferPath)
-        process.arguments = ["keys", "rotate", "--data-dir", dataDir, "--batch-size", "100"]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        var seen = ""
-        while !seen.contains("re-encrypted 1000 cards") {
-            let chunk = output.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            seen += String(decoding: chunk, as: UTF8.self)
-        }
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-        #expect(process.terminationReason == .uncaughtSignal, "the rotation finished before it could be killed")
+        let rotation = try await ChildProcess(ProcessRunner.cofferPath, ["keys", "rotate", "--data-dir", dataDir, "--batch-size", "100"])
+        _ = await rotation.standardOutput.wait(within: .seconds(120), forText: "re-encrypted 1000 cards")
+        rotation.signal(SIGKILL)
+        #expect(await rotation.exit().termination == .signaled(SIGKILL), "the rotation finished before it could be killed")
 
-        let midway = try ProcessRunner.coffer(["keys", "status", "--data-dir", dataDir])
+        let midway = try await ProcessRunner.coffer(["keys", "status", "--data-dir", dataDir])
         #expect(midway.standardOutput.contains("v2\tactive"))
         #expect(!midway.standardOutput.contains("v1\tretired\t0 records"), "some cards are still under v1")
 
-        let resumed = try ProcessRunner.coffer(["keys", "rotate", "--data-dir", dataDir])
+        let resumed = try await ProcessRunner.coffer(["keys", "rotate", "--data-dir", dataDir])
         #expect(resumed.status == 0, "\(resumed.standardError)")
         #expect(resumed.standardOutput.contains("data key v2 active (finished an interrupted rotation)"))
 
-        let status = try ProcessRunner.coffer(["keys", "status", "--data-dir", dataDir])
+        let status = try await ProcessRunner.coffer(["keys", "status", "--data-dir", dataDir])
         #expect(status.standardOutput.contains("v1\tretired\t0 records\t"))
         #expect(status.standardOutput.contains("v2\tactive \t\(count) records (\(count) cards)\t"))
 
@@ -254,7 +242,7 @@ struct CofferCommandTests {
         #expect(try await revealing.verifyAuditLog() == .intact(entries: Int64(3 + 2 * count), checkpoints: 0))
 
         // A second rotation adds v3 and moves everything again.
-        let again = try ProcessRunner.coffer(["keys", "rotate", "--data-dir", dataDir])
+        let again = try await ProcessRunner.coffer(["keys", "rotate", "--data-dir", dataDir])
         #expect(again.standardOutput.contains("data key v3 active; \(count) records (\(count) cards) re-encrypted"))
         await reopened.close()
     }

@@ -9,7 +9,7 @@ import VaultStore
 struct DataKeyRetireTests {
     @Test("Refused for the active version, while records remain, for two minutes after a newer version, and for an unknown one")
     func refusals() async throws {
-        let clock = TestClock(Date())
+        let clock = TestClock()
         let test = try await TestVault.make(clock: { clock.now })
         _ = try await test.vault.tokenize(TestPAN.card(1), tenant: test.tenant, caller: .admin(of: test.tenant), actor: "test")
         await #expect(throws: KeyManagementError.dataKeyActive(version: 1)) {
@@ -40,7 +40,7 @@ struct DataKeyRetireTests {
 
     @Test("After keys rotate moved everything, retire deletes the version's row, relabels tombstones, and is audited")
     func destroysARetiredVersion() async throws {
-        let clock = TestClock(Date())
+        let clock = TestClock()
         let test = try await TestVault.make(clock: { clock.now })
         let fixture = try await SealedRecordsFixture.make(test)
         _ = try await test.vault.rotateDataKey(actor: "cli")
@@ -48,7 +48,7 @@ struct DataKeyRetireTests {
 
         try await test.vault.retireDataKey(version: 1, actor: "cli")
         #expect(try await test.vault.dataKeyStatus().map(\.version) == [2])
-        let stored = try ProcessRunner.python("""
+        let stored = try await ProcessRunner.python("""
             import json, sqlite3, sys
             db = sqlite3.connect(sys.argv[1])
             print(json.dumps({"versions": [v for (v,) in db.execute("SELECT version FROM data_keys")],

@@ -42,18 +42,18 @@ struct IdempotencyTests {
             #expect(retry.body == first.body, "replayed (performed again it would name a new id): \(request.route)")
         }
         let database = api.test.databasePath
-        let found = try Self.digestsAndKeys(of: sent, in: [database, database + "-wal", database + "-shm"])
+        let found = try await Self.digestsAndKeys(of: sent, in: [database, database + "-wal", database + "-shm"])
         #expect(found.isEmpty, "\(found)")
         await api.test.storage.close()
-        let checkpointed = try Self.digestsAndKeys(of: sent, in: [database])
+        let checkpointed = try await Self.digestsAndKeys(of: sent, in: [database])
         #expect(checkpointed.isEmpty, "after the checkpoint: \(checkpointed)")
     }
 
     /// What Python's hashlib finds in the files: the SHA-256 — raw, lowercase or uppercase hex,
     /// Base64 — of each body and of every concatenation of method, route, path and body the old
     /// code used or a variant might (separators "", " ", "\n"), and each Idempotency-Key as sent.
-    static func digestsAndKeys(of requests: [SentRequest], in paths: [String]) throws -> [String] {
-        let scan = try ProcessRunner.python("""
+    static func digestsAndKeys(of requests: [SentRequest], in paths: [String]) async throws -> [String] {
+        let scan = try await ProcessRunner.python("""
             import base64, hashlib, itertools, json, os, sys
             requests = json.loads(sys.argv[1])
             files = {path: open(path, "rb").read() for path in sys.argv[2:] if os.path.exists(path)}
@@ -94,7 +94,7 @@ struct IdempotencyTests {
             #expect(created.status == 201, "\(created.body)")
         }
         // Every text and blob value of the idempotency tables, but the tenant id, per tenant.
-        let dump = try ProcessRunner.python("""
+        let dump = try await ProcessRunner.python("""
             import json, sqlite3, sys
             db = sqlite3.connect(sys.argv[1])
             values = {}

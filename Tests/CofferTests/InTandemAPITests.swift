@@ -61,7 +61,7 @@ struct InTandemAPITests {
     func seed() async throws {
         let staff = try await PlatformStaff.make()
         await staff.connectGateway()
-        let timestamp = String(Int(Date().timeIntervalSince1970))
+        let timestamp = String(Int(staff.api.clock.now.timeIntervalSince1970))
         let created = await staff.request("POST", "/clients", body: #"{"first_name":"Test","last_name":"Card Client","email":"testcard\#(timestamp)@example.com"}"#)
         #expect(created.status == 201, "\(created.body)")
         let client = try #require((created.data?["client"] as? [String: Any])?["id"] as? String)

@@ -14,121 +14,107 @@ struct KeyCommandsEndToEndTests {
     /// What a live server must keep doing through a master-key rotation: tokenize and reveal; a
     /// new tenant (a new fingerprint key), whose new RSA key decrypts card data, and whose new SSO
     /// secret signs a token that opens its client's routes. Returns the card's token.
-    private func exercise(_ server: ServerProcess, round: Int, in directory: TemporaryDirectory) throws -> String {
+    private func exercise(_ server: ServerProcess, round: Int, in directory: TemporaryDirectory) async throws -> String {
         let number = TestPAN.make(round)
-        let created = try server.request("POST", "/vault/v1/cards", body: #"{"number":"\#(number)"}"#, key: server.apiKey)
+        let created = try await server.request("POST", "/vault/v1/cards", body: #"{"number":"\#(number)"}"#, key: server.apiKey)
         #expect(created.status == 201, "round \(round): \(created.body)")
         let token = try #require(created.json?["token"] as? String)
-        let revealed = try server.request("POST", "/vault/v1/cards/\(token)/reveal", key: server.apiKey)
+        let revealed = try await server.request("POST", "/vault/v1/cards/\(token)/reveal", key: server.apiKey)
         #expect(revealed.json?["number"] as? String == number, "round \(round)")
 
-        let tenant = try server.request("POST", "/vault/v1/tenants", body: #"{"name":"tenant \#(round)"}"#, key: server.apiKey)
+        let tenant = try await server.request("POST", "/vault/v1/tenants", body: #"{"name":"tenant \#(round)"}"#, key: server.apiKey)
         #expect(tenant.status == 201, "round \(round): \(tenant.body)")
         let key = try #require(tenant.json?["apiKey"] as? String)
-        let rsa = try server.request("POST", "/vault/v1/keys", body: #"{"format":"ASN.1"}"#, key: key)
+        let rsa = try await server.request("POST", "/vault/v1/keys", body: #"{"format":"ASN.1"}"#, key: key)
         #expect(rsa.status == 201, "round \(round): \(rsa.body)")
         let keyID = try #require(rsa.json?["keyID"] as? String)
         let der = try #require((rsa.json?["key"] as? String).flatMap { Base64URL.decode($0) })
-        let data = try opensslEncrypt("\(number)|203012|", publicKeyDER: der, mgf1: "sha256", in: directory)
-        let encrypted = try server.request("POST", "/vault/v1/cards", body: #"{"keyID":"\#(keyID)","data":"\#(data)"}"#, key: key)
+        let data = try await opensslEncrypt("\(number)|\(ServerProcess.validExpiration)|", publicKeyDER: der, mgf1: "sha256",
+                                            in: directory)
+        let encrypted = try await server.request("POST", "/vault/v1/cards", body: #"{"keyID":"\#(keyID)","data":"\#(data)"}"#, key: key)
         #expect(encrypted.status == 201, "round \(round): \(encrypted.body)")
 
-        let client = try server.request("POST", "/v1/client", body: #"{"identifier":"client-\#(round)"}"#, key: key)
+        let client = try await server.request("POST", "/v1/client", body: #"{"identifier":"client-\#(round)"}"#, key: key)
         let clientID = try #require(client.json?["clientId"] as? String)
-        let sso = try server.request("POST", "/v1/client/create-token", body: #"{"identifier":"client-\#(round)"}"#, key: key)
+        let sso = try await server.request("POST", "/v1/client/create-token", body: #"{"identifier":"client-\#(round)"}"#, key: key)
         let ssoToken = try #require(sso.json?["token"] as? String, "round \(round): \(sso.body)")
-        #expect(try server.request("GET", "/v1/payment/list/\(clientID)", key: ssoToken).status == 200, "round \(round)")
+        #expect(try await server.request("GET", "/v1/payment/list/\(clientID)", key: ssoToken).status == 200, "round \(round)")
         return token
     }
 
-    /// `coffer serve` that must refuse to start: its exit status, or nil if it was still running after 20 s.
-    private func refusedStart(_ arguments: [String]) throws -> Int32? {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: ProcessRunner.cofferPath)
-        process.arguments = ["serve", "--listen", "127.0.0.1:0"] + arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let deadline = Date().addingTimeInterval(20)
-        while process.isRunning, Date() < deadline { usleep(50_000) }
-        guard !process.isRunning else {
-            process.terminate()
-            process.waitUntilExit()
-            return nil
-        }
-        return process.terminationStatus
-    }
-
     @Test("rotate-master beside a server started with the old key: it keeps working through --finish; then only the new key starts it")
-    func rotateMasterBesideALiveServer() throws {
+    func rotateMasterBesideALiveServer() async throws {
         let directory = try TemporaryDirectory()
         let dataDir = directory.path("data"), oldKey = directory.path("old.key"), newKey = directory.path("new.key")
-        let initialized = try ProcessRunner.coffer(["init", "--data-dir", dataDir, "--master-key-file", oldKey],
-                                                   environment: Self.environment())
+        let initialized = try await ProcessRunner.coffer(["init", "--data-dir", dataDir, "--master-key-file", oldKey],
+                                                         environment: Self.environment())
         #expect(initialized.status == 0, "\(initialized.standardError)")
         let printed = try #require(try JSONSerialization.jsonObject(with: Data(initialized.standardOutput.utf8)) as? [String: String])
         let credentials = (apiKey: try #require(printed["apiKey"]), tenantID: try #require(printed["tenantId"]))
-        let server = try ServerProcess(serving: directory, dataDir: dataDir, arguments: ["--master-key-file", oldKey],
-                                       credentials: credentials, environment: Self.environment())
-        var tokens = [try exercise(server, round: 0, in: directory)]
+        let server = try await ServerProcess(serving: directory, dataDir: dataDir, arguments: ["--master-key-file", oldKey],
+                                             credentials: credentials, environment: Self.environment())
+        var tokens = [try await exercise(server, round: 0, in: directory)]
 
-        let rotated = try ProcessRunner.coffer(["keys", "rotate-master", "--data-dir", dataDir, "--master-key-file", oldKey,
-                                                "--new-master-key-file", newKey, "--batch-size", "1"], environment: Self.environment())
+        let rotated = try await ProcessRunner.coffer(["keys", "rotate-master", "--data-dir", dataDir, "--master-key-file", oldKey,
+                                                      "--new-master-key-file", newKey, "--batch-size", "1"], environment: Self.environment())
         #expect(rotated.status == 0, "\(rotated.standardError)")
         #expect(rotated.standardOutput.contains("rewrapped 2 fingerprint keys"), "\(rotated.standardOutput)")
         #expect(rotated.standardOutput.contains("master key rotated; 5 keys (1 data keys, 2 fingerprint keys, 1 card-data keys, 1 SSO secrets) and the audit key rewrapped"),
                 "\(rotated.standardOutput)")
         #expect(try CofferCommandTests.mode(newKey) == 0o600)
-        tokens.append(try exercise(server, round: 1, in: directory))
+        tokens.append(try await exercise(server, round: 1, in: directory))
 
-        let status = try ProcessRunner.coffer(["keys", "status", "--data-dir", dataDir, "--master-key-file", newKey])
+        let status = try await ProcessRunner.coffer(["keys", "status", "--data-dir", dataDir, "--master-key-file", newKey])
         #expect(status.standardOutput.contains("master key rotation in progress"), "\(status.standardOutput)")
-        let withOldKey = try ProcessRunner.coffer(["keys", "rotate-master", "--finish", "--data-dir", dataDir, "--master-key-file", oldKey])
+        let withOldKey = try await ProcessRunner.coffer(["keys", "rotate-master", "--finish", "--data-dir", dataDir, "--master-key-file", oldKey])
         #expect(withOldKey.status == 1)
         #expect(withOldKey.standardError.contains("finish_needs_new_master_key"), "\(withOldKey.standardError)")
-        let finished = try ProcessRunner.coffer(["keys", "rotate-master", "--finish", "--data-dir", dataDir, "--master-key-file", newKey])
+        let finished = try await ProcessRunner.coffer(["keys", "rotate-master", "--finish", "--data-dir", dataDir, "--master-key-file", newKey])
         #expect(finished.status == 0, "\(finished.standardError)")
         #expect(finished.standardOutput.contains("the previous master key opens nothing any more"), "\(finished.standardOutput)")
-        tokens.append(try exercise(server, round: 2, in: directory))
+        tokens.append(try await exercise(server, round: 2, in: directory))
 
-        let old = try ProcessRunner.coffer(["keys", "status", "--data-dir", dataDir, "--master-key-file", oldKey])
+        let old = try await ProcessRunner.coffer(["keys", "status", "--data-dir", dataDir, "--master-key-file", oldKey])
         #expect(old.status == 78)
         #expect(old.standardError.contains("master_key_mismatch"))
-        let audit = try ProcessRunner.coffer(["audit", "verify", "--data-dir", dataDir, "--master-key-file", newKey])
+        let audit = try await ProcessRunner.coffer(["audit", "verify", "--data-dir", dataDir, "--master-key-file", newKey])
         #expect(audit.status == 0, "\(audit.standardError)")
-        #expect(server.stop() == 0)
+        #expect(await server.stop() == 0)
 
-        #expect(try refusedStart(["--data-dir", dataDir, "--master-key-file", oldKey]) == 78, "the old key no longer starts the vault")
-        let restarted = try ServerProcess(serving: directory, dataDir: dataDir, arguments: ["--master-key-file", newKey],
-                                          credentials: credentials, environment: Self.environment())
+        // A server that did start would be killed at the time limit, failing the test.
+        let refused = try await ProcessRunner.coffer(["serve", "--listen", "127.0.0.1:0", "--data-dir", dataDir,
+                                                      "--master-key-file", oldKey], timeLimit: .seconds(60))
+        #expect(refused.status == 78, "the old key no longer starts the vault: \(refused.standardError)")
+        let restarted = try await ServerProcess(serving: directory, dataDir: dataDir, arguments: ["--master-key-file", newKey],
+                                                credentials: credentials, environment: Self.environment())
         for (round, token) in tokens.enumerated() {
-            let revealed = try restarted.request("POST", "/vault/v1/cards/\(token)/reveal", key: restarted.apiKey)
+            let revealed = try await restarted.request("POST", "/vault/v1/cards/\(token)/reveal", key: restarted.apiKey)
             #expect(revealed.json?["number"] as? String == TestPAN.make(round))
         }
-        _ = try exercise(restarted, round: 3, in: directory)
-        #expect(restarted.stop() == 0)
+        _ = try await exercise(restarted, round: 3, in: directory)
+        #expect(await restarted.stop() == 0)
     }
 
     @Test("keys retire is refused while it would lose data; after keys rotate and the reload window it destroys the version")
     func retireAfterRotate() async throws {
         let directory = try TemporaryDirectory()
-        let (dataDir, tenant, _) = try CofferCommandTests.initialize(directory)
+        let (dataDir, tenant, _) = try await CofferCommandTests.initialize(directory)
         let (storage, vault) = try await CofferCommandTests.openVault(dataDir)
         let token = try await vault.tokenize(TestPAN.card(1), tenant: tenant, caller: .admin(of: tenant), actor: "test").metadata.token
         await storage.close()
 
-        let active = try ProcessRunner.coffer(["keys", "retire", "--data-dir", dataDir, "--version", "1"])
+        let active = try await ProcessRunner.coffer(["keys", "retire", "--data-dir", dataDir, "--version", "1"])
         #expect(active.status == 1)
         #expect(active.standardError.contains("is the active version; run `coffer keys rotate` first. (data_key_active)"),
                 "\(active.standardError)")
-        #expect(try ProcessRunner.coffer(["keys", "retire", "--data-dir", dataDir, "--version", "v1"]).status == 64)
-        #expect(try ProcessRunner.coffer(["keys", "rotate", "--data-dir", dataDir]).status == 0)
-        let recent = try ProcessRunner.coffer(["keys", "retire", "--data-dir", dataDir, "--version", "1"])
+        #expect(try await ProcessRunner.coffer(["keys", "retire", "--data-dir", dataDir, "--version", "v1"]).status == 64)
+        #expect(try await ProcessRunner.coffer(["keys", "rotate", "--data-dir", dataDir]).status == 0)
+        let recent = try await ProcessRunner.coffer(["keys", "retire", "--data-dir", dataDir, "--version", "1"])
         #expect(recent.status == 1)
         #expect(recent.standardError.contains("data_key_recently_active"), "\(recent.standardError)")
 
         // As if the two minutes in which servers reload their keys had passed.
-        let backdated = try ProcessRunner.python("""
+        let backdated = try await ProcessRunner.python("""
             import sqlite3, sys
             db = sqlite3.connect(sys.argv[1])
             db.execute("UPDATE data_keys SET created_at = created_at - 180000 WHERE version = 2")
@@ -139,10 +125,10 @@ struct KeyCommandsEndToEndTests {
         #expect(backdated.status == 0, "\(backdated.standardError)")
         let wrappedV1 = try #require(Data(hexString: backdated.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)))
 
-        let retired = try ProcessRunner.coffer(["keys", "retire", "--data-dir", dataDir, "--version", "1"])
+        let retired = try await ProcessRunner.coffer(["keys", "retire", "--data-dir", dataDir, "--version", "1"])
         #expect(retired.status == 0, "\(retired.standardError)")
         #expect(retired.standardOutput == "data key v1 destroyed\n")
-        let status = try ProcessRunner.coffer(["keys", "status", "--data-dir", dataDir]).standardOutput.split(separator: "\n")
+        let status = try await ProcessRunner.coffer(["keys", "status", "--data-dir", dataDir]).standardOutput.split(separator: "\n")
         #expect(status.count == 1 && status[0].hasPrefix("v2\tactive \t1 records (1 cards)"), "\(status)")
         for file in ["coffer.db", "coffer.db-wal"] {
             let path = dataDir + "/" + file

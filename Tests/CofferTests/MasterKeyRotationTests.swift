@@ -22,17 +22,17 @@ struct MasterKeyRotationTests {
     func rotateAndFinish() async throws {
         let oldKey = MasterKey.generate(), newKey = MasterKey.generate()
         let (test, fixture, cardKey) = try await vault(oldKey)
-        let before = try WrappedKeyCheck.run(test.databasePath, old: oldKey, new: newKey)
+        let before = try await WrappedKeyCheck.run(test.databasePath, old: oldKey, new: newKey)
         #expect(before.keys == WrappedKeyCheck.allUnder(.old, WrappedKeyCheck.fixtureCounts), "\(before)")
 
         let report = try await test.vault.rotateMasterKey(to: newKey, actor: "cli", batchSize: 1)
         #expect(report == MasterKeyRotationReport(rewrapped: [.dataKeys: 2, .fingerprintKeys: 2, .cardDataKeys: 1, .ssoSecrets: 1],
                                                   rewrappedAuditKey: true, resumed: false))
-        let during = try WrappedKeyCheck.run(test.databasePath, old: oldKey, new: newKey)
+        let during = try await WrappedKeyCheck.run(test.databasePath, old: oldKey, new: newKey)
         #expect(during.keys == WrappedKeyCheck.allUnder(.new, WrappedKeyCheck.fixtureCounts), "\(during)")
         #expect(during.successor == .old && during.predecessor == .new, "each key opens the other")
         for key in [oldKey, newKey] {
-            let opened = try await Vault.open(storage: test.storage, masterKey: key)
+            let opened = try await Vault.open(storage: test.storage, masterKey: key, clock: { TestClock.start })
             #expect(try await opened.reveal(fixture.card, tenant: test.tenant, caller: .admin(of: test.tenant), actor: "test").number.digits == TestPAN.make(1))
         }
         #expect(try await test.vault.rotateMasterKey(to: newKey, actor: "cli").resumed, "running it again changes nothing")
@@ -40,20 +40,20 @@ struct MasterKeyRotationTests {
         await #expect(throws: KeyManagementError.finishNeedsNewMasterKey) {
             try await test.vault.finishMasterKeyRotation(actor: "cli")
         }
-        let withNewKey = try await Vault.open(storage: test.storage, masterKey: newKey)
+        let withNewKey = try await Vault.open(storage: test.storage, masterKey: newKey, clock: { TestClock.start })
         #expect(try await withNewKey.isMasterKeyRotationInProgress())
         #expect(try await withNewKey.finishMasterKeyRotation(actor: "cli")
                 == MasterKeyRotationReport(rewrapped: [:], rewrappedAuditKey: false, resumed: false))
         #expect(try await withNewKey.finishMasterKeyRotation(actor: "cli") == nil, "nothing left to finish")
         #expect(try await !withNewKey.isMasterKeyRotationInProgress())
 
-        let after = try WrappedKeyCheck.run(test.databasePath, old: oldKey, new: newKey)
+        let after = try await WrappedKeyCheck.run(test.databasePath, old: oldKey, new: newKey)
         #expect(after.keys == WrappedKeyCheck.allUnder(.new, WrappedKeyCheck.fixtureCounts))
         #expect(after.successor == nil && after.predecessor == nil, "nothing links the keys any more")
-        await #expect(throws: VaultError.masterKeyMismatch) { try await Vault.open(storage: test.storage, masterKey: oldKey) }
+        await #expect(throws: VaultError.masterKeyMismatch) { try await Vault.open(storage: test.storage, masterKey: oldKey, clock: { TestClock.start }) }
 
         try await fixture.expectEverythingOpens(withNewKey)
-        let encrypted = try EncryptedCardData(keyID: cardKey.id.rawValue, data: try opensslEncrypt(
+        let encrypted = try EncryptedCardData(keyID: cardKey.id.rawValue, data: try await opensslEncrypt(
             "5555555555554444|203012|", publicKeyDER: cardKey.publicKey.subjectPublicKeyInfoDER, mgf1: "sha256", in: test.directory))
         let token = try await withNewKey.tokenize(.encrypted(encrypted), tenant: test.tenant, caller: .admin(of: test.tenant), actor: "test").metadata.token
         #expect(try await withNewKey.reveal(token, tenant: test.tenant, caller: .admin(of: test.tenant), actor: "test").number.digits == "5555555555554444")
@@ -73,20 +73,20 @@ struct MasterKeyRotationTests {
         // Opening an existing vault writes nothing; beginning writes once, then two one-key
         // batches: the data keys. The third batch never commits, as if the process were killed.
         let crashing = CrashingStorage(test.storage, writesBeforeCrash: 3)
-        let interrupted = try await Vault.open(storage: crashing, masterKey: oldKey)
+        let interrupted = try await Vault.open(storage: crashing, masterKey: oldKey, clock: { TestClock.start })
         await #expect(throws: CrashingStorage.Crash.self) {
             try await interrupted.rotateMasterKey(to: newKey, actor: "cli", batchSize: 1)
         }
-        let midway = try WrappedKeyCheck.run(test.databasePath, old: oldKey, new: newKey)
+        let midway = try await WrappedKeyCheck.run(test.databasePath, old: oldKey, new: newKey)
         #expect(midway.keys["data keys"] == WrappedKeyCheck.Count(total: 2, old: 0, new: 2))
         #expect(midway.keys["fingerprint keys"] == WrappedKeyCheck.Count(total: 2, old: 2, new: 0))
         #expect(midway.check == .new, "the new key is current from the first transaction on")
 
-        let again = try await Vault.open(storage: test.storage, masterKey: oldKey)
+        let again = try await Vault.open(storage: test.storage, masterKey: oldKey, clock: { TestClock.start })
         let finished = try await again.rotateMasterKey(to: newKey, actor: "cli", batchSize: 1)
         #expect(finished == MasterKeyRotationReport(rewrapped: [.fingerprintKeys: 2, .cardDataKeys: 1, .ssoSecrets: 1],
                                                     rewrappedAuditKey: true, resumed: true))
-        let after = try WrappedKeyCheck.run(test.databasePath, old: oldKey, new: newKey)
+        let after = try await WrappedKeyCheck.run(test.databasePath, old: oldKey, new: newKey)
         #expect(after.keys == WrappedKeyCheck.allUnder(.new, WrappedKeyCheck.fixtureCounts), "\(after)")
         let entries = try await again.auditEntries(after: 0, limit: 1000)
         #expect(entries.filter { $0.event.action == .masterKeyRotate }.count == 1, "begun once")
@@ -99,7 +99,7 @@ struct MasterKeyRotationTests {
         let (test, fixture, _) = try await vault(oldKey)
         let server = test.vault
         let earlier = try await server.tokenize(TestPAN.card(20), tenant: test.tenant, caller: .admin(of: test.tenant), actor: "test").metadata.token
-        let operator_ = try await Vault.open(storage: test.storage, masterKey: oldKey)
+        let operator_ = try await Vault.open(storage: test.storage, masterKey: oldKey, clock: { TestClock.start })
         _ = try await operator_.rotateMasterKey(to: newKey, actor: "cli")
 
         // The server has not reloaded anything: the key it wraps a new tenant's fingerprint key
@@ -114,22 +114,22 @@ struct MasterKeyRotationTests {
         counts["fingerprint keys"]! += 1
         counts["card-data keys"]! += 1
         counts["SSO secrets"]! += 1
-        let made = try WrappedKeyCheck.run(test.databasePath, old: oldKey, new: newKey)
+        let made = try await WrappedKeyCheck.run(test.databasePath, old: oldKey, new: newKey)
         #expect(made.keys == WrappedKeyCheck.allUnder(.new, counts), "\(made)")
 
-        let finisher = try await Vault.open(storage: test.storage, masterKey: newKey)
+        let finisher = try await Vault.open(storage: test.storage, masterKey: newKey, clock: { TestClock.start })
         _ = try await finisher.finishMasterKeyRotation(actor: "cli")
         // Until it is restarted, the server keeps the new key it learnt.
         #expect(try await server.reveal(earlier, tenant: test.tenant, caller: .admin(of: test.tenant), actor: "test").number.digits == TestPAN.make(20))
         #expect(try await server.reveal(card, tenant: tenant, caller: .admin(of: tenant), actor: "test").number.digits == TestPAN.make(21))
         #expect(try await server.ssoSigningKey(tenant: tenant, creating: false) == signingKey)
-        let encrypted = try EncryptedCardData(keyID: cardKey.id.rawValue, data: try opensslEncrypt(
+        let encrypted = try EncryptedCardData(keyID: cardKey.id.rawValue, data: try await opensslEncrypt(
             "4111111111111111|203012|", publicKeyDER: cardKey.publicKey.subjectPublicKeyInfoDER, mgf1: "sha256", in: test.directory))
         _ = try await finisher.tokenize(.encrypted(encrypted), tenant: tenant, caller: .admin(of: tenant), actor: "test")
         _ = try await server.createTenant(name: "later", actor: "test")
         try await fixture.expectEverythingOpens(finisher)
-        await #expect(throws: VaultError.masterKeyMismatch) { try await Vault.open(storage: test.storage, masterKey: oldKey) }
-        #expect(try WrappedKeyCheck.run(test.databasePath, old: oldKey, new: newKey).keys["fingerprint keys"]?.old == 0)
+        await #expect(throws: VaultError.masterKeyMismatch) { try await Vault.open(storage: test.storage, masterKey: oldKey, clock: { TestClock.start }) }
+        #expect(try await WrappedKeyCheck.run(test.databasePath, old: oldKey, new: newKey).keys["fingerprint keys"]?.old == 0)
         await test.storage.close()
     }
 
@@ -140,7 +140,7 @@ struct MasterKeyRotationTests {
         await #expect(throws: KeyManagementError.sameMasterKey) { try await test.vault.rotateMasterKey(to: oldKey, actor: "cli") }
         _ = try await test.vault.rotateMasterKey(to: newKey, actor: "cli")
         for key in [oldKey, newKey] {
-            let opened = try await Vault.open(storage: test.storage, masterKey: key)
+            let opened = try await Vault.open(storage: test.storage, masterKey: key, clock: { TestClock.start })
             await #expect(throws: KeyManagementError.masterKeyRotationInProgress) {
                 try await opened.rotateMasterKey(to: .generate(), actor: "cli")
             }
@@ -149,7 +149,7 @@ struct MasterKeyRotationTests {
 
         let tampered = try await TestVault.make(masterKey: oldKey)
         await tampered.storage.close()
-        let edit = try ProcessRunner.python("""
+        let edit = try await ProcessRunner.python("""
             import sqlite3, sys
             db = sqlite3.connect(sys.argv[1])
             (wrapped,) = db.execute("SELECT wrapped_fingerprint_key FROM tenants").fetchone()
@@ -185,8 +185,8 @@ struct WrappedKeyCheck: CustomStringConvertible {
         counts.mapValues { Count(total: $0, old: opener == .old ? $0 : 0, new: opener == .new ? $0 : 0) }
     }
 
-    static func run(_ path: String, old: MasterKey, new: MasterKey) throws -> WrappedKeyCheck {
-        let result = try ProcessRunner.python("""
+    static func run(_ path: String, old: MasterKey, new: MasterKey) async throws -> WrappedKeyCheck {
+        let result = try await ProcessRunner.python("""
             import base64, json, sqlite3, sys
             from cryptography.hazmat.primitives.ciphers.aead import AESGCM
             db = sqlite3.connect(sys.argv[1])

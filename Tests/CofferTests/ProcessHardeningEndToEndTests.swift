@@ -39,24 +39,24 @@ struct ProcessHardeningEndToEndTests {
     }
 
     @Test("No core file, not dumpable, secrets in a locked MADV_DONTDUMP arena, and COFFER_MASTER_KEY gone from /proc/PID/environ")
-    func runningServer() throws {
+    func runningServer() async throws {
         let directory = try TemporaryDirectory()
         let keys = try ownedDirectory("keys", in: directory), data = try ownedDirectory("data", in: directory) + "/vault"
         let masterKey = MasterKey.generate().encoded
         var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("COFFER_") }
         environment["COFFER_MASTER_KEY"] = masterKey
-        let initialize = try ProcessRunner.run(launcher.first ?? ProcessRunner.cofferPath,
-                                               Array(launcher.dropFirst()) + (launcher.isEmpty ? [] : [ProcessRunner.cofferPath])
+        let initialize = try await ProcessRunner.run(launcher.first ?? ProcessRunner.cofferPath,
+                                                     Array(launcher.dropFirst()) + (launcher.isEmpty ? [] : [ProcessRunner.cofferPath])
                                                    + ["init", "--data-dir", data], environment: environment)
         #expect(initialize.status == 0, "\(initialize.standardError)")
         #expect(!FileManager.default.fileExists(atPath: keys + "/master.key"), "the key came from the environment")
         let printed = try #require(try JSONSerialization.jsonObject(with: Data(initialize.standardOutput.utf8)) as? [String: String])
 
-        let server = try ServerProcess(serving: directory, dataDir: data, arguments: [],
-                                       credentials: (try #require(printed["apiKey"]), try #require(printed["tenantId"])),
-                                       environment: environment, launcher: launcher)
-        let proc = "/proc/\(server.process.processIdentifier)"
-        let created = try server.request("POST", "/vault/v1/cards", body: #"{"number":"4111111111111111"}"#, key: server.apiKey)
+        let server = try await ServerProcess(serving: directory, dataDir: data, arguments: [],
+                                             credentials: (try #require(printed["apiKey"]), try #require(printed["tenantId"])),
+                                             environment: environment, launcher: launcher)
+        let proc = "/proc/\(server.process.id)"
+        let created = try await server.request("POST", "/vault/v1/cards", body: #"{"number":"4111111111111111"}"#, key: server.apiKey)
         #expect(created.status == 201, "the key from the environment opened the vault: \(created.body)")
 
         let limits = try read(proc + "/limits")
@@ -81,6 +81,6 @@ struct ProcessHardeningEndToEndTests {
         } else {
             #expect(getuid() != 0, "root reads any process's environment")
         }
-        #expect(server.stop() == 0)
+        #expect(await server.stop() == 0)
     }
 }

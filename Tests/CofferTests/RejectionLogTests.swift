@@ -86,13 +86,13 @@ struct RejectionLogTests {
     }
 
     @Test("coffer serve logs and counts a request its HTTP layer refuses")
-    func serveWiresTheRejectionHook() throws {
-        let server = try ServerProcess()
-        let refused = try server.request("GET", "/vault/v1/cards", headers: ["Transfer-Encoding": "gzip"])
+    func serveWiresTheRejectionHook() async throws {
+        let server = try await ServerProcess()
+        let refused = try await server.request("GET", "/vault/v1/cards", headers: ["Transfer-Encoding": "gzip"])
         #expect(refused.status == 501)
-        let metrics = try server.request("GET", "/metrics", key: server.apiKey)
+        let metrics = try await server.request("GET", "/metrics", key: server.apiKey)
         #expect(metrics.body.contains(#"coffer_http_rejections_total{status="501"} 1"#))
-        #expect(server.stop() == 0)
+        #expect(await server.stop() == 0)
         let lines = server.log.split(separator: "\n").filter { $0.contains(#""msg":"rejected""#) }
         #expect(lines.count == 1)
         #expect(lines.first?.contains(#""peer":"127.0.0.1","reason":"unsupported_transfer_encoding","route":"/vault/v1/cards","status":501"#) == true)

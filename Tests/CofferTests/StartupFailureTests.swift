@@ -11,17 +11,17 @@ struct StartupFailureTests {
     /// `coffer ARGUMENTS`, expected to fail before it serves anything. It runs under `timeout`, so
     /// a server that starts after all fails the test (status 124) instead of hanging it.
     static func failing(_ arguments: [String], environment: [String: String]? = nil,
-                        launcher: [String] = []) throws -> ProcessResult {
-        try ProcessRunner.run("/usr/bin/timeout", ["60"] + launcher + [ProcessRunner.cofferPath] + arguments,
-                              environment: environment)
+                        launcher: [String] = []) async throws -> ProcessResult {
+        try await ProcessRunner.run("/usr/bin/timeout", ["60"] + launcher + [ProcessRunner.cofferPath] + arguments,
+                                    environment: environment)
     }
 
     @Test("A port another socket listens on: 69, naming HOST:PORT, the system's reason and --listen")
-    func portInUse() throws {
+    func portInUse() async throws {
         let directory = try TemporaryDirectory()
-        let (dataDir, _, _) = try CofferCommandTests.initialize(directory)
+        let (dataDir, _, _) = try await CofferCommandTests.initialize(directory)
         let listener = try LoopbackListener()
-        let result = try Self.failing(["serve", "--data-dir", dataDir, "--listen", "127.0.0.1:\(listener.port)"])
+        let result = try await Self.failing(["serve", "--data-dir", dataDir, "--listen", "127.0.0.1:\(listener.port)"])
         #expect(result.status == 69, "\(result.standardError)")
         #expect(result.standardError.contains("cannot listen on 127.0.0.1:\(listener.port): Address already in use"),
                 "\(result.standardError)")
@@ -30,16 +30,16 @@ struct StartupFailureTests {
     }
 
     @Test("TLS files missing, not PEM, or not a pair: 78, naming the file and the options")
-    func tlsFiles() throws {
+    func tlsFiles() async throws {
         let directory = try TemporaryDirectory()
-        let (dataDir, _, _) = try CofferCommandTests.initialize(directory)
+        let (dataDir, _, _) = try await CofferCommandTests.initialize(directory)
         let certificate = directory.path("cert.pem"), key = directory.path("key.pem"), otherKey = directory.path("other-key.pem")
-        let made = try ProcessRunner.run("/usr/bin/env", [
+        let made = try await ProcessRunner.run("/usr/bin/env", [
             "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-days", "1",
             "-keyout", key, "-out", certificate,
         ])
         #expect(made.status == 0, "\(made.standardError)")
-        let other = try ProcessRunner.run("/usr/bin/env", [
+        let other = try await ProcessRunner.run("/usr/bin/env", [
             "openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", otherKey,
         ])
         #expect(other.status == 0, "\(other.standardError)")
@@ -47,33 +47,33 @@ struct StartupFailureTests {
         try Data("this is not a certificate\n".utf8).write(to: URL(fileURLWithPath: notPEM))
         let serve = ["serve", "--data-dir", dataDir, "--listen", "127.0.0.1:0"]
 
-        let missingCertificate = try Self.failing(serve + ["--tls-cert", directory.path("missing.pem"), "--tls-key", key])
+        let missingCertificate = try await Self.failing(serve + ["--tls-cert", directory.path("missing.pem"), "--tls-key", key])
         #expect(missingCertificate.status == 78, "\(missingCertificate.standardError)")
         #expect(missingCertificate.standardError.contains("'\(directory.path("missing.pem"))': No such file or directory"),
                 "\(missingCertificate.standardError)")
         #expect(missingCertificate.standardError.contains("--tls-cert"))
 
-        let missingKey = try Self.failing(serve + ["--tls-cert", certificate, "--tls-key", directory.path("missing-key.pem")])
+        let missingKey = try await Self.failing(serve + ["--tls-cert", certificate, "--tls-key", directory.path("missing-key.pem")])
         #expect(missingKey.status == 78, "\(missingKey.standardError)")
         #expect(missingKey.standardError.contains("private key file '\(directory.path("missing-key.pem"))'"),
                 "\(missingKey.standardError)")
 
-        let garbage = try Self.failing(serve + ["--tls-cert", notPEM, "--tls-key", key])
+        let garbage = try await Self.failing(serve + ["--tls-cert", notPEM, "--tls-key", key])
         #expect(garbage.status == 78, "\(garbage.standardError)")
         #expect(garbage.standardError.contains("certificate chain from '\(notPEM)'"), "\(garbage.standardError)")
 
-        let mismatch = try Self.failing(serve + ["--tls-cert", certificate, "--tls-key", otherKey])
+        let mismatch = try await Self.failing(serve + ["--tls-cert", certificate, "--tls-key", otherKey])
         #expect(mismatch.status == 78, "\(mismatch.standardError)")
         #expect(mismatch.standardError.contains("the private key '\(otherKey)' does not match the certificate in '\(certificate)'"),
                 "\(mismatch.standardError)")
     }
 
     @Test("Plain HTTP on an address other than loopback: 78, saying --tls-cert/--tls-key or --allow-plaintext")
-    func plaintextOffLoopback() throws {
+    func plaintextOffLoopback() async throws {
         let directory = try TemporaryDirectory()
-        let (dataDir, _, _) = try CofferCommandTests.initialize(directory)
+        let (dataDir, _, _) = try await CofferCommandTests.initialize(directory)
         for (listen, host) in [("0.0.0.0:0", "0.0.0.0"), ("[::]:0", "::")] {
-            let result = try Self.failing(["serve", "--data-dir", dataDir, "--listen", listen])
+            let result = try await Self.failing(["serve", "--data-dir", dataDir, "--listen", listen])
             #expect(result.status == 78, "\(listen): \(result.standardError)")
             #expect(result.standardError.contains("refusing to serve plain HTTP on \(host),"), "\(result.standardError)")
             #expect(result.standardError.contains("--tls-cert FILE and --tls-key FILE, or --allow-plaintext"), "\(result.standardError)")
@@ -81,37 +81,37 @@ struct StartupFailureTests {
     }
 
     @Test("A --listen that is not HOST:PORT with an address literal, or half a TLS pair: 64, naming the option")
-    func usage() throws {
+    func usage() async throws {
         let directory = try TemporaryDirectory()
-        let (dataDir, _, _) = try CofferCommandTests.initialize(directory)
-        let hostName = try Self.failing(["serve", "--data-dir", dataDir, "--listen", "vault.example:8443"])
+        let (dataDir, _, _) = try await CofferCommandTests.initialize(directory)
+        let hostName = try await Self.failing(["serve", "--data-dir", dataDir, "--listen", "vault.example:8443"])
         #expect(hostName.status == 64, "\(hostName.standardError)")
         #expect(hostName.standardError.contains("invalid --listen: 'vault.example' is not an IPv4 or IPv6 address literal"),
                 "\(hostName.standardError)")
 
-        let noPort = try Self.failing(["serve", "--data-dir", dataDir, "--listen", "127.0.0.1"])
+        let noPort = try await Self.failing(["serve", "--data-dir", dataDir, "--listen", "127.0.0.1"])
         #expect(noPort.status == 64, "\(noPort.standardError)")
         #expect(noPort.standardError.contains("'--listen'"), "\(noPort.standardError)")
 
-        let halfPair = try Self.failing(["serve", "--data-dir", dataDir, "--tls-cert", directory.path("cert.pem")])
+        let halfPair = try await Self.failing(["serve", "--data-dir", dataDir, "--tls-cert", directory.path("cert.pem")])
         #expect(halfPair.status == 64, "\(halfPair.standardError)")
         #expect(halfPair.standardError.contains("'--tls-key'"), "\(halfPair.standardError)")
     }
 
     @Test("serve, keys or audit where there is no vault: 78, 'no vault', the path and coffer init — not the master key")
-    func noVault() throws {
+    func noVault() async throws {
         let directory = try TemporaryDirectory()
         let empty = directory.path("empty"), missing = directory.path("missing")
         try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: false)
         for dataDir in [empty, missing] {
-            let serve = try Self.failing(["serve", "--data-dir", dataDir, "--listen", "127.0.0.1:0"])
+            let serve = try await Self.failing(["serve", "--data-dir", dataDir, "--listen", "127.0.0.1:0"])
             #expect(serve.status == 78, "\(serve.standardError)")
             #expect(serve.standardError.contains("no vault in \(dataDir): run `coffer init --data-dir \(dataDir)` first, or use `--dev`"),
                     "\(serve.standardError)")
             #expect(!serve.standardError.contains("master key"), "\(serve.standardError)")
 
             for command in [["keys", "status"], ["audit", "verify"], ["audit", "upgrade"]] {
-                let result = try Self.failing(command + ["--data-dir", dataDir])
+                let result = try await Self.failing(command + ["--data-dir", dataDir])
                 #expect(result.status == 78, "\(command): \(result.standardError)")
                 #expect(result.standardError.contains("no vault in \(dataDir)"), "\(command): \(result.standardError)")
                 #expect(!result.standardError.contains("master key"), "\(command): \(result.standardError)")
@@ -122,18 +122,18 @@ struct StartupFailureTests {
     }
 
     @Test("A data directory or database this user may not open: 69, naming the path and the system's reason")
-    func unreadableDataDirectory() throws {
+    func unreadableDataDirectory() async throws {
         let directory = try TemporaryDirectory()
         var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("COFFER_") }
         environment["COFFER_MASTER_KEY"] = MasterKey.generate().encoded
         let dataDir = directory.path("data"), database = dataDir + "/coffer.db"
-        let created = try ProcessRunner.coffer(["init", "--data-dir", dataDir], environment: environment)
+        let created = try await ProcessRunner.coffer(["init", "--data-dir", dataDir], environment: environment)
         #expect(created.status == 0, "\(created.standardError)")
         let user = OtherUser(passingThrough: directory)
         let serve = ["serve", "--data-dir", dataDir, "--listen", "127.0.0.1:0"]
 
         try user.forbid(dataDir)
-        let directoryDenied = try Self.failing(serve, environment: environment, launcher: user.launcher)
+        let directoryDenied = try await Self.failing(serve, environment: environment, launcher: user.launcher)
         #expect(directoryDenied.status == 69, "\(directoryDenied.standardError)")
         #expect(directoryDenied.standardError.contains("the data directory \(dataDir) cannot be used: Permission denied"),
                 "\(directoryDenied.standardError)")
@@ -141,7 +141,7 @@ struct StartupFailureTests {
 
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: dataDir)
         try user.forbid(database)
-        let databaseDenied = try Self.failing(serve, environment: environment, launcher: user.launcher)
+        let databaseDenied = try await Self.failing(serve, environment: environment, launcher: user.launcher)
         #expect(databaseDenied.status == 69, "\(databaseDenied.standardError)")
         #expect(databaseDenied.standardError.contains("\(database): cannot open or create the database file: Permission denied"),
                 "\(databaseDenied.standardError)")
@@ -149,22 +149,22 @@ struct StartupFailureTests {
     }
 
     @Test("A database that is a directory, or not a database: the path and SQLite's or the system's reason")
-    func unusableDatabase() throws {
+    func unusableDatabase() async throws {
         let directory = try TemporaryDirectory()
-        let (dataDir, _, _) = try CofferCommandTests.initialize(directory)
+        let (dataDir, _, _) = try await CofferCommandTests.initialize(directory)
         let database = dataDir + "/coffer.db"
         let serve = ["serve", "--data-dir", dataDir, "--listen", "127.0.0.1:0"]
         for sidecar in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database + sidecar) }
 
         try Data(repeating: 0x5A, count: 8192).write(to: URL(fileURLWithPath: database))
-        let garbage = try Self.failing(serve)
+        let garbage = try await Self.failing(serve)
         #expect(garbage.status == 65, "\(garbage.standardError)")
         #expect(garbage.standardError.contains("\(database): "), "\(garbage.standardError)")
         #expect(garbage.standardError.contains("file is not a database (storage_corrupt)"), "\(garbage.standardError)")
 
         try FileManager.default.removeItem(atPath: database)
         try FileManager.default.createDirectory(atPath: database, withIntermediateDirectories: false)
-        let folder = try Self.failing(["migrate", "--data-dir", dataDir])
+        let folder = try await Self.failing(["migrate", "--data-dir", dataDir])
         #expect(folder.status == 69, "\(folder.standardError)")
         #expect(folder.standardError.contains("\(database): cannot open or create the database file: Is a directory"),
                 "\(folder.standardError)")

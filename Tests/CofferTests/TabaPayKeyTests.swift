@@ -13,12 +13,12 @@ enum ServedPublicKey {
 
 /// Encrypts `plaintext` with Python's `cryptography` to a served public key, RSA-OAEP SHA-256
 /// with MGF1 over `mgf1`; Base64URL without padding.
-func pythonEncrypt(_ plaintext: String, to key: ServedPublicKey, mgf1: String) throws -> String {
+func pythonEncrypt(_ plaintext: String, to key: ServedPublicKey, mgf1: String) async throws -> String {
     let (form, first, second) = switch key {
     case .asn1(let der): ("asn1", der, "")
     case .raw(let modulus, let exponent): ("raw", modulus, exponent)
     }
-    let result = try ProcessRunner.python("""
+    let result = try await ProcessRunner.python("""
         import base64, sys
         from cryptography.hazmat.primitives import hashes, serialization
         from cryptography.hazmat.primitives.asymmetric import padding, rsa
@@ -92,9 +92,9 @@ struct TabaPayKeyTests {
             let packed = "\(item.pan)|2031\(String(index + 1).leftPadded(to: 2))|123"
             let mgf1 = item.mode == 2 ? "sha256" : "sha1"
             let data = switch item.tool {
-            case "openssl": try opensslEncrypt(packed, publicKeyDER: der, mgf1: mgf1, in: api.test.directory)
-            case "python-raw": try pythonEncrypt(packed, to: .raw(modulus: modulus, exponent: exponent), mgf1: mgf1)
-            default: try pythonEncrypt(packed, to: .asn1(asn1), mgf1: mgf1)
+            case "openssl": try await opensslEncrypt(packed, publicKeyDER: der, mgf1: mgf1, in: api.test.directory)
+            case "python-raw": try await pythonEncrypt(packed, to: .raw(modulus: modulus, exponent: exponent), mgf1: mgf1)
+            default: try await pythonEncrypt(packed, to: .asn1(asn1), mgf1: mgf1)
             }
             let card = #"{"keyID":"\#(keyID)","data":"\#(data)","mode":\#(item.mode)}"#
             let response = await api.request("POST", "\(base)/accounts", body: tabaPayAccountBody(card: card), key: api.key)
@@ -117,15 +117,15 @@ struct TabaPayKeyTests {
             await api.request("POST", "\(base)/accounts",
                               body: tabaPayAccountBody(card: #"{"keyID":"\#(keyID)","data":"\#(data)","mode":\#(mode)}"#), key: api.key)
         }
-        let good = try opensslEncrypt("4111111111111111|203012|", publicKeyDER: der, mgf1: "sha256", in: api.test.directory)
+        let good = try await opensslEncrypt("4111111111111111|203012|", publicKeyDER: der, mgf1: "sha256", in: api.test.directory)
         var flipped = Base64URL.decode(good)!
         flipped[17] ^= 0x40
         let undecryptable = [
             Base64URL.encode(flipped),
             "AAAA",
-            try opensslEncrypt("4111111111111112|203012|", publicKeyDER: der, mgf1: "sha256", in: api.test.directory),
-            try opensslEncrypt("4111111111111111/203012", publicKeyDER: der, mgf1: "sha256", in: api.test.directory),
-            try opensslEncrypt("4111111111111111|203012|", publicKeyDER: der, mgf1: "sha1", in: api.test.directory),
+            try await opensslEncrypt("4111111111111112|203012|", publicKeyDER: der, mgf1: "sha256", in: api.test.directory),
+            try await opensslEncrypt("4111111111111111/203012", publicKeyDER: der, mgf1: "sha256", in: api.test.directory),
+            try await opensslEncrypt("4111111111111111|203012|", publicKeyDER: der, mgf1: "sha1", in: api.test.directory),
         ]
         var bodies: Set<String> = []
         for data in undecryptable {

@@ -70,7 +70,7 @@ struct TabaPayUpdateTests {
         let api = try await APIHarness.make()
         let id = try await Self.create(api)
         let (keyID, _, der) = try await TabaPayKeyTests.createKey(api)
-        let data = try opensslEncrypt("378282246310005|203204|", publicKeyDER: der, mgf1: "sha256", in: api.test.directory)
+        let data = try await opensslEncrypt("378282246310005|203204|", publicKeyDER: der, mgf1: "sha256", in: api.test.directory)
         let body = #"{"card":{"keyID":"\#(keyID)","data":"\#(data)"},"owner":\#(tabaPaySeedOwner)}"#
         let updated = await Self.put(api, "v1", id, body: body)
         #expect(updated.status == 200, "\(updated.body)")

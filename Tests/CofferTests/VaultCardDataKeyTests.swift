@@ -8,13 +8,13 @@ import VaultStore
 
 /// Encrypts `plaintext` to a DER public key with the `openssl pkeyutl` command: an implementation
 /// independent of ours. `mgf1` is "sha256" (mode 2) or "sha1" (mode 1).
-func opensslEncrypt(_ plaintext: String, publicKeyDER: [UInt8], mgf1: String, in directory: TemporaryDirectory) throws -> String {
+func opensslEncrypt(_ plaintext: String, publicKeyDER: [UInt8], mgf1: String, in directory: TemporaryDirectory) async throws -> String {
     let keyPath = directory.path("pub-\(UUID().uuidString).der")
     try Data(publicKeyDER).write(to: URL(fileURLWithPath: keyPath))
     let inputPath = directory.path("in-\(UUID().uuidString)")
     try Data(plaintext.utf8).write(to: URL(fileURLWithPath: inputPath))
     let outputPath = inputPath + ".enc"
-    let result = try ProcessRunner.run("/usr/bin/env", [
+    let result = try await ProcessRunner.run("/usr/bin/env", [
         "openssl", "pkeyutl", "-encrypt", "-pubin", "-keyform", "DER", "-inkey", keyPath,
         "-pkeyopt", "rsa_padding_mode:oaep", "-pkeyopt", "rsa_oaep_md:sha256", "-pkeyopt", "rsa_mgf1_md:\(mgf1)",
         "-in", inputPath, "-out", outputPath,
@@ -30,8 +30,8 @@ struct VaultCardDataKeyTests {
         let test = try await TestVault.make()
         let key = try await test.vault.createCardDataKey(tenant: test.tenant, actor: "test")
         for (mode, mgf1) in [(2, "sha256"), (1, "sha1")] {
-            let data = try opensslEncrypt("5555555555554444|203012|123", publicKeyDER: key.publicKey.subjectPublicKeyInfoDER,
-                                          mgf1: mgf1, in: test.directory)
+            let data = try await opensslEncrypt("5555555555554444|203012|123", publicKeyDER: key.publicKey.subjectPublicKeyInfoDER,
+                                                mgf1: mgf1, in: test.directory)
             let encrypted = try EncryptedCardData(keyID: key.id.rawValue, data: data, mode: mode)
             let tokenized = try await test.vault.tokenize(.encrypted(encrypted), tenant: test.tenant, caller: test.admin, actor: "test")
             #expect(tokenized.metadata.brand == .mastercard)
@@ -47,18 +47,18 @@ struct VaultCardDataKeyTests {
 
     @Test("Every decryption failure is the same error; unknown, deleted and expired keys have their own")
     func failures() async throws {
-        let clock = TestClock(Date())
+        let clock = TestClock()
         let test = try await TestVault.make(clock: { clock.now })
         let key = try await test.vault.createCardDataKey(tenant: test.tenant, actor: "test")
-        let good = try opensslEncrypt("4111111111111111|203012|", publicKeyDER: key.publicKey.subjectPublicKeyInfoDER,
-                                      mgf1: "sha256", in: test.directory)
+        let good = try await opensslEncrypt("4111111111111111|203012|", publicKeyDER: key.publicKey.subjectPublicKeyInfoDER,
+                                            mgf1: "sha256", in: test.directory)
 
         var corrupted = Base64URL.decode(good)!
         corrupted[17] ^= 0x40
-        let notACard = try opensslEncrypt("4111111111111112|203012|", publicKeyDER: key.publicKey.subjectPublicKeyInfoDER,
-                                          mgf1: "sha256", in: test.directory)
-        let badPacking = try opensslEncrypt("4111111111111111/203012", publicKeyDER: key.publicKey.subjectPublicKeyInfoDER,
-                                            mgf1: "sha256", in: test.directory)
+        let notACard = try await opensslEncrypt("4111111111111112|203012|", publicKeyDER: key.publicKey.subjectPublicKeyInfoDER,
+                                                mgf1: "sha256", in: test.directory)
+        let badPacking = try await opensslEncrypt("4111111111111111/203012", publicKeyDER: key.publicKey.subjectPublicKeyInfoDER,
+                                                  mgf1: "sha256", in: test.directory)
         let blobs: [(String, Int)] = [
             (Base64URL.encode(corrupted), 2),  // flipped ciphertext
             (good, 1),                         // wrong OAEP variant
@@ -108,7 +108,7 @@ struct VaultCardDataKeyTests {
 
     @Test("At most two active keys; an expired or deleted one frees a place")
     func activeKeyLimit() async throws {
-        let clock = TestClock(Date())
+        let clock = TestClock()
         let test = try await TestVault.make(clock: { clock.now })
         let first = try await test.vault.createCardDataKey(tenant: test.tenant, actor: "test")
         let second = try await test.vault.createCardDataKey(tenant: test.tenant, actor: "test")
@@ -126,15 +126,5 @@ struct VaultCardDataKeyTests {
         #expect(fetched.publicKey.exponent == [1, 0, 1])
         #expect(fetched.publicKey.modulus.count == 256)
         await test.storage.close()
-    }
-}
-
-/// A settable clock shared with the vault under test.
-final class TestClock: Sendable {
-    private let current: Mutex<Date>
-    init(_ date: Date) { current = Mutex(date) }
-    var now: Date {
-        get { current.withLock { $0 } }
-        set { current.withLock { $0 = newValue } }
     }
 }

@@ -9,7 +9,7 @@ import VaultStore
 struct VaultCardTokenAndIdempotencyTests {
     @Test("A single-use token tokenizes once, never twice, never for another tenant, never after it expires")
     func singleUse() async throws {
-        let clock = TestClock(Date())
+        let clock = TestClock()
         let test = try await TestVault.make(clock: { clock.now })
         let issued = try await test.vault.createCardToken(.plain(CardData(packed: "4111111111111111|203012|123")),
                                                           tenant: test.tenant, caller: test.admin, actor: "test")
@@ -42,7 +42,7 @@ struct VaultCardTokenAndIdempotencyTests {
         let issued = try await test.vault.createCardToken(TestPAN.card(1), tenant: test.tenant, caller: test.admin, actor: "test")
         await test.storage.close()
         // Move the token's row into the cards table with the same token value.
-        let move = try ProcessRunner.python("""
+        let move = try await ProcessRunner.python("""
             import sqlite3, sys
             db = sqlite3.connect(sys.argv[1])
             token, tenant, ct, version, created = db.execute(

@@ -12,12 +12,12 @@ struct VaultRotationTests {
     func everyKindIsReencrypted() async throws {
         let test = try await TestVault.make()
         let fixture = try await SealedRecordsFixture.make(test)
-        #expect(try SealedRecordsFixture.storedKeyVersions(test.databasePath) == SealedRecordsFixture.allUnder(1))
+        #expect(try await SealedRecordsFixture.storedKeyVersions(test.databasePath) == SealedRecordsFixture.allUnder(1))
         #expect(try await test.vault.dataKeyStatus().map(\.records) == [SealedRecordsFixture.counts])
 
         let report = try await test.vault.rotateDataKey(actor: "test", batchSize: 2)
         #expect(report == RotationReport(activeVersion: 2, resumed: false, reencrypted: SealedRecordsFixture.counts))
-        #expect(try SealedRecordsFixture.storedKeyVersions(test.databasePath) == SealedRecordsFixture.allUnder(2))
+        #expect(try await SealedRecordsFixture.storedKeyVersions(test.databasePath) == SealedRecordsFixture.allUnder(2))
         let status = try await test.vault.dataKeyStatus()
         #expect(status.map(\.version) == [1, 2])
         #expect(status.map(\.isActive) == [false, true])
@@ -38,7 +38,7 @@ struct VaultRotationTests {
         // one-record batches: four cards and a single-use token. The sixth batch never commits,
         // as if the process were killed.
         let crashing = CrashingStorage(test.storage, writesBeforeCrash: 6)
-        let interrupted = try await Vault.open(storage: crashing, masterKey: test.masterKey)
+        let interrupted = try await Vault.open(storage: crashing, masterKey: test.masterKey, clock: { TestClock.start })
         await #expect(throws: CrashingStorage.Crash.self) {
             try await interrupted.rotateDataKey(actor: "test", batchSize: 1)
         }
@@ -52,7 +52,7 @@ struct VaultRotationTests {
         rest[.cards] = nil
         rest[.cardTokens] = nil
         #expect(finished == RotationReport(activeVersion: 2, resumed: true, reencrypted: rest))
-        #expect(try SealedRecordsFixture.storedKeyVersions(test.databasePath) == SealedRecordsFixture.allUnder(2))
+        #expect(try await SealedRecordsFixture.storedKeyVersions(test.databasePath) == SealedRecordsFixture.allUnder(2))
         try await fixture.expectEverythingOpens(test.vault)
         await test.storage.close()
     }
@@ -62,7 +62,7 @@ struct VaultRotationTests {
         let test = try await TestVault.make()
         let server = test.vault
         let before = try await server.createPlatformClient(profile: Array("before".utf8), tenant: test.tenant)
-        let operator_ = try await Vault.open(storage: test.storage, masterKey: test.masterKey)
+        let operator_ = try await Vault.open(storage: test.storage, masterKey: test.masterKey, clock: { TestClock.start })
         #expect(try await operator_.rotateDataKey(actor: "cli").reencrypted == [.platformClients: 1])
 
         // The server has not reloaded its data keys yet: its new client is sealed under version 1.
@@ -87,7 +87,7 @@ struct VaultRotationTests {
             clients.append(try await test.vault.createPlatformClient(profile: Array("client \(index)".utf8), tenant: test.tenant).id)
         }
         await test.storage.close()
-        let tamper = try ProcessRunner.python("""
+        let tamper = try await ProcessRunner.python("""
             import sqlite3, sys
             db = sqlite3.connect(sys.argv[1])
             (profile,) = db.execute("SELECT sealed_profile FROM platform_clients WHERE id = ?", (sys.argv[2],)).fetchone()
@@ -257,8 +257,8 @@ struct SealedRecordsFixture {
     /// The distinct key versions of the live sealed rows of every table that has a `key_version`
     /// column, read with Python's sqlite3 rather than the code under test — so a table added later
     /// without rotation support shows up here.
-    static func storedKeyVersions(_ path: String) throws -> [String: [Int]] {
-        let result = try ProcessRunner.python("""
+    static func storedKeyVersions(_ path: String) async throws -> [String: [Int]] {
+        let result = try await ProcessRunner.python("""
             import json, sqlite3, sys
             db = sqlite3.connect(sys.argv[1])
             tables = [name for (name,) in db.execute(

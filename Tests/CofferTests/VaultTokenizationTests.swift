@@ -132,7 +132,7 @@ struct VaultTokenizationTests {
         await test.storage.close()
 
         // Edit the file with an independent SQLite client, as an attacker with the file would.
-        let edit = try ProcessRunner.python("""
+        let edit = try await ProcessRunner.python("""
             import sqlite3, sys
             db = sqlite3.connect(sys.argv[1])
             a, b, c = sys.argv[2:5]
@@ -148,7 +148,7 @@ struct VaultTokenizationTests {
         #expect(edit.status == 0, "\(edit.standardError)")
 
         let storage = try SQLiteStorage.open(path: test.databasePath)
-        let vault = try await Vault.open(storage: storage, masterKey: test.masterKey)
+        let vault = try await Vault.open(storage: storage, masterKey: test.masterKey, clock: { TestClock.start })
         for token in [a, b, c] {
             await #expect(throws: VaultError.integrityFailure) {
                 try await vault.reveal(token, tenant: test.tenant, caller: test.admin, actor: "test")
@@ -166,7 +166,7 @@ struct VaultTokenizationTests {
         await test.storage.close()
         let storage = try SQLiteStorage.open(path: test.databasePath)
         await #expect(throws: VaultError.masterKeyMismatch) {
-            try await Vault.open(storage: storage, masterKey: .generate())
+            try await Vault.open(storage: storage, masterKey: .generate(), clock: { TestClock.start })
         }
         await storage.close()
     }

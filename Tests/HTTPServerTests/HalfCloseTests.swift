@@ -1,6 +1,7 @@
 import Foundation
 import HTTPServer
 import Testing
+import TestSupport
 
 /// A client that shuts its sending side (`shutdown(SHUT_WR)`, a FIN) is seen at once, whatever
 /// the connection is doing: what it asked for is answered, then the server closes too, without

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPServer
 import Testing
+import TestSupport
 
 @Suite("Server: idle keep-alive connections make room at the cap")
 struct IdleReclaimTests {
@@ -75,7 +76,7 @@ struct IdleReclaimTests {
             // The three oldest idle connections made room, silently; the next ones are still open.
             let reclaimed = try await blocking { try clients[2...4].map { try $0.closesWithoutData(within: .seconds(1)) } }
             #expect(reclaimed == [true, true, true])
-            let kept = try await blocking { clients[5...9].allSatisfy { $0.staysSilent(for: .milliseconds(20)) } }
+            let kept = await blocking { clients[5...9].allSatisfy { $0.staysSilent(for: .milliseconds(20)) } }
             #expect(kept)
 
             // The busy ones were never candidates: both are answered.

@@ -2,6 +2,7 @@ import Foundation
 import HTTPServer
 import Synchronization
 import Testing
+import TestSupport
 
 /// Collects what the server reports through `HTTPServerConfiguration.rejectionObserver`.
 final class RejectionRecorder: Sendable {
@@ -117,7 +118,7 @@ struct RejectionReportTests {
     /// A client that sends something other than a TLS handshake to the TLS port is refused and
     /// reported; one that connects and leaves without a byte (a TCP health check) is not.
     @Test func failedTLSHandshakesAreReported() async throws {
-        let certificate = try await blocking { try TestCertificate() }
+        let certificate = try await TestCertificate()
         let recorder = RejectionRecorder()
         try await withServer(configure: { configuration in
             Self.observed(by: recorder)(&configuration)

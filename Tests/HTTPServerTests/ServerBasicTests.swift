@@ -1,5 +1,6 @@
 import Foundation
 import HTTPServer
+import TestSupport
 import Testing
 
 @Suite("Server: requests, keep-alive, pipelining")
@@ -175,19 +176,14 @@ struct ServerBasicTests {
 
     @Test func curlGetAndPost() async throws {
         try await withServer { _, port in
-            let get = try await blocking {
-                try runProcess("/usr/bin/curl", ["-sS", "--max-time", "5", "http://127.0.0.1:\(port)/via-curl"])
-            }
-            #expect(get.status == 0)
-            #expect(get.output == "GET /via-curl\n")
-            let post = try await blocking {
-                try runProcess(
-                    "/usr/bin/curl",
-                    ["-sS", "--max-time", "5", "--data-binary", "@-", "http://127.0.0.1:\(port)/p"],
-                    stdin: "payload")
-            }
-            #expect(post.status == 0)
-            #expect(post.output == "POST /p\npayload")
+            let get = try await ProcessRunner.run("/usr/bin/curl", ["-sS", "--max-time", "5", "http://127.0.0.1:\(port)/via-curl"])
+            #expect(get.status == 0, "\(get.standardError)")
+            #expect(get.standardOutput == "GET /via-curl\n")
+            let post = try await ProcessRunner.run(
+                "/usr/bin/curl", ["-sS", "--max-time", "5", "--data-binary", "@-", "http://127.0.0.1:\(port)/p"],
+                input: Data("payload".utf8))
+            #expect(post.status == 0, "\(post.standardError)")
+            #expect(post.standardOutput == "POST /p\npayload")
         }
     }
 }

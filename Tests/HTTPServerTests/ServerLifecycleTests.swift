@@ -1,5 +1,6 @@
 import Foundation
 import HTTPServer
+import TestSupport
 import Testing
 
 @Suite("Server: start, bind rules, shutdown")
@@ -52,10 +53,8 @@ struct ServerLifecycleTests {
         configuration.host = "[::1]"
         let v6 = try HTTPServer(configuration: configuration, handler: echoHandler())
         if let v6Port = try? v6.start() {
-            let result = try await blocking {
-                try runProcess("/usr/bin/curl", ["-sS", "--max-time", "5", "http://[::1]:\(v6Port)/six"])
-            }
-            #expect(result.output == "GET /six\n")
+            let result = try await ProcessRunner.run("/usr/bin/curl", ["-sS", "--max-time", "5", "http://[::1]:\(v6Port)/six"])
+            #expect(result.standardOutput == "GET /six\n", "\(result.standardError)")
             await v6.shutdown()
         }
     }
@@ -92,21 +91,12 @@ struct ServerLifecycleTests {
             try inFlight.send("POST /slow HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi")
             return (inFlight, idle)
         }
-        // Let the request reach the handler.
-        while counter.value == 0 { try await Task.sleep(for: .milliseconds(5)) }
+        try #require(await waitUntil(within: .seconds(10)) { counter.value == 1 }, "the request reached the handler")
 
         let start = ContinuousClock.now
         let shutdown = Task { await server.shutdown() }
-        try await Task.sleep(for: .milliseconds(50))
-
-        let refused = try await blocking { () -> Bool in
-            do {
-                _ = try TestClient(port: port)
-                return false
-            } catch {
-                return true
-            }
-        }
+        // While the handler is held, shutdown has begun and refuses new connections.
+        let refused = await waitUntil(within: .seconds(10)) { (try? TestClient(port: port)) == nil }
         #expect(refused)
         let idleClosed = try await blocking { try idle.closesWithoutData(within: .seconds(2)) }
         #expect(idleClosed)
@@ -130,14 +120,15 @@ struct ServerLifecycleTests {
     @Test func shutdownGivesUpAfterTheGracePeriod() async throws {
         var configuration = HTTPServerConfiguration()
         configuration.shutdownGracePeriod = .milliseconds(200)
-        let server = try HTTPServer(configuration: configuration, handler: echoHandler(delay: .seconds(5)))
+        let counter = CallCounter()
+        let server = try HTTPServer(configuration: configuration, handler: echoHandler(counter: counter, delay: .seconds(5)))
         let port = try server.start()
         let client = try await blocking {
             let client = try TestClient(port: port)
             try client.send("GET /forever HTTP/1.1\r\nHost: x\r\n\r\n")
             return client
         }
-        try await Task.sleep(for: .milliseconds(50))
+        try #require(await waitUntil(within: .seconds(10)) { counter.value == 1 }, "the request reached the handler")
         let start = ContinuousClock.now
         await server.shutdown()
         #expect(elapsed(since: start) < .seconds(2))

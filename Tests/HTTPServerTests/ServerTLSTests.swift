@@ -1,5 +1,6 @@
 import Foundation
 @testable import HTTPServer
+import TestSupport
 import Testing
 
 /// A self-signed certificate for `localhost` / 127.0.0.1 in a temporary directory.
@@ -8,15 +9,15 @@ final class TestCertificate: Sendable {
     var certificatePath: String { directory + "/c.pem" }
     var keyPath: String { directory + "/k.pem" }
 
-    init() throws {
+    init() async throws {
         directory = NSTemporaryDirectory() + "coffer-tls-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let result = try runProcess(
+        let result = try await ProcessRunner.run(
             "/usr/bin/openssl",
             ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost",
              "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-days", "1",
              "-keyout", directory + "/k.pem", "-out", directory + "/c.pem"])
-        guard result.status == 0 else { throw ServerTestError("openssl req failed: \(result.error)") }
+        guard result.status == 0 else { throw ServerTestError("openssl req failed: \(result.standardError)") }
     }
 
     deinit {
@@ -33,28 +34,25 @@ struct ServerTLSTests {
     let certificate: TestCertificate
 
     init() async throws {
-        certificate = try await blocking { try TestCertificate() }
+        certificate = try await TestCertificate()
     }
 
-    private func curl(_ arguments: [String], port: Int, path: String = "/") async throws -> (status: Int32, output: String, error: String) {
-        let caFile = certificate.certificatePath
-        return try await blocking {
-            try runProcess(
-                "/usr/bin/curl",
-                ["-sS", "--max-time", "5", "--cacert", caFile] + arguments + ["https://localhost:\(port)\(path)"])
-        }
+    private func curl(_ arguments: [String], port: Int, path: String = "/") async throws -> ProcessResult {
+        try await ProcessRunner.run(
+            "/usr/bin/curl",
+            ["-sS", "--max-time", "5", "--cacert", certificate.certificatePath] + arguments + ["https://localhost:\(port)\(path)"])
     }
 
     @Test func curlOverTLSWithDefaults() async throws {
         let tls = certificate.configuration
         try await withServer(configure: { $0.tls = tls }) { _, port in
             let result = try await curl([], port: port, path: "/secure")
-            #expect(result.status == 0, "\(result.error)")
-            #expect(result.output == "GET /secure\n")
+            #expect(result.status == 0, "\(result.standardError)")
+            #expect(result.standardOutput == "GET /secure\n")
 
             let post = try await curl(["--data-binary", "card-ish payload", "-H", "Content-Type: text/plain"], port: port, path: "/p")
-            #expect(post.status == 0, "\(post.error)")
-            #expect(post.output == "POST /p\ncard-ish payload")
+            #expect(post.status == 0, "\(post.standardError)")
+            #expect(post.standardOutput == "POST /p\ncard-ish payload")
         }
     }
 
@@ -62,11 +60,11 @@ struct ServerTLSTests {
         let tls = certificate.configuration
         try await withServer(configure: { $0.tls = tls }) { _, port in
             let v12 = try await curl(["--tlsv1.2", "--tls-max", "1.2", "-w", "%{http_code}", "-o", "/dev/null"], port: port)
-            #expect(v12.status == 0, "\(v12.error)")
-            #expect(v12.output == "200")
+            #expect(v12.status == 0, "\(v12.standardError)")
+            #expect(v12.standardOutput == "200")
             let v13 = try await curl(["--tlsv1.3", "-w", "%{http_code}", "-o", "/dev/null"], port: port)
-            #expect(v13.status == 0, "\(v13.error)")
-            #expect(v13.output == "200")
+            #expect(v13.status == 0, "\(v13.standardError)")
+            #expect(v13.standardOutput == "200")
         }
     }
 
@@ -77,15 +75,12 @@ struct ServerTLSTests {
             #expect(curl11.status != 0)
             // OpenSSL 3 clients refuse TLS 1.1 themselves at the default security level; at
             // level 0 this client would speak it, so a failure here is the server's refusal.
-            let sClient = try await blocking {
-                try runProcess(
-                    "/usr/bin/openssl",
-                    ["s_client", "-connect", "127.0.0.1:\(port)", "-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0"],
-                    stdin: "")
-            }
+            let sClient = try await ProcessRunner.run(
+                "/usr/bin/openssl", ["s_client", "-connect", "127.0.0.1:\(port)", "-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0"],
+                input: Data())
             #expect(sClient.status != 0)
-            #expect(sClient.output.contains("Cipher is (NONE)"))
-            #expect(!sClient.output.contains("New, TLSv1"))
+            #expect(sClient.standardOutput.contains("Cipher is (NONE)"))
+            #expect(!sClient.standardOutput.contains("New, TLSv1"))
         }
     }
 
@@ -96,7 +91,7 @@ struct ServerTLSTests {
             #expect(cbc.status != 0)
             let gcm = try await curl(
                 ["--tlsv1.2", "--tls-max", "1.2", "--ciphers", "ECDHE-RSA-AES128-GCM-SHA256", "-o", "/dev/null"], port: port)
-            #expect(gcm.status == 0, "\(gcm.error)")
+            #expect(gcm.status == 0, "\(gcm.standardError)")
         }
     }
 
@@ -104,16 +99,13 @@ struct ServerTLSTests {
         let tls = certificate.configuration
         try await withServer(configure: { $0.tls = tls }) { _, port in
             // Two URLs in one curl run reuse the connection.
-            let caFile = certificate.certificatePath
-            let result = try await blocking {
-                try runProcess(
-                    "/usr/bin/curl",
-                    ["-sS", "-v", "--max-time", "5", "--cacert", caFile,
-                     "https://localhost:\(port)/one", "https://localhost:\(port)/two"])
-            }
-            #expect(result.status == 0, "\(result.error)")
-            #expect(result.output == "GET /one\nGET /two\n")
-            #expect(result.error.contains("Re-using existing connection"))
+            let result = try await ProcessRunner.run(
+                "/usr/bin/curl",
+                ["-sS", "-v", "--max-time", "5", "--cacert", certificate.certificatePath,
+                 "https://localhost:\(port)/one", "https://localhost:\(port)/two"])
+            #expect(result.status == 0, "\(result.standardError)")
+            #expect(result.standardOutput == "GET /one\nGET /two\n")
+            #expect(result.standardError.contains("Re-using existing connection"))
         }
     }
 
@@ -149,7 +141,7 @@ struct ServerTLSTests {
     }
 
     @Test func mismatchedKeyFailsAtInit() async throws {
-        let other = try await blocking { try TestCertificate() }
+        let other = try await TestCertificate()
         var configuration = HTTPServerConfiguration()
         configuration.tls = TLSConfiguration(certificateChainPath: certificate.certificatePath, privateKeyPath: other.keyPath)
         #expect {

@@ -2,6 +2,7 @@ import Foundation
 import HTTPServer
 import Synchronization
 import Testing
+import TestSupport
 
 #if canImport(Glibc)
 @preconcurrency import Glibc
@@ -104,24 +105,11 @@ struct TestResponse: Sendable {
     var text: String { String(decoding: body, as: UTF8.self) }
 }
 
-/// Runs blocking work (socket calls, `Process`) on a thread of its own and awaits the result.
-///
-/// Test code must not block the cooperative pool: it has only as many threads as cores, and the
-/// server's handlers run on it — a test blocked in `recv` there could starve the very handler
-/// whose response it waits for. Assertions stay in the awaiting test, where Swift Testing knows
-/// which test they belong to.
-func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        let thread = Thread {
-            continuation.resume(with: Result { try body() })
-        }
-        thread.start()
-    }
-}
-
 /// A blocking TCP client over raw POSIX sockets, with a receive timeout, for driving the
 /// server byte by byte.
 ///
+/// Every call that can block is `noasync`: the compiler keeps it out of test tasks, so it runs
+/// inside `blocking { }`, on a thread the test owns, and a receive timeout is measured there.
 /// `@unchecked Sendable` so that a test can hand it to `blocking { }`: a test awaits each
 /// blocking block before starting the next, so no two threads ever use one client at once.
 final class TestClient: @unchecked Sendable {
@@ -130,10 +118,12 @@ final class TestClient: @unchecked Sendable {
     private var sawEOF = false
 
     /// Connects to 127.0.0.1:`port`. `receiveBuffer` shrinks SO_RCVBUF (for slow-reader tests).
+    @available(*, noasync, message: "blocks its thread: call it inside blocking { }")
     init(port: Int, timeout: Duration = .seconds(5), receiveBuffer: Int32? = nil) throws {
         // `self.fd` is set last: if init throws after all properties are set, deinit runs and
         // would close the descriptor a second time — by then perhaps another test's socket.
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        // Close-on-exec, so a program another test starts meanwhile cannot hold the connection open.
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw ServerTestError("socket: errno \(errno)") }
         if var size = receiveBuffer {
             setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
@@ -167,10 +157,12 @@ final class TestClient: @unchecked Sendable {
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &value, socklen_t(MemoryLayout<timeval>.size))
     }
 
+    @available(*, noasync, message: "blocks its thread: call it inside blocking { }")
     func send(_ text: String) throws {
         try send(Array(text.utf8))
     }
 
+    @available(*, noasync, message: "blocks its thread: call it inside blocking { }")
     func send(_ bytes: [UInt8]) throws {
         var offset = 0
         while offset < bytes.count {
@@ -205,6 +197,7 @@ final class TestClient: @unchecked Sendable {
     }
 
     /// Reads exactly `count` bytes.
+    @available(*, noasync, message: "blocks its thread: call it inside blocking { }")
     func read(count: Int) throws -> [UInt8] {
         while buffer.count < count {
             guard try fill() else { throw ServerTestError("EOF after \(buffer.count) of \(count) bytes") }
@@ -215,6 +208,7 @@ final class TestClient: @unchecked Sendable {
     }
 
     /// Reads one response framed by Content-Length (or none, for 1xx/204/304 and answers to HEAD).
+    @available(*, noasync, message: "blocks its thread: call it inside blocking { }")
     func readResponse(toHEAD: Bool = false) throws -> TestResponse {
         var headEnd: Int?
         while headEnd == nil {
@@ -253,6 +247,7 @@ final class TestClient: @unchecked Sendable {
     }
 
     /// True when the server closes (EOF or reset) before `timeout` with no further bytes.
+    @available(*, noasync, message: "blocks its thread: call it inside blocking { }")
     func closesWithoutData(within timeout: Duration) throws -> Bool {
         setTimeout(timeout)
         if !buffer.isEmpty { return false }
@@ -264,6 +259,7 @@ final class TestClient: @unchecked Sendable {
     }
 
     /// True when nothing arrives and the connection stays open for `duration`.
+    @available(*, noasync, message: "blocks its thread: call it inside blocking { }")
     func staysSilent(for duration: Duration) -> Bool {
         setTimeout(duration)
         if !buffer.isEmpty { return false }
@@ -277,9 +273,11 @@ final class TestClient: @unchecked Sendable {
 
     /// Waits for the first bytes to arrive (kept for `readToEnd`); false on EOF.
     @discardableResult
+    @available(*, noasync, message: "blocks its thread: call it inside blocking { }")
     func readSome() throws -> Bool { try fill() }
 
     /// Every byte until EOF (or the timeout); `eof` tells which.
+    @available(*, noasync, message: "blocks its thread: call it inside blocking { }")
     func readToEnd(timeout: Duration = .seconds(5)) -> (bytes: [UInt8], eof: Bool) {
         setTimeout(timeout)
         while true {
@@ -293,26 +291,6 @@ final class TestClient: @unchecked Sendable {
         buffer = []
         return (bytes, true)
     }
-}
-
-/// Runs an external program, returning its exit status and standard output.
-func runProcess(_ executable: String, _ arguments: [String], stdin: String? = nil) throws -> (status: Int32, output: String, error: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    let out = Pipe()
-    let err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    let input = Pipe()
-    process.standardInput = input
-    try process.run()
-    if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-    try? input.fileHandleForWriting.close()
-    let output = out.fileHandleForReading.readDataToEndOfFile()
-    let error = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: output, as: UTF8.self), String(decoding: error, as: UTF8.self))
 }
 
 func elapsed(since start: ContinuousClock.Instant) -> Duration {

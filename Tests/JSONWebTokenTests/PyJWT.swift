@@ -12,15 +12,17 @@ enum PyJWT {
 
     /// Whether `python3` can import PyJWT. CI installs it (`.ci/run`); elsewhere the tests that
     /// need it are skipped with a message saying so.
-    static let isAvailable = (try? run("import jwt")) != nil
+    static func isAvailable() async -> Bool {
+        (try? await run("import jwt")) != nil
+    }
 
     static let missing: Comment = "needs python3 with PyJWT: pip install pyjwt"
 
     /// Runs `script` with `arguments` in `sys.argv[1:]`; returns its standard output without the
     /// final newline, or throws `Failure` if it exits non-zero.
     @discardableResult
-    static func run(_ script: String, _ arguments: String...) throws -> String {
-        let result = try ProcessRunner.python(script, arguments)
+    static func run(_ script: String, _ arguments: String...) async throws -> String {
+        let result = try await ProcessRunner.python(script, arguments)
         guard result.status == 0 else { throw Failure(status: result.status, standardError: result.standardError) }
         var text = result.standardOutput
         if text.hasSuffix("\n") { text.removeLast() }

@@ -16,14 +16,18 @@ import Testing
         }
         let sink = StreamLogSink(fileDescriptor: fd)
         let logger = Logger(label: "sink", sink: sink, clock: .fixed(fixedInstant))
+        // Eight threads of their own write at once (and the lines are checked on one): tens of
+        // megabytes redacted and written would hold the cooperative pool that other tests need.
         await withTaskGroup(of: Void.self) { group in
             for task in 0..<8 {
                 group.addTask {
-                    var generator = SplitMix64(seed: UInt64(task))
-                    for index in 0..<200 {
-                        let size = Int(generator.next() % 40_000)
-                        let letter = Character(UnicodeScalar(UInt8(ascii: "a") + UInt8(task)))
-                        logger.info(String(repeating: letter, count: size), metadata: ["task": .int(task), "i": .int(index)])
+                    await blocking {
+                        var generator = SplitMix64(seed: UInt64(task))
+                        for index in 0..<200 {
+                            let size = Int(generator.next() % 40_000)
+                            let letter = Character(UnicodeScalar(UInt8(ascii: "a") + UInt8(task)))
+                            logger.info(String(repeating: letter, count: size), metadata: ["task": .int(task), "i": .int(index)])
+                        }
                     }
                 }
             }
@@ -31,14 +35,21 @@ import Testing
         #expect(sink.droppedLines == 0)
         let contents = try String(contentsOfFile: path, encoding: .utf8)
         #expect(contents.hasSuffix("\n"))
-        let lines = contents.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+        let lines = contents.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init)
         #expect(lines.count == 8 * 200)
-        for line in lines {
-            let object = try parse(String(line))
-            let task = try #require(object["task"] as? Int)
-            let message = try #require(object["msg"] as? String)
-            let letter = Character(UnicodeScalar(UInt8(ascii: "a") + UInt8(task)))
-            #expect(message.allSatisfy { $0 == letter })
+        /// Each line's task, and whether its message is that task's letter only; nil if it is not such a line.
+        let checked = await blocking {
+            lines.map { line -> (task: Int, isWhole: Bool)? in
+                guard let object = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any],
+                      let task = object["task"] as? Int, let message = object["msg"] as? String
+                else { return nil }
+                let letter = Character(UnicodeScalar(UInt8(ascii: "a") + UInt8(task)))
+                return (task, message.allSatisfy { $0 == letter })
+            }
+        }
+        for (line, result) in zip(lines, checked) {
+            let result = try #require(result, "not a whole line: \(line.prefix(200))")
+            #expect(result.isWhole, "task \(result.task)")
         }
     }
 
@@ -52,7 +63,7 @@ import Testing
 
     /// A full non-blocking pipe with nobody reading: the sink gives up after about a second
     /// instead of blocking the service.
-    @Test func fullNonBlockingPipeDoesNotHang() throws {
+    @Test func fullNonBlockingPipeDoesNotHang() async throws {
         var fds: [Int32] = [0, 0]
         try #require(pipe(&fds) == 0)
         defer {
@@ -61,11 +72,14 @@ import Testing
         }
         _ = fcntl(fds[1], F_SETFL, fcntl(fds[1], F_GETFL) | O_NONBLOCK)
         let sink = StreamLogSink(fileDescriptor: fds[1])
-        let clock = ContinuousClock()
-        let start = clock.now
-        sink.write(line: Array(repeating: UInt8(ascii: "x"), count: 1 << 20) + [UInt8(ascii: "\n")])
+        // The write waits about a second by design: on a thread of its own, which measures it.
+        let waited = await blocking {
+            let start = ContinuousClock.now
+            sink.write(line: Array(repeating: UInt8(ascii: "x"), count: 1 << 20) + [UInt8(ascii: "\n")])
+            return ContinuousClock.now - start
+        }
         #expect(sink.droppedLines == 1)
-        #expect(clock.now - start < .seconds(5))
+        #expect(waited < .seconds(5))
     }
 
     @Test func writesToAPipe() throws {

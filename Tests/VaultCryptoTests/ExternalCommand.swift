@@ -13,8 +13,8 @@ enum ExternalCommandError: Error, CustomStringConvertible {
 /// Runs an external program (openssl, python3) to cross-check VaultCrypto against other
 /// implementations. Throws if the program exits non-zero.
 @discardableResult
-func runCommand(_ executable: String, _ arguments: [String]) throws -> ProcessResult {
-    let result = try ProcessRunner.run(executable, arguments)
+func runCommand(_ executable: String, _ arguments: [String]) async throws -> ProcessResult {
+    let result = try await ProcessRunner.run(executable, arguments)
     guard result.status == 0 else {
         throw ExternalCommandError.failed(command: ([executable] + arguments).joined(separator: " "),
                                           status: result.status, stderr: result.standardError)
@@ -23,13 +23,13 @@ func runCommand(_ executable: String, _ arguments: [String]) throws -> ProcessRe
 }
 
 @discardableResult
-func openssl(_ arguments: String...) throws -> ProcessResult {
-    try runCommand("/usr/bin/openssl", arguments)
+func openssl(_ arguments: String...) async throws -> ProcessResult {
+    try await runCommand("/usr/bin/openssl", arguments)
 }
 
 @discardableResult
-func python(_ script: String, _ arguments: String...) throws -> ProcessResult {
-    try runCommand("/usr/bin/env", ["python3", "-c", script] + arguments)
+func python(_ script: String, _ arguments: String...) async throws -> ProcessResult {
+    try await runCommand("/usr/bin/env", ["python3", "-c", script] + arguments)
 }
 
 /// A fresh directory for one test's files, removed by `remove()`.

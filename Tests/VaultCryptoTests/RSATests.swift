@@ -51,16 +51,16 @@ struct RSATests {
     @Test("OpenSSL CLI encrypts, we decrypt", arguments: [
         ("sha256", RSAPadding.oaepSHA256MGF1SHA256), ("sha1", RSAPadding.oaepSHA256MGF1SHA1),
     ])
-    func openSSLCommandEncryptsWeDecrypt(mgf1: String, padding: RSAPadding) throws {
+    func openSSLCommandEncryptsWeDecrypt(mgf1: String, padding: RSAPadding) async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let der = try directory.write(key.publicKey.subjectPublicKeyInfoDER, to: "public.der")
         let pem = directory.path("public.pem")
-        try openssl("pkey", "-pubin", "-inform", "DER", "-in", der, "-outform", "PEM", "-out", pem)
+        try await openssl("pkey", "-pubin", "-inform", "DER", "-in", der, "-outform", "PEM", "-out", pem)
         #expect(try String(contentsOfFile: pem, encoding: .utf8).hasPrefix("-----BEGIN PUBLIC KEY-----"))
         let input = try directory.write(cardData, to: "plain.bin")
-        try openssl("pkeyutl", "-encrypt", "-pubin", "-inkey", pem, "-in", input, "-out", directory.path("cipher.bin"),
-                    "-pkeyopt", "rsa_padding_mode:oaep", "-pkeyopt", "rsa_oaep_md:sha256", "-pkeyopt", "rsa_mgf1_md:\(mgf1)")
+        try await openssl("pkeyutl", "-encrypt", "-pubin", "-inkey", pem, "-in", input, "-out", directory.path("cipher.bin"),
+                          "-pkeyopt", "rsa_padding_mode:oaep", "-pkeyopt", "rsa_oaep_md:sha256", "-pkeyopt", "rsa_mgf1_md:\(mgf1)")
         let ciphertext = try directory.read("cipher.bin")
         #expect(ciphertext.count == 256)
 
@@ -69,25 +69,25 @@ struct RSATests {
     }
 
     @Test("OpenSSL CLI reads our DER public key directly")
-    func openSSLReadsOurDER() throws {
+    func openSSLReadsOurDER() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let der = try directory.write(key.publicKey.subjectPublicKeyInfoDER, to: "public.der")
-        let modulus = try openssl("rsa", "-pubin", "-inform", "DER", "-in", der, "-noout", "-modulus").standardOutput
+        let modulus = try await openssl("rsa", "-pubin", "-inform", "DER", "-in", der, "-noout", "-modulus").standardOutput
         #expect(modulus.trimmingCharacters(in: .whitespacesAndNewlines) == "Modulus=" + key.publicKey.modulus.hex.uppercased())
-        let text = try openssl("rsa", "-pubin", "-inform", "DER", "-in", der, "-noout", "-text").standardOutput
+        let text = try await openssl("rsa", "-pubin", "-inform", "DER", "-in", der, "-noout", "-text").standardOutput
         #expect(text.contains("Public-Key: (2048 bit)"))
         #expect(text.contains("Exponent: 65537 (0x10001)"))
         // Round trip through OpenSSL's DER output gives the same bytes: ours is canonical.
-        try openssl("pkey", "-pubin", "-inform", "DER", "-in", der, "-outform", "DER", "-out", directory.path("again.der"))
+        try await openssl("pkey", "-pubin", "-inform", "DER", "-in", der, "-outform", "DER", "-out", directory.path("again.der"))
         #expect(try directory.read("again.der") == key.publicKey.subjectPublicKeyInfoDER)
     }
 
     @Test("Python cryptography encrypts, we decrypt", arguments: [
         ("sha256", RSAPadding.oaepSHA256MGF1SHA256), ("sha1", RSAPadding.oaepSHA256MGF1SHA1),
     ])
-    func pythonEncryptsWeDecrypt(mgf1: String, padding: RSAPadding) throws {
-        let lines = try python(pythonEncrypt, key.publicKey.subjectPublicKeyInfoDER.hex, cardData.hex, mgf1)
+    func pythonEncryptsWeDecrypt(mgf1: String, padding: RSAPadding) async throws {
+        let lines = try await python(pythonEncrypt, key.publicKey.subjectPublicKeyInfoDER.hex, cardData.hex, mgf1)
             .standardOutput.split(separator: "\n").map(String.init)
         try #require(lines.count == 4)
         let ciphertext = [UInt8](hex: lines[0])
@@ -102,22 +102,22 @@ struct RSATests {
     @Test("We encrypt; Python and OpenSSL decrypt with our PKCS#8 export", arguments: [
         ("sha256", RSAPadding.oaepSHA256MGF1SHA256), ("sha1", RSAPadding.oaepSHA256MGF1SHA1),
     ])
-    func othersDecryptWithOurExport(mgf1: String, padding: RSAPadding) throws {
+    func othersDecryptWithOurExport(mgf1: String, padding: RSAPadding) async throws {
         let ciphertext = try key.publicKey.encrypt(cardData, padding: padding)
         let pkcs8 = key.pkcs8DER.bytes
-        let python = try python(pythonDecrypt, pkcs8.hex, ciphertext.hex, mgf1).standardOutput
+        let python = try await python(pythonDecrypt, pkcs8.hex, ciphertext.hex, mgf1).standardOutput
         #expect(python.trimmingCharacters(in: .whitespacesAndNewlines) == cardData.hex)
 
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let privateKey = try directory.write(pkcs8, to: "private.der")
         let input = try directory.write(ciphertext, to: "cipher.bin")
-        try openssl("pkeyutl", "-decrypt", "-keyform", "DER", "-inkey", privateKey, "-in", input,
-                    "-out", directory.path("plain.bin"),
-                    "-pkeyopt", "rsa_padding_mode:oaep", "-pkeyopt", "rsa_oaep_md:sha256", "-pkeyopt", "rsa_mgf1_md:\(mgf1)")
+        try await openssl("pkeyutl", "-decrypt", "-keyform", "DER", "-inkey", privateKey, "-in", input,
+                          "-out", directory.path("plain.bin"),
+                          "-pkeyopt", "rsa_padding_mode:oaep", "-pkeyopt", "rsa_oaep_md:sha256", "-pkeyopt", "rsa_mgf1_md:\(mgf1)")
         #expect(try directory.read("plain.bin") == cardData)
         // OpenSSL agrees it is unencrypted PKCS#8 (PrivateKeyInfo), not PKCS#1.
-        let parsed = try openssl("asn1parse", "-inform", "DER", "-in", privateKey).standardOutput
+        let parsed = try await openssl("asn1parse", "-inform", "DER", "-in", privateKey).standardOutput
         #expect(parsed.contains("rsaEncryption"))
     }
 
@@ -178,23 +178,23 @@ struct RSATests {
         }
     }
 
-    @Test func foreignKeysAreRefused() throws {
+    @Test func foreignKeysAreRefused() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         // `genpkey -outform DER` writes the traditional formats (SEC1, PKCS#1); `pkcs8 -topk8` wraps them.
-        func generate(_ name: String, _ options: String...) throws {
-            try runCommand("/usr/bin/openssl", ["genpkey"] + options + ["-outform", "DER", "-out", directory.path("\(name).traditional.der")])
-            try openssl("pkcs8", "-topk8", "-nocrypt", "-inform", "DER", "-in", directory.path("\(name).traditional.der"),
-                        "-outform", "DER", "-out", directory.path("\(name).pkcs8.der"))
-            try openssl("pkey", "-inform", "DER", "-in", directory.path("\(name).traditional.der"), "-pubout",
-                        "-outform", "DER", "-out", directory.path("\(name).public.der"))
+        func generate(_ name: String, _ options: String...) async throws {
+            try await runCommand("/usr/bin/openssl", ["genpkey"] + options + ["-outform", "DER", "-out", directory.path("\(name).traditional.der")])
+            try await openssl("pkcs8", "-topk8", "-nocrypt", "-inform", "DER", "-in", directory.path("\(name).traditional.der"),
+                              "-outform", "DER", "-out", directory.path("\(name).pkcs8.der"))
+            try await openssl("pkey", "-inform", "DER", "-in", directory.path("\(name).traditional.der"), "-pubout",
+                              "-outform", "DER", "-out", directory.path("\(name).public.der"))
         }
         // An EC key is not an RSA key.
-        try generate("ec", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256")
+        try await generate("ec", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256")
         #expect(throws: CryptoError.invalidKey) { try RSAPrivateKey(pkcs8DER: SecretBytes(directory.read("ec.pkcs8.der"))) }
         #expect(throws: CryptoError.invalidKey) { try RSAPublicKey(subjectPublicKeyInfoDER: directory.read("ec.public.der")) }
         // A 1024-bit RSA key is too small; and PKCS#1 (not PKCS#8) is not accepted at all.
-        try generate("small", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:1024")
+        try await generate("small", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:1024")
         #expect(throws: CryptoError.unsupportedKeySize) {
             try RSAPrivateKey(pkcs8DER: SecretBytes(directory.read("small.pkcs8.der")))
         }

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import TestSupport
 import Testing
 import VaultCrypto
 
@@ -111,37 +112,43 @@ struct SecretsTests {
     }
 
     #if canImport(Glibc)
-    @Test func forkedChildDoesNotReplayTheParentsRandomBytes() throws {
-        _ = SecureRandom.bytes(count: 16)  // the parent's buffer now holds unused bytes
-        var fds: [Int32] = [0, 0]
-        try #require(pipe(&fds) == 0)
-        let child = fork()
-        try #require(child >= 0)
-        if child == 0 {
-            // Child: draw, report, leave without running any Swift or C clean-up.
-            let draw = SecureRandom.bytes(count: 16)
-            let written = draw.withUnsafeBytes { write(fds[1], $0.baseAddress, $0.count) }
-            _exit(written == 16 ? 0 : 1)
-        }
-        close(fds[1])
-        defer { close(fds[0]) }
-        let parentDraw = SecureRandom.bytes(count: 16)
-        // Wait at most 10 s, so a wedged child fails the test instead of hanging the run.
-        var status: Int32 = 0
-        var waited = 0
-        while waitpid(child, &status, WNOHANG) == 0 {
-            if waited >= 1_000 {
-                kill(child, SIGKILL)
-                waitpid(child, &status, 0)
-                Issue.record("forked child did not finish")
-                return
+    @Test func forkedChildDoesNotReplayTheParentsRandomBytes() async throws {
+        // Forked and waited for on a thread of its own, so no thread of the cooperative pool waits
+        // on the child; the random bytes are per thread, so all of it happens on that thread.
+        let draws = await blocking { () -> (parent: [UInt8], child: [UInt8]?)? in
+            _ = SecureRandom.bytes(count: 16)  // the parent's buffer now holds unused bytes
+            var fds: [Int32] = [0, 0]
+            guard pipe(&fds) == 0 else { return nil }
+            defer { close(fds[0]) }
+            let child = fork()
+            guard child >= 0 else {
+                close(fds[1])
+                return nil
             }
-            usleep(10_000)
-            waited += 1
+            if child == 0 {
+                // Child: draw, report, leave without running any Swift or C clean-up.
+                let draw = SecureRandom.bytes(count: 16)
+                let written = draw.withUnsafeBytes { write(fds[1], $0.baseAddress, $0.count) }
+                _exit(written == 16 ? 0 : 1)
+            }
+            close(fds[1])
+            let parentDraw = SecureRandom.bytes(count: 16)
+            // The child's draw (16 bytes: one atomic pipe write), waited for at most 10 s, so a
+            // wedged child fails the test instead of hanging the run.
+            var ready = pollfd(fd: fds[0], events: Int16(POLLIN), revents: 0)
+            var polled: Int32
+            repeat { polled = poll(&ready, 1, 10_000) } while polled < 0 && errno == EINTR
+            var childDraw: [UInt8]? = [UInt8](repeating: 0, count: 16)
+            if polled != 1 || childDraw!.withUnsafeMutableBytes({ read(fds[0], $0.baseAddress, 16) }) != 16 {
+                childDraw = nil
+                kill(child, SIGKILL)
+            }
+            var status: Int32 = 0
+            waitpid(child, &status, 0)
+            return (parentDraw, childDraw)
         }
-        var childDraw = [UInt8](repeating: 0, count: 16)
-        let count = childDraw.withUnsafeMutableBytes { read(fds[0], $0.baseAddress, 16) }
-        try #require(count == 16)
+        let parentDraw = try #require(draws?.parent, "pipe and fork")
+        let childDraw = try #require(draws?.child, "the forked child reported its draw")
         #expect(childDraw != parentDraw)
     }
     #endif

@@ -71,8 +71,8 @@ private let log = AuditLog(key: .generate())
         _ = try await storage.write { try log.append(self.event(0, tenant: nil), at: Sample.now, to: $0) }
         let before = storage.writeStats
         let (thrower, appender) = try await whileWriterHeld(storage) {
-            (Task { try await appendThenThrow(storage, self.event(1, tenant: nil)) },
-             Task { try await storage.write { try log.append(self.event(2, tenant: nil), at: Sample.now, to: $0) } })
+            (Task.immediate { try await appendThenThrow(storage, self.event(1, tenant: nil)) },
+             Task.immediate { try await storage.write { try log.append(self.event(2, tenant: nil), at: Sample.now, to: $0) } })
         }
         await #expect(throws: IntentionalFailure.self) { try await thrower.value }
         #expect(try await appender.value.sequence == 2)
@@ -92,8 +92,8 @@ private let log = AuditLog(key: .generate())
         let storage = try SQLiteStorage.open(path: directory.database)
         _ = try await storage.write { try log.append(self.event(0, tenant: nil), at: Sample.now, to: $0) }
         let (appender, violator) = try await whileWriterHeld(storage) {
-            (Task { try await storage.write { try log.append(self.event(1, tenant: nil), at: Sample.now, to: $0) } },
-             Task {
+            (Task.immediate { try await storage.write { try log.append(self.event(1, tenant: nil), at: Sample.now, to: $0) } },
+             Task.immediate {
                  // A card of no tenant, with the foreign key checked only at COMMIT: the COMMIT fails.
                  try await storage.write { writer in
                      try (writer as? SQLiteWriter)?.connection.execute("PRAGMA defer_foreign_keys = ON")

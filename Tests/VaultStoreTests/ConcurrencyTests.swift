@@ -64,9 +64,9 @@ import VaultCore
         let (storage, tenant) = try await openWithTenant(directory.database)
         let stored = Sample.card(tenant: tenant)
         let (storing, throwing, violating) = try await whileWriterHeld(storage) {
-            (Task { try await storage.write { try $0.insertCard(stored) } },
-             Task { try await storage.write { _ in throw IntentionalFailure() } },
-             Task {
+            (Task.immediate { try await storage.write { try $0.insertCard(stored) } },
+             Task.immediate { try await storage.write { _ in throw IntentionalFailure() } },
+             Task.immediate {
                  // A card of no tenant, with the foreign key checked only at COMMIT: the COMMIT fails.
                  try await storage.write { writer in
                      try (writer as? SQLiteWriter)?.connection.execute("PRAGMA defer_foreign_keys = ON")

@@ -99,8 +99,10 @@ func storageError(_ body: () async throws -> Void) async -> StorageError? {
 
 struct IntentionalFailure: Error {}
 
-/// Holds the writer thread inside a job of its own while `start` starts writes, gives them time
-/// to queue, then lets the writer go: the writes queued by then form its next batch together.
+/// Holds the writer thread inside a job of its own while `start` queues writes, then lets the
+/// writer go: the writes queued by then form its next batch together. `start` starts them with
+/// `Task.immediate`, which runs each task on this thread up to its first suspension — the write
+/// waiting in the writer's queue — so they are queued when it returns, however busy the machine.
 /// Returns what `start` returned (typically the writes' tasks).
 func whileWriterHeld<T>(_ storage: SQLiteStorage, start: () -> T) async throws -> T {
     let (entered, signalEntered) = AsyncStream<Void>.makeStream()
@@ -108,12 +110,12 @@ func whileWriterHeld<T>(_ storage: SQLiteStorage, start: () -> T) async throws -
     let gate = Task {
         try await storage.write { _ in
             signalEntered.yield()
+            // Blocks the storage's own writer thread, not the cooperative pool.
             release.wait()
         }
     }
     for await _ in entered { break }
     let started = start()
-    try await Task.sleep(for: .milliseconds(300))
     release.signal()
     try await gate.value
     return started

@@ -19,7 +19,7 @@ struct APIHarness {
     let key: String
 
     static func make(policy: VaultPolicy = VaultPolicy(), synchronous: SQLiteSynchronous = .full) async throws -> APIHarness {
-        let clock = TestClock(Date())
+        let clock = TestClock()
         let test = try await TestVault.make(policy: policy, synchronous: synchronous, clock: { clock.now })
         let created = try await test.vault.createTenant(name: "client", actor: "test")
         let log = CapturingLogSink()

@@ -8,8 +8,8 @@ enum AuditTampering {
     /// Drops the append-only triggers, runs `sql`, then recomputes the chain from entry `from` on
     /// the way the unkeyed chain was computed (SHA-256, `coffer-audit-v1` encoding), marking those
     /// entries unkeyed and clearing what that encoding does not cover.
-    static func rewriteUnkeyed(database: String, from first: Int, after sql: String = "") throws {
-        let result = try ProcessRunner.python("""
+    static func rewriteUnkeyed(database: String, from first: Int, after sql: String = "") async throws {
+        let result = try await ProcessRunner.python("""
             import hashlib, sqlite3, struct, sys
             db = sqlite3.connect(sys.argv[1])
             for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type='trigger' AND tbl_name='audit_log'").fetchall():
@@ -35,13 +35,13 @@ enum AuditTampering {
     }
 
     /// Runs SQL on the database file with the audit triggers dropped.
-    static func execute(database: String, _ sql: String) throws {
-        try rewriteUnkeyed(database: database, from: Int.max, after: sql)
+    static func execute(database: String, _ sql: String) async throws {
+        try await rewriteUnkeyed(database: database, from: Int.max, after: sql)
     }
 
     /// `key → hex(value)` of the metadata table, to show that something changed nothing.
-    static func metadata(database: String) throws -> [String: String] {
-        let result = try ProcessRunner.python("""
+    static func metadata(database: String) async throws -> [String: String] {
+        let result = try await ProcessRunner.python("""
             import json, sqlite3, sys
             db = sqlite3.connect(sys.argv[1])
             print(json.dumps({k: v.hex() for (k, v) in db.execute("SELECT key, value FROM metadata")}))

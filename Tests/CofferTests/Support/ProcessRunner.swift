@@ -14,7 +14,8 @@ extension ProcessRunner {
         return ".build/debug/coffer"
     }
 
-    static func coffer(_ arguments: [String], environment: [String: String]? = nil) throws -> ProcessResult {
-        try run(cofferPath, arguments, environment: environment)
+    static func coffer(_ arguments: [String], environment: [String: String]? = nil,
+                       timeLimit: Duration = .seconds(300)) async throws -> ProcessResult {
+        try await run(cofferPath, arguments, environment: environment, timeLimit: timeLimit)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 import VaultCore
 import VaultCrypto
@@ -19,6 +20,20 @@ final class TemporaryDirectory: Sendable {
     func path(_ name: String) -> String { url.appending(path: name).path }
 }
 
+/// A settable clock shared with the vault under test. Every in-process vault reads "now" from
+/// one or from `TestClock.start`, so no test depends on the day it runs.
+final class TestClock: Sendable {
+    /// 2026-06-15T12:00:00Z. Expirations such as 203012 stay in the future of it for ever.
+    static let start = Date(timeIntervalSince1970: 1_781_524_800)
+
+    private let current: Mutex<Date>
+    init(_ date: Date = start) { current = Mutex(date) }
+    var now: Date {
+        get { current.withLock { $0 } }
+        set { current.withLock { $0 = newValue } }
+    }
+}
+
 /// A vault over a real SQLite store in a temporary directory.
 struct TestVault {
     let directory: TemporaryDirectory
@@ -33,7 +48,7 @@ struct TestVault {
 
     static func make(masterKey: MasterKey = .generate(), policy: VaultPolicy = VaultPolicy(),
                      synchronous: SQLiteSynchronous = .full,
-                     clock: @escaping @Sendable () -> Date = Date.init) async throws -> TestVault {
+                     clock: @escaping @Sendable () -> Date = { TestClock.start }) async throws -> TestVault {
         let directory = try TemporaryDirectory()
         let storage = try SQLiteStorage.open(path: directory.path("coffer.db"), synchronous: synchronous)
         let vault = try await Vault.open(storage: storage, masterKey: masterKey, policy: policy, clock: clock)
@@ -42,7 +57,7 @@ struct TestVault {
     }
 
     /// Closes the store and opens it again from the files, as after a restart.
-    func reopened(policy: VaultPolicy = VaultPolicy(), clock: @escaping @Sendable () -> Date = Date.init) async throws -> TestVault {
+    func reopened(policy: VaultPolicy = VaultPolicy(), clock: @escaping @Sendable () -> Date = { TestClock.start }) async throws -> TestVault {
         await storage.close()
         let storage = try SQLiteStorage.open(path: databasePath)
         let vault = try await Vault.open(storage: storage, masterKey: masterKey, policy: policy, clock: clock)
