@@ -1,7 +1,8 @@
 import Testing
+import TestSupport
 @testable import ArgumentParsing
 
-@Suite struct HelpRequests {
+@Suite(.ownThreads) struct HelpRequests {
     @Test(arguments: [["-h"], ["--help"], ["--dev", "-h"], ["-d", "/x", "--help"], ["nope", "-h"], ["-h", "--bogus"]])
     func rootHelp(_ arguments: [String]) throws {
         let text = try #require(helpText(arguments))
@@ -47,7 +48,7 @@ import Testing
     }
 }
 
-@Suite struct HelpContent {
+@Suite(.ownThreads) struct HelpContent {
     @Test func rootHelpExactly() throws {
         let text = try #require(helpText(["-h"]))
         #expect(text == """

@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 @testable import ArgumentParsing
 
 /// coffer [-d DIR] [--dev] {init | keys {rotate | list} | reveal TOKEN [FIELD] | import FILE...}
@@ -58,7 +59,7 @@ func helpText(_ arguments: [String]) -> String? {
 
 let rotate = ["keys", "rotate", "--reason", "scheduled"]
 
-@Suite struct OptionForms {
+@Suite(.ownThreads) struct OptionForms {
     @Test func separateAndEqualsFormsGiveTheSameValue() throws {
         let separate = try #require(run(["--data-dir", "/srv/v"] + rotate))
         let equals = try #require(run(["--data-dir=/srv/v"] + rotate))
@@ -138,7 +139,7 @@ let rotate = ["keys", "rotate", "--reason", "scheduled"]
     }
 }
 
-@Suite struct Terminator {
+@Suite(.ownThreads) struct Terminator {
     @Test func doubleDashMakesEverythingPositional() throws {
         let parsed = try #require(run(["reveal", "--", "-abc", "--data-dir"]))
         #expect(parsed.positional("token") == "-abc")
@@ -168,7 +169,7 @@ let rotate = ["keys", "rotate", "--reason", "scheduled"]
     }
 }
 
-@Suite struct Positionals {
+@Suite(.ownThreads) struct Positionals {
     @Test func requiredAndOptional() throws {
         let one = try #require(run(["reveal", "tok_1"]))
         #expect(one.positional("token") == "tok_1")
@@ -197,7 +198,7 @@ let rotate = ["keys", "rotate", "--reason", "scheduled"]
     }
 }
 
-@Suite struct Errors {
+@Suite(.ownThreads) struct Errors {
     @Test func unknownOptionSuggestsTheNearestName() {
         let error = failure(rotate + ["--data-dri", "/x"])
         #expect(error == .unknownOption("--data-dri", suggestion: "--data-dir"))
@@ -316,7 +317,7 @@ let rotate = ["keys", "rotate", "--reason", "scheduled"]
     }
 }
 
-@Suite struct Conversions {
+@Suite(.ownThreads) struct Conversions {
     @Test func integerConversionErrorNamesTheOption() throws {
         let parsed = try #require(run(rotate + ["--batch-size", "lots"]))
         #expect(throws: ArgumentError.invalidValue(option: "--batch-size", value: "lots", reason: "expected an integer")) {
@@ -367,7 +368,7 @@ let rotate = ["keys", "rotate", "--reason", "scheduled"]
     }
 }
 
-@Suite struct Unicode {
+@Suite(.ownThreads) struct Unicode {
     @Test func valuesPassThroughUntouched() throws {
         let decomposed = "Ame\u{301}lie Zu\u{308}rich"  // not normalised to é / ü
         let emoji = "🇨🇭 日本語 👩‍👩‍👧 مرحبا"
@@ -386,7 +387,7 @@ let rotate = ["keys", "rotate", "--reason", "scheduled"]
     }
 }
 
-@Suite struct ExitCodes {
+@Suite(.ownThreads) struct ExitCodes {
     @Test func sysexitsValues() {
         #expect(ExitCode.success.rawValue == 0)
         #expect(ExitCode.failure.rawValue == 1)
@@ -406,7 +407,7 @@ let rotate = ["keys", "rotate", "--reason", "scheduled"]
     }
 }
 
-@Suite struct Internals {
+@Suite(.ownThreads) struct Internals {
     @Test func editDistance() {
         #expect(ArgumentParsing.editDistance("", "") == 0)
         #expect(ArgumentParsing.editDistance("", "abc") == 3)

@@ -1,9 +1,10 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import VaultCore
 import VaultStore
 
-@Suite("Cached API-key authentication: revocation is immediate, failures are never cached")
+@Suite("Cached API-key authentication: revocation is immediate, failures are never cached", .ownThreads)
 struct APIKeyCacheTests {
     /// How many failed authentications the audit log counts once the tally is written.
     private func failures(_ test: TestVault) async throws -> Int {

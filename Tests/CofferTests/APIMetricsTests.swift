@@ -1,8 +1,9 @@
 import Foundation
 import Testing
+import TestSupport
 import VaultCore
 
-@Suite("Request metrics")
+@Suite("Request metrics", .ownThreads)
 struct APIMetricsTests {
     @Test("Each request counts once in the series of its method, route and status; unknown methods share one label")
     func requestsAreCountedByKind() async throws {

@@ -5,7 +5,7 @@ import VaultCore
 
 /// `coffer audit checkpoint | export | verify`, run as an operator would, against an attacker who
 /// can write the database file but holds neither the master key nor the checkpoints kept elsewhere.
-@Suite("Audit checkpoints and export")
+@Suite("Audit checkpoints and export", .ownThreads)
 struct AuditCommandTests {
     /// A vault whose audit log holds init's entries and those of `cards` cards tokenized and
     /// revealed; returns how many entries that made.

@@ -7,7 +7,7 @@ import VaultStore
 /// The audit key is made with the vault and never again implicitly: an attacker who deletes it
 /// and rewrites the log as an unkeyed chain must not get a vault that re-keys itself over the
 /// forgery. A wrong master key must change nothing.
-@Suite("The audit key: made with the vault, never implicitly after")
+@Suite("The audit key: made with the vault, never implicitly after", .ownThreads)
 struct AuditKeyTests {
     /// A vault whose log holds a few keyed entries, closed.
     private func vault() async throws -> TestVault {

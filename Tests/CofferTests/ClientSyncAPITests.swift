@@ -28,7 +28,7 @@ extension APIHarness {
     }
 }
 
-@Suite("Q2-style client sync and SSO tokens (in process)")
+@Suite("Q2-style client sync and SSO tokens (in process)", .ownThreads)
 struct ClientSyncAPITests {
     static func isHexID(_ value: Any?) -> Bool {
         (value as? String).map { $0.count == 24 && $0.allSatisfy(\.isHexDigit) && $0 == $0.lowercased() } ?? false

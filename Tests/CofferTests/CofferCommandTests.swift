@@ -5,7 +5,7 @@ import VaultCore
 import VaultCrypto
 import VaultStore
 
-@Suite("The coffer command line, run as a user would")
+@Suite("The coffer command line, run as a user would", .ownThreads)
 struct CofferCommandTests {
     /// `coffer init` into a fresh directory, its master key kept inside it (`openVault` reads it
     /// there); returns the printed tenant id and API key.

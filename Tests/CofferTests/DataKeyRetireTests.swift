@@ -5,7 +5,7 @@ import Testing
 import VaultCrypto
 import VaultStore
 
-@Suite("Retiring a data-key version destroys it once nothing is sealed under it")
+@Suite("Retiring a data-key version destroys it once nothing is sealed under it", .ownThreads)
 struct DataKeyRetireTests {
     @Test("Refused for the active version, while records remain, for two minutes after a newer version, and for an unknown one")
     func refusals() async throws {

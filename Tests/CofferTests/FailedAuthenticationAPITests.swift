@@ -1,13 +1,14 @@
 import Foundation
 import HTTPServer
 import Testing
+import TestSupport
 @testable import VaultAPI
 import VaultCore
 
 /// Failed authentication as callers meet it: every cause audited, in aggregate per source and
 /// cause; a source that keeps failing limited; the `Bearer` scheme in any case; `401` naming the
 /// scheme in every dialect.
-@Suite("Failed authentication: audited in aggregate, limited per source")
+@Suite("Failed authentication: audited in aggregate, limited per source", .ownThreads)
 struct FailedAuthenticationAPITests {
     /// An API key's shape (`ck_` + 43 Base64URL characters) that no tenant holds.
     static let unknownKey = "ck_" + String(repeating: "A", count: 43)
@@ -183,7 +184,7 @@ struct FailedAuthenticationAPITests {
     }
 }
 
-@Suite("Reading the Authorization header")
+@Suite("Reading the Authorization header", .ownThreads)
 struct BearerCredentialTests {
     @Test("The scheme in any case, one or more spaces, a token68; anything else names its cause")
     func parse() {

@@ -1,10 +1,11 @@
 import Foundation
 import Testing
+import TestSupport
 import VaultCore
 
 /// BIN and last 4 leave 100,000 candidate numbers; a fingerprint or a duplicate answer tells which
 /// one is stored. So they go only to keys granted `fingerprint` (admin holds it).
-@Suite("Fingerprints and duplicate answers go only to keys granted them")
+@Suite("Fingerprints and duplicate answers go only to keys granted them", .ownThreads)
 struct FingerprintGrantTests {
     static let pan = "4111111111111111"
 

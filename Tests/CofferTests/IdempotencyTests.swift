@@ -5,7 +5,7 @@ import VaultCore
 
 /// Idempotency records as an attacker holding a copy of the database, another credential of the
 /// tenant, or a retry after a delete meets them (docs/security.md, "Idempotency").
-@Suite("Idempotency records: keyed, per credential, neutralised by deletes (in process)")
+@Suite("Idempotency records: keyed, per credential, neutralised by deletes (in process)", .ownThreads)
 struct IdempotencyTests {
     /// One request as sent, for the scan of the database files.
     struct SentRequest: Encodable {

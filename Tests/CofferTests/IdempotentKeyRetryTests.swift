@@ -1,11 +1,12 @@
 import Foundation
 import Testing
+import TestSupport
 import VaultCore
 
 /// A retry of a key's creation after the key was revoked or deleted must not hand back the dead
 /// key as if it had just been made (schemathesis: "created resource not found"); like a card's, it
 /// is 410 `idempotent_subject_deleted` and creates nothing (docs/api/native.md, "Idempotency").
-@Suite("Idempotent retries after a key is gone")
+@Suite("Idempotent retries after a key is gone", .ownThreads)
 struct IdempotentKeyRetryTests {
     static func audited(_ api: APIHarness, _ action: AuditAction) async throws -> Int {
         try await api.test.vault.auditEntries(after: 0, limit: 10_000).filter { $0.event.action == action }.count

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 import VaultCore
 
 /// A staff member's view of the platform dialect, driven through `APIHarness`.
@@ -55,7 +56,7 @@ extension APIHarness.Response {
     var error: String? { json?["status"] as? String == "Error" ? json?["error"] as? String : nil }
 }
 
-@Suite("inTandem (vcita) dialect: payment settings, clients, synced gateway cards (in process)")
+@Suite("inTandem (vcita) dialect: payment settings, clients, synced gateway cards (in process)", .ownThreads)
 struct InTandemAPITests {
     @Test("Seed 001 as written: settings in two calls, a fresh client, sync_card → 201; the same card again → 422")
     func seed() async throws {

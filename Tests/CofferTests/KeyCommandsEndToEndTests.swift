@@ -5,7 +5,7 @@ import VaultCore
 import VaultCrypto
 
 /// `coffer keys rotate-master` and `keys retire` run by an operator, beside a live `coffer serve`.
-@Suite("Key commands beside a live server", .serialized)
+@Suite("Key commands beside a live server", .serialized, .ownThreads)
 struct KeyCommandsEndToEndTests {
     private static func environment() -> [String: String] {
         ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("COFFER_") }

@@ -5,7 +5,7 @@ import Testing
 import VaultCrypto
 import VaultStore
 
-@Suite("Master-key rotation rewraps every key; once finished, the old key opens nothing")
+@Suite("Master-key rotation rewraps every key; once finished, the old key opens nothing", .ownThreads)
 struct MasterKeyRotationTests {
     /// A vault under `oldKey` holding every kind of wrapped key: two data-key versions, two
     /// tenants' fingerprint keys, a card-data key, an SSO secret, the audit key and the check value.

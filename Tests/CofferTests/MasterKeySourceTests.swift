@@ -4,7 +4,7 @@ import Testing
 import VaultCore
 
 /// Where `coffer` takes the master key from: run as an operator would.
-@Suite("Master key sources")
+@Suite("Master key sources", .ownThreads)
 struct MasterKeySourceTests {
     private func environment(_ variables: [String: String]) -> [String: String] {
         ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("COFFER_") }.merging(variables) { $1 }

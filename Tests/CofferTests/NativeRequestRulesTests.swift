@@ -1,12 +1,13 @@
 import Foundation
 import Testing
+import TestSupport
 import VaultCore
 
 /// What schemathesis found the native API accepting against docs/openapi.yaml, now refused as the
 /// contract says (docs/reliability.md, "Schemathesis"): `null` for a field that is not nullable,
 /// a reveal body other than none or `{}`, a tenant name over 200 characters as JSON Schema counts
 /// them; and a rate so slow that its `Retry-After` overflowed and stopped the server.
-@Suite("Native request rules from the schemathesis run")
+@Suite("Native request rules from the schemathesis run", .ownThreads)
 struct NativeRequestRulesTests {
     /// How many audit entries the vault holds: every change the API makes is audited, so an
     /// unchanged count after a refusal shows that nothing was done.
@@ -113,7 +114,7 @@ struct NativeRequestRulesTests {
 
 /// The platform dialect documents `null` in payment settings as "keep the stored value"
 /// (docs/api/intandem.md); the stricter JSON reader must not turn those into errors.
-@Suite("Nulls a dialect documents")
+@Suite("Nulls a dialect documents", .ownThreads)
 struct DocumentedNullTests {
     @Test("A payment-settings update of nulls keeps every stored value, stripe_user_id included")
     func nullSettingsKeepStoredValues() async throws {

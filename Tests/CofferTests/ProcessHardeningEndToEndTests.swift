@@ -7,7 +7,7 @@ import VaultCore
 /// The server runs as an unprivileged user (through `setpriv` when the tests run as root, as in
 /// CI), so that its `/proc/PID` files being owned by root shows it is not dumpable; root then
 /// reads what an attacker with a core dump or the environment file would get.
-@Suite("Process hardening of a running server", .serialized)
+@Suite("Process hardening of a running server", .serialized, .ownThreads)
 struct ProcessHardeningEndToEndTests {
     static let unprivileged: uid_t = 65534
 

@@ -7,7 +7,7 @@ import Glibc
 
 /// The harness every end-to-end test stands on: programs run and are waited for on threads of
 /// their own, their output arrives whole, and they hold nothing of the test process.
-@Suite("ProcessRunner and ChildProcess")
+@Suite("ProcessRunner and ChildProcess", .ownThreads)
 struct ProcessRunnerTests {
     @Test("Exit statuses, a killing signal, and both output streams come back")
     func statusesAndStreams() async throws {

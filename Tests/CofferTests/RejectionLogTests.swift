@@ -1,9 +1,10 @@
 import Foundation
 import HTTPServer
 import Testing
+import TestSupport
 @testable import VaultAPI
 
-@Suite("Requests the HTTP layer refuses: access log and metrics")
+@Suite("Requests the HTTP layer refuses: access log and metrics", .ownThreads)
 struct RejectionLogTests {
     /// The JSON lines with message `msg`, once `done` holds for them (lines are written by tasks).
     private static func lines(_ msg: String, in api: APIHarness, until done: ([[String: Any]]) -> Bool) async throws

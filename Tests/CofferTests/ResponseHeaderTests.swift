@@ -1,8 +1,9 @@
 import Foundation
 import Testing
+import TestSupport
 import VaultCore
 
-@Suite("Response headers: nothing cached, request ids that cannot carry a card number")
+@Suite("Response headers: nothing cached, request ids that cannot carry a card number", .ownThreads)
 struct ResponseHeaderTests {
     @Test("Cache-Control: no-store on reveal, API key, tenant, SSO token and key answers, in every dialect, errors too")
     func secretsAreNeverCached() async throws {

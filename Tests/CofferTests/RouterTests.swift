@@ -1,7 +1,8 @@
 import Testing
+import TestSupport
 @testable import VaultAPI
 
-@Suite("Router")
+@Suite("Router", .ownThreads)
 struct RouterTests {
     let router: Router<Int> = {
         var router = Router<Int>()

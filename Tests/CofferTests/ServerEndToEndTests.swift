@@ -8,7 +8,7 @@ import VaultCore
 import VaultCrypto
 import VaultStore
 
-@Suite("coffer serve, driven with curl", .serialized)
+@Suite("coffer serve, driven with curl", .serialized, .ownThreads)
 struct ServerEndToEndTests {
     @Test("Tokenize, metadata, reveal, delete; errors are envelopes; SIGTERM exits 0")
     func cardLifecycle() async throws {

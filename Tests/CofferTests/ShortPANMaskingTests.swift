@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 import VaultCore
 
 /// Numbers made Luhn-valid with Python; the leading digits shown are min(6, length − 10), so at
@@ -12,7 +13,7 @@ let shortPANCases: [(number: String, leading: String, last4: String)] = [
     ("6304123456789012347", "630412", "2347"),  // 19
 ]
 
-@Suite("Short card numbers are masked by their length (in process)")
+@Suite("Short card numbers are masked by their length (in process)", .ownThreads)
 struct ShortPANMaskingTests {
     @Test("Native tokenize and metadata answers and the stored cards row show only the allowed leading digits",
           arguments: shortPANCases)

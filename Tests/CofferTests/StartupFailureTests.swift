@@ -6,7 +6,7 @@ import VaultCore
 /// Every way `coffer` can fail to start says what failed — the address, the file, the system's
 /// reason — and what to do, with the exit code the README documents (64 usage, 65 data error,
 /// 69 unavailable, 78 configuration), never 70 "unexpected error".
-@Suite("Start-up failures name what failed and what to do")
+@Suite("Start-up failures name what failed and what to do", .ownThreads)
 struct StartupFailureTests {
     /// `coffer ARGUMENTS`, expected to fail before it serves anything. It runs under `timeout`, so
     /// a server that starts after all fails the test (status 124) instead of hanging it.

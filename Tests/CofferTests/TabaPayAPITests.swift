@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 import VaultCore
 
 /// The seed's Create Account example, packed, with a card number and date filled in.
@@ -10,7 +11,7 @@ func tabaPayAccountBody(referenceID: String = "1", card: String = #"{"accountNum
 
 let tabaPaySeedOwner = #"{"name":{"first":"John","last":"Customer"},"address":{"line1":"465 Fairchild Drive","line2":"Suite #222","city":"Mountain View","state":"CA","zipcode":"94043"},"phone":{"number":"4159808222"}}"#
 
-@Suite("TabaPay dialect: accounts, keys, duplicates, sub-clients (in process)")
+@Suite("TabaPay dialect: accounts, keys, duplicates, sub-clients (in process)", .ownThreads)
 struct TabaPayAPITests {
     @Test("The seed's example creates an account on /cards and /accounts; retrieve shows last4, expiration and owner")
     func seedExample() async throws {

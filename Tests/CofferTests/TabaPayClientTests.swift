@@ -1,10 +1,11 @@
 import Foundation
 import HTTPServer
 import Testing
+import TestSupport
 import VaultAPI
 import VaultCore
 
-@Suite("TabaPay clients: authentication, ClientID checks, ISO sub-clients")
+@Suite("TabaPay clients: authentication, ClientID checks, ISO sub-clients", .ownThreads)
 struct TabaPayClientTests {
     @Test("Missing, wrong or revoked keys, and a key for another client, are 401 in TabaPay's envelope")
     func authentication() async throws {

@@ -1,9 +1,10 @@
 import Foundation
 import Testing
+import TestSupport
 import VaultCore
 
 /// docs/api/tabapay.md, "Duplicate card check": one test per row of its table.
-@Suite("TabaPay duplicate card check: every flag combination")
+@Suite("TabaPay duplicate card check: every flag combination", .ownThreads)
 struct TabaPayDuplicateTests {
     /// Creates an account for `number` with the given query string; the response.
     static func create(_ api: APIHarness, _ number: String = "5555555555554444", query: String = "") async -> APIHarness.Response {

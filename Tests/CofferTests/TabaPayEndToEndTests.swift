@@ -1,7 +1,8 @@
 import Foundation
 import Testing
+import TestSupport
 
-@Suite("coffer serve answers TabaPay clients (curl)", .serialized)
+@Suite("coffer serve answers TabaPay clients (curl)", .serialized, .ownThreads)
 struct TabaPayEndToEndTests {
     @Test("The seed's example over HTTP: create, duplicate refused, retrieve, delete; 413 in TabaPay's envelope")
     func seedOverHTTP() async throws {

@@ -36,7 +36,7 @@ func pythonEncrypt(_ plaintext: String, to key: ServedPublicKey, mgf1: String) a
     return result.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)
 }
 
-@Suite("TabaPay keys and encrypted card data")
+@Suite("TabaPay keys and encrypted card data", .ownThreads)
 struct TabaPayKeyTests {
     static func isTimestamp(_ text: String?) -> Bool {
         text?.wholeMatch(of: /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ/) != nil

@@ -1,10 +1,11 @@
 import Foundation
 import Testing
+import TestSupport
 import VaultCore
 
 /// docs/api/tabapay.md, "Update Account": v1 replaces the card or bank account and the owner,
 /// v2 the expiration and parts of the owner; the accountID (a Coffer token) stays.
-@Suite("TabaPay Update Account (v1 and v2)")
+@Suite("TabaPay Update Account (v1 and v2)", .ownThreads)
 struct TabaPayUpdateTests {
     static let newOwner = #"{"name":{"company":"Acme"},"phone":{"number":"4155550100"}}"#
 

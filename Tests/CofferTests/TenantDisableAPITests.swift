@@ -1,10 +1,11 @@
 import Foundation
 import Testing
+import TestSupport
 import VaultCore
 
 /// Disabling tenants: the operator for top-level tenants, a tenant's admin for its own
 /// sub-tenants; a disabled tenant's keys (cached ones too) and SSO sessions are refused at once.
-@Suite("Disabling and enabling tenants")
+@Suite("Disabling and enabling tenants", .ownThreads)
 struct TenantDisableAPITests {
     /// The harness with a second top-level tenant whose admin key is the operator's, and API keys
     /// remembered for an hour (so only the invalidation on disable can take effect at once).

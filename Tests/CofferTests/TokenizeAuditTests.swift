@@ -1,10 +1,11 @@
 import Foundation
 import Testing
+import TestSupport
 import VaultCore
 
 /// Storing card data writes cardholder data, so every path that does it appends a `card.tokenize`
 /// entry in the transaction that stores the card: the entry exists exactly when the card does.
-@Suite("Every tokenization is audited in its own transaction")
+@Suite("Every tokenization is audited in its own transaction", .ownThreads)
 struct TokenizeAuditTests {
     /// The entries appended after `sequence`.
     static func entries(_ api: APIHarness, after sequence: Int64) async throws -> [AuditEntry] {

@@ -23,7 +23,7 @@ func opensslEncrypt(_ plaintext: String, publicKeyDER: [UInt8], mgf1: String, in
     return Base64URL.encode(try Data(contentsOf: URL(fileURLWithPath: outputPath)))
 }
 
-@Suite("RSA card-data keys and encrypted card data")
+@Suite("RSA card-data keys and encrypted card data", .ownThreads)
 struct VaultCardDataKeyTests {
     @Test("Card data encrypted by the openssl command in modes 2 and 1 tokenizes and reveals the original PAN")
     func opensslEncryptedCardData() async throws {

@@ -5,7 +5,7 @@ import VaultCore
 import VaultCrypto
 import VaultStore
 
-@Suite("Single-use card tokens and idempotent recording")
+@Suite("Single-use card tokens and idempotent recording", .ownThreads)
 struct VaultCardTokenAndIdempotencyTests {
     @Test("A single-use token tokenizes once, never twice, never for another tenant, never after it expires")
     func singleUse() async throws {

@@ -6,7 +6,7 @@ import Testing
 import VaultCrypto
 import VaultStore
 
-@Suite("Data-key rotation re-encrypts every kind of sealed record")
+@Suite("Data-key rotation re-encrypts every kind of sealed record", .ownThreads)
 struct VaultRotationTests {
     @Test("Every sealed record moves to the new version and still opens to what was stored; tombstones stay empty")
     func everyKindIsReencrypted() async throws {

@@ -5,7 +5,7 @@ import VaultCore
 import VaultCrypto
 import VaultStore
 
-@Suite("Tokenize, reveal, duplicates and integrity over the real SQLite store")
+@Suite("Tokenize, reveal, duplicates and integrity over the real SQLite store", .ownThreads)
 struct VaultTokenizationTests {
     @Test("10,000 distinct PANs: every token reveals its own card after reopening; no PAN in the files")
     func tenThousandCardsRoundTrip() async throws {

@@ -1,7 +1,8 @@
 import HTTPServer
 import Testing
+import TestSupport
 
-@Suite("Chunked bodies")
+@Suite("Chunked bodies", .ownThreads)
 struct ChunkedBodyTests {
     private let chunkedHead = postHead(["Transfer-Encoding: chunked"])
 

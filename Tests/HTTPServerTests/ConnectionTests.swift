@@ -1,7 +1,8 @@
 import HTTPServer
 import Testing
+import TestSupport
 
-@Suite("Keep-alive, pipelining and smuggling")
+@Suite("Keep-alive, pipelining and smuggling", .ownThreads)
 struct ConnectionTests {
     @Test(arguments: [
         ("HTTP/1.1", nil, true),

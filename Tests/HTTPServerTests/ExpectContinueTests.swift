@@ -1,7 +1,8 @@
 import HTTPServer
 import Testing
+import TestSupport
 
-@Suite("Expect: 100-continue")
+@Suite("Expect: 100-continue", .ownThreads)
 struct ExpectContinueTests {
     @Test func emitsHeadBeforeBody() throws {
         let input = postHead(["Expect: 100-continue", "Content-Length: 5"])

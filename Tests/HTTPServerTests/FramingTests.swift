@@ -1,7 +1,8 @@
 import HTTPServer
 import Testing
+import TestSupport
 
-@Suite("Body framing: Content-Length and Transfer-Encoding")
+@Suite("Body framing: Content-Length and Transfer-Encoding", .ownThreads)
 struct FramingTests {
     @Test func parsesContentLengthBody() throws {
         let request = try #require(

@@ -1,7 +1,8 @@
 import HTTPServer
 import Testing
+import TestSupport
 
-@Suite("Response serialization and status codes")
+@Suite("Response serialization and status codes", .ownThreads)
 struct HTTPResponseTests {
     private func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
 
@@ -133,7 +134,7 @@ struct HTTPResponseTests {
     }
 }
 
-@Suite("Parser limits")
+@Suite("Parser limits", .ownThreads)
 struct ParserLimitsTests {
     @Test func defaults() {
         let limits = HTTPParserLimits()
@@ -146,7 +147,7 @@ struct ParserLimitsTests {
     }
 }
 
-@Suite("HTTPHeaders")
+@Suite("HTTPHeaders", .ownThreads)
 struct HTTPHeadersTests {
     @Test func lookupIsCaseInsensitiveAndOrdered() {
         var headers: HTTPHeaders = ["Content-Type": "a", "X-B": "b"]

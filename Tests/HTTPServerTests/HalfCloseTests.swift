@@ -6,7 +6,7 @@ import TestSupport
 /// A client that shuts its sending side (`shutdown(SHUT_WR)`, a FIN) is seen at once, whatever
 /// the connection is doing: what it asked for is answered, then the server closes too, without
 /// waiting for any timeout (they are all long here).
-@Suite("Server: half-closed connections")
+@Suite("Server: half-closed connections", .ownThreads)
 struct HalfCloseTests {
     private static func longTimeouts(_ configuration: inout HTTPServerConfiguration) {
         configuration.headerTimeout = .seconds(30)
@@ -94,6 +94,34 @@ struct HalfCloseTests {
                 return try client.closesWithoutData(within: .seconds(1))
             }
             #expect(closed)
+        }
+    }
+
+    /// A FIN on an idle connection and a new client arriving together, at a cap of one: the
+    /// server reads the FIN while making room, closes the old connection, and accepts the new
+    /// one on the descriptor number just freed — with the old connection's hang-up event still
+    /// queued in the same `epoll_wait` batch. That stale event must not close the newcomer.
+    @Test func aNewConnectionOnAFreedDescriptorIsNotClosedByItsPredecessorsEvents() async throws {
+        try await withServer(configure: { Self.longTimeouts(&$0); $0.maxConnections = 1 }) { _, port in
+            let failures = try await blocking {
+                var failures: [String] = []
+                for trial in 0..<200 {
+                    let old = try TestClient(port: port)
+                    try old.send("GET /old HTTP/1.1\r\nHost: x\r\n\r\n")
+                    _ = try old.readResponse()
+                    let new = try TestClient(port: port)
+                    old.shutdownWrite()
+                    do {
+                        try new.send("GET /new HTTP/1.1\r\nHost: x\r\n\r\n")
+                        let text = try new.readResponse().text
+                        if text != "GET /new\n" { failures.append("trial \(trial): \(text)") }
+                    } catch {
+                        failures.append("trial \(trial): \(error)")
+                    }
+                }
+                return failures
+            }
+            #expect(failures.isEmpty, "\(failures.prefix(5)) (\(failures.count) of 200)")
         }
     }
 }

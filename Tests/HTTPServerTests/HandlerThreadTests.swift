@@ -3,7 +3,7 @@ import HTTPServer
 import Testing
 import TestSupport
 
-@Suite("Server: handlers run on the server's own threads")
+@Suite("Server: handlers run on the server's own threads", .ownThreads)
 struct HandlerThreadTests {
     /// The handler names the thread it is on when it starts and after each kind of suspension:
     /// a sleep, and a continuation resumed by a thread that is neither the server's nor the
@@ -21,7 +21,8 @@ struct HandlerThreadTests {
         }
         try await withServer(configure: { $0.handlerThreads = 3 }, handler: handler) { _, port in
             let bodies = try await blocking {
-                let client = try TestClient(port: port)
+                // What is checked is where handlers run, not how fast: a generous wait per answer.
+                let client = try TestClient(port: port, timeout: .seconds(30))
                 return try (0..<20).map { _ in
                     try client.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
                     return try client.readResponse().text

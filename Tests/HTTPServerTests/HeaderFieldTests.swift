@@ -1,7 +1,8 @@
 import HTTPServer
 import Testing
+import TestSupport
 
-@Suite("Header fields and line endings")
+@Suite("Header fields and line endings", .ownThreads)
 struct HeaderFieldTests {
     @Test func parsesFieldsKeepingOrderAndCase() throws {
         let request = try #require(

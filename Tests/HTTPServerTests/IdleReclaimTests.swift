@@ -3,7 +3,7 @@ import HTTPServer
 import Testing
 import TestSupport
 
-@Suite("Server: idle keep-alive connections make room at the cap")
+@Suite("Server: idle keep-alive connections make room at the cap", .ownThreads)
 struct IdleReclaimTests {
     /// Opens one keep-alive connection per index, each answered once and then left idle, in order.
     private static func idleClients(_ count: Int, port: Int) async throws -> [TestClient] {
@@ -135,7 +135,7 @@ struct IdleReclaimTests {
                 try client.send("GET /waiting HTTP/1.1\r\nHost: x\r\n\r\n")
                 return client
             }
-            #expect(try await blocking { waiting.staysSilent(for: .milliseconds(300)) })
+            #expect(await blocking { waiting.staysSilent(for: .milliseconds(300)) })
             let (answered, admitted) = try await blocking {
                 try partial.send("cde")
                 let answered = try partial.readResponse()
@@ -146,7 +146,7 @@ struct IdleReclaimTests {
             #expect(answered.text == "POST /\nabcde")
             #expect(admitted.text == "GET /waiting\n")
             #expect(try await blocking { try partial.closesWithoutData(within: .seconds(1)) })
-            #expect(try await blocking { silent.staysSilent(for: .milliseconds(20)) })
+            #expect(await blocking { silent.staysSilent(for: .milliseconds(20)) })
         }
     }
 }

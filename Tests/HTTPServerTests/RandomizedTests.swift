@@ -3,7 +3,7 @@ import TestSupport
 import Testing
 
 /// Randomized robustness checks with fixed seeds, so any failure reproduces exactly.
-@Suite("Randomized input")
+@Suite("Randomized input", .ownThreads)
 struct RandomizedTests {
     private static let validRequests: [String] = [
         requestHead("GET /v1/clients/abc/cards?RejectDuplicateCard HTTP/1.1", "Accept: */*"),

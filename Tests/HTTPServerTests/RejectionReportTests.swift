@@ -13,7 +13,7 @@ final class RejectionRecorder: Sendable {
     var all: [HTTPRejection] { rejections.withLock { $0 } }
 }
 
-@Suite("Server: every rejection is reported")
+@Suite("Server: every rejection is reported", .ownThreads)
 struct RejectionReportTests {
     /// The recorder installed, and a body limit of 16 bytes (for the 413).
     private static func observed(by recorder: RejectionRecorder) -> (inout HTTPServerConfiguration) -> Void {

@@ -1,7 +1,8 @@
 import HTTPServer
 import Testing
+import TestSupport
 
-@Suite("Request line")
+@Suite("Request line", .ownThreads)
 struct RequestLineTests {
     @Test func parsesOriginForm() throws {
         let request = try #require(parseSingle(requestHead("GET /v1/clients/abc/cards?RejectDuplicateCard HTTP/1.1")))

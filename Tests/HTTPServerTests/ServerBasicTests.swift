@@ -3,7 +3,7 @@ import HTTPServer
 import TestSupport
 import Testing
 
-@Suite("Server: requests, keep-alive, pipelining")
+@Suite("Server: requests, keep-alive, pipelining", .ownThreads)
 struct ServerBasicTests {
     @Test func getRoundTrip() async throws {
         try await withServer { _, port in
@@ -152,7 +152,8 @@ struct ServerBasicTests {
         }
         try await withServer(handler: handler) { _, port in
             let bodies = try await blocking {
-                let client = try TestClient(port: port)
+                // What is checked is the order, not the speed: a generous wait per answer.
+                let client = try TestClient(port: port, timeout: .seconds(30))
                 try client.send((0..<200).map { "GET /\($0) HTTP/1.1\r\nHost: x\r\n\r\n" }.joined())
                 return try (0..<200).map { _ in try client.readResponse().text }
             }

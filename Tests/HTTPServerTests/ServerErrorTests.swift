@@ -3,7 +3,7 @@ import HTTPServer
 import TestSupport
 import Testing
 
-@Suite("Server: parse errors, limits, 100-continue")
+@Suite("Server: parse errors, limits, 100-continue", .ownThreads)
 struct ServerErrorTests {
     /// Sends `bytes`, expects one response and then the connection closed.
     private func errorExchange(

@@ -29,7 +29,7 @@ final class TestCertificate: Sendable {
     }
 }
 
-@Suite("Server: TLS")
+@Suite("Server: TLS", .ownThreads)
 struct ServerTLSTests {
     let certificate: TestCertificate
 

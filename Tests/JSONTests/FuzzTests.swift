@@ -74,7 +74,7 @@ private func randomValue(_ g: inout SplitMix64, depth: Int) -> JSONValue {
 
 // Each loop runs on a thread of its own (`blocking`): seconds of parsing would hold a thread of
 // the cooperative pool that other tests' servers need. What it found is asserted in the test.
-@Suite struct Fuzz {
+@Suite(.ownThreads) struct Fuzz {
     @Test func randomValuesRoundTrip() async throws {
         let runs = await blocking {
             var g = SplitMix64(seed: 0xC0FFEE)

@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 @testable import JSON
 
 func parseError(_ text: String, limits: JSONLimits = .init()) -> JSONParseError? {
@@ -64,7 +65,7 @@ let rejectedByteDocuments: [[UInt8]] = [
     [0x7B, 0x22, 0xC0, 0x80, 0x22, 0x3A, 0x31, 0x7D],  // bad key
 ]
 
-@Suite struct Acceptance {
+@Suite(.ownThreads) struct Acceptance {
     @Test(arguments: acceptedDocuments)
     func accepts(_ document: String) throws {
         let value = try JSONParser.parse(document)
@@ -98,7 +99,7 @@ let rejectedByteDocuments: [[UInt8]] = [
     }
 }
 
-@Suite struct Values {
+@Suite(.ownThreads) struct Values {
     @Test func scalarsAndStructure() throws {
         #expect(try JSONParser.parse("null") == .null)
         #expect(try JSONParser.parse(" true ") == .bool(true))
@@ -154,7 +155,7 @@ let rejectedByteDocuments: [[UInt8]] = [
     }
 }
 
-@Suite struct Errors {
+@Suite(.ownThreads) struct Errors {
     @Test(arguments: [
         ("[1,]", 3, "trailing comma in array"),
         (#"{"a":1,}"#, 7, "trailing comma in object"),
@@ -209,7 +210,7 @@ let rejectedByteDocuments: [[UInt8]] = [
     }
 }
 
-@Suite struct Limits {
+@Suite(.ownThreads) struct Limits {
     @Test func depth() throws {
         let limits = JSONLimits()
         #expect(limits.maxDepth == 32)

@@ -1,10 +1,11 @@
 import Testing
+import TestSupport
 @testable import JSON
 
 /// `null` is a value of its own type: an optional field may be absent, but `null` there is as wrong
 /// as a number where a string belongs, unless the caller reads it as documented (`isNull`,
 /// `droppingNullMembers`).
-@Suite struct ReaderNulls {
+@Suite(.ownThreads) struct ReaderNulls {
     static let body = #"{"label":null,"flag":null,"count":null,"amount":null,"list":null,"inner":null,"kept":"x"}"#
 
     @Test func nullIsAWrongTypeForEveryOptionalAccessor() throws {

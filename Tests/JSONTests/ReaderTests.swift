@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 @testable import JSON
 
 func reader(_ text: String) throws -> JSONReader {
@@ -15,7 +16,7 @@ func fieldError(_ body: () throws -> Void) -> JSONFieldError? {
     }
 }
 
-@Suite struct Reader {
+@Suite(.ownThreads) struct Reader {
     let body = #"""
         {"owner":{"name":{"first":"Ada","last":null,"middle":7},"age":36,"vip":true},
          "card":{"expirationDate":1225,"amount":1.5,"big":99999999999999999999,"exp":1e2},
@@ -111,7 +112,7 @@ func fieldError(_ body: () throws -> Void) -> JSONFieldError? {
     }
 }
 
-@Suite struct NoInputInErrors {
+@Suite(.ownThreads) struct NoInputInErrors {
     static let pan = "4111111111111111"
 
     /// Invalid documents that carry a card number in every position a parser might quote.

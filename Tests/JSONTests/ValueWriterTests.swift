@@ -1,7 +1,8 @@
 import Testing
+import TestSupport
 @testable import JSON
 
-@Suite struct Numbers {
+@Suite(.ownThreads) struct Numbers {
     func number(_ text: String) throws -> JSONNumber {
         try #require(JSONParser.parse(text).numberValue)
     }
@@ -66,7 +67,7 @@ import Testing
     }
 }
 
-@Suite struct Objects {
+@Suite(.ownThreads) struct Objects {
     @Test func orderedAndLookup() throws {
         var object: JSONObject = ["z": 1, "a": 2, "m": 3]
         #expect(object.keys == ["z", "a", "m"])
@@ -115,7 +116,7 @@ import Testing
     }
 }
 
-@Suite struct Writer {
+@Suite(.ownThreads) struct Writer {
     @Test func compactOutput() {
         let value: JSONValue = ["b": [1, 2.5, "x", nil, true, false, [:], []], "a": ["nested": "y"]]
         #expect(JSONWriter.string(value) == #"{"b":[1,2.5,"x",null,true,false,{},[]],"a":{"nested":"y"}}"#)

@@ -2,9 +2,10 @@ import Foundation
 import JSON
 import JSONWebToken
 import Testing
+import TestSupport
 import VaultCrypto
 
-@Suite("Claims and time")
+@Suite("Claims and time", .ownThreads)
 struct ClaimsAndTimeTests {
     @Test func signedClaimsComeBackUnchanged() throws {
         var claims = ssoClaims()

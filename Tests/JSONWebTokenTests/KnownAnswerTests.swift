@@ -2,6 +2,7 @@ import Foundation
 import JSON
 import JSONWebToken
 import Testing
+import TestSupport
 import VaultCrypto
 
 /// RFC 7515 Appendix A.1: the HS256 JWS example, also the JWT of RFC 7519 §3.1.
@@ -19,7 +20,7 @@ enum RFC7515 {
     static var signer: HS256 { try! HS256(secret: SecretBytes(Base64URL.decode(k)!)) }
 }
 
-@Suite("Known answers")
+@Suite("Known answers", .ownThreads)
 struct KnownAnswerTests {
     @Test("RFC 7515 A.1: the example token verifies, with its CRLF-and-space header")
     func rfc7515AppendixA1() throws {

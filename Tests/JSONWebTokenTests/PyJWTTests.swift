@@ -2,6 +2,7 @@ import Foundation
 import JSON
 import JSONWebToken
 import Testing
+import TestSupport
 import VaultCrypto
 
 /// Issues a token: `argv[1]` hex key, `argv[2]` JSON payload, `argv[3]` algorithm.
@@ -20,7 +21,7 @@ private let pyDecode = """
     print(json.dumps(claims, separators=(",", ":")))
     """
 
-@Suite("PyJWT cross-check", .enabled(PyJWT.missing) { await PyJWT.isAvailable() })
+@Suite("PyJWT cross-check", .enabled(PyJWT.missing) { await PyJWT.isAvailable() }, .ownThreads)
 struct PyJWTTests {
     let key = SymmetricKey.generate()
     var keyHex: String { key.secret.bytes.map { String(format: "%02x", $0) }.joined() }

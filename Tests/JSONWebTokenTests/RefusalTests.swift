@@ -4,7 +4,7 @@ import TestSupport
 import Testing
 import VaultCrypto
 
-@Suite("Refusals")
+@Suite("Refusals", .ownThreads)
 struct RefusalTests {
     let good = sequentialSigner.sign(ssoClaims())
 

@@ -21,7 +21,7 @@ func parse(_ line: String) throws -> [String: Any] {
     return try #require(object as? [String: Any])
 }
 
-@Suite struct LineFormat {
+@Suite(.ownThreads) struct LineFormat {
     @Test func exactLineWithSortedMetadata() throws {
         let (logger, sink) = makeLogger(metadata: ["node": "a1"])
         logger.info(
@@ -161,7 +161,7 @@ func parse(_ line: String) throws -> [String: Any] {
     }
 }
 
-@Suite struct Levels {
+@Suite(.ownThreads) struct Levels {
     @Test func ordering() {
         #expect(LogLevel.allCases == LogLevel.allCases.sorted())
         #expect(LogLevel.trace < .debug && LogLevel.error < .critical)
@@ -197,7 +197,7 @@ func parse(_ line: String) throws -> [String: Any] {
     }
 }
 
-@Suite struct LineRedaction {
+@Suite(.ownThreads) struct LineRedaction {
     func line(_ body: (Logger) -> Void, label: String = "coffer.test") throws -> String {
         let (logger, sink) = makeLogger(label: label)
         body(logger)
@@ -253,7 +253,7 @@ func parse(_ line: String) throws -> [String: Any] {
     }
 }
 
-@Suite struct RandomLines {
+@Suite(.ownThreads) struct RandomLines {
     /// Random text rich in digits, separators, control characters, backslashes and `u`: every
     /// line must parse as JSON and hold no redactable run; text without digits must round-trip.
     @Test func alwaysValidJSONAndNeverARun() async throws {
@@ -281,7 +281,7 @@ func parse(_ line: String) throws -> [String: Any] {
     }
 }
 
-@Suite struct Timestamps {
+@Suite(.ownThreads) struct Timestamps {
     @Test(arguments: [
         (LogTimestamp(seconds: 0), "1970-01-01T00:00:00.000Z"),
         (LogTimestamp(seconds: 1_795_424_400, nanoseconds: 123_456_789), "2026-11-23T09:00:00.123Z"),
@@ -321,7 +321,7 @@ func parse(_ line: String) throws -> [String: Any] {
     }
 }
 
-@Suite struct ConcurrentLogging {
+@Suite(.ownThreads) struct ConcurrentLogging {
     @Test func everyLineArrivesWhole() async throws {
         let (logger, sink) = makeLogger()
         await withTaskGroup(of: Void.self) { group in

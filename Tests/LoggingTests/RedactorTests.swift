@@ -2,7 +2,7 @@
 import TestSupport
 import Testing
 
-@Suite struct RedactorRule {
+@Suite(.ownThreads) struct RedactorRule {
     @Test(arguments: [
         ("4111111111111111", "[REDACTED]"),
         ("card 4111111111111111", "card [REDACTED]"),

@@ -3,7 +3,7 @@ import Foundation
 import TestSupport
 import Testing
 
-@Suite struct StreamSink {
+@Suite(.ownThreads) struct StreamSink {
     /// Many tasks write lines of up to 40 KB (far past PIPE_BUF) to one file; every line must come
     /// back whole, never interleaved with another.
     @Test func concurrentLinesNeverInterleave() async throws {

@@ -1,7 +1,8 @@
 import Testing
+import TestSupport
 @testable import Metrics
 
-@Suite struct LabelRedaction {
+@Suite(.ownThreads) struct LabelRedaction {
     @Test func cardNumbersNeverBecomeLabels() throws {
         let registry = MetricsRegistry()
         let family = try registry.counter("requests_total", help: "R.", labelNames: ["method", "route", "status"])
@@ -34,7 +35,7 @@ import Testing
     }
 }
 
-@Suite struct Concurrency {
+@Suite(.ownThreads) struct Concurrency {
     @Test func incrementsFromManyTasksAddUp() async throws {
         let registry = MetricsRegistry()
         let counter = try registry.counter("c_total", help: "C.", labelNames: ["route"])

@@ -1,7 +1,8 @@
 import Testing
+import TestSupport
 @testable import Metrics
 
-@Suite struct Registration {
+@Suite(.ownThreads) struct Registration {
     @Test(arguments: ["", "1abc", "a-b", "a b", "é", "a.b", "a{b}", "name\n"])
     func invalidMetricNamesAreRejected(_ name: String) {
         let registry = MetricsRegistry()
@@ -82,7 +83,7 @@ import Testing
     }
 }
 
-@Suite struct ProgrammingErrorsTrap {
+@Suite(.ownThreads) struct ProgrammingErrorsTrap {
     @Test func wrongNumberOfLabelValues() async {
         await #expect(processExitsWith: .failure) {
             let family = try MetricsRegistry().counter("x_total", help: "x", labelNames: ["a", "b"])

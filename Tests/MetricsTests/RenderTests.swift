@@ -1,8 +1,9 @@
 import Synchronization
 import Testing
+import TestSupport
 @testable import Metrics
 
-@Suite struct Rendering {
+@Suite(.ownThreads) struct Rendering {
     @Test func emptyRegistryRendersNothing() {
         #expect(MetricsRegistry().render() == "")
     }

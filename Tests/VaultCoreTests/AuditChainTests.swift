@@ -1,8 +1,9 @@
 import Testing
+import TestSupport
 @testable import VaultCore
 import VaultCrypto
 
-@Suite struct AuditChainTests {
+@Suite(.ownThreads) struct AuditChainTests {
     let key = try! SymmetricKey(SecretBytes((0..<32).map { UInt8($0) }))
 
     /// Computed independently with Python's hmac over the encoding documented on `AuditChain.mac`:

@@ -1,7 +1,8 @@
 import Testing
+import TestSupport
 import VaultCore
 
-@Suite("Bank accounts: ABA routing check digit, account numbers that never print")
+@Suite("Bank accounts: ABA routing check digit, account numbers that never print", .ownThreads)
 struct BankAccountTests {
     /// Routing numbers published by the Federal Reserve's E-Payments directory.
     @Test("Real routing numbers pass", arguments: ["021000021", "011000015", "026009593", "121000248", "111000025", "322271627"])

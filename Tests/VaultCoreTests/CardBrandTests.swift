@@ -1,7 +1,8 @@
 import Testing
+import TestSupport
 import VaultCore
 
-@Suite("CardBrand IIN table")
+@Suite("CardBrand IIN table", .ownThreads)
 struct CardBrandTests {
     /// Luhn-valid numbers chosen at the edges of each range.
     @Test(arguments: [

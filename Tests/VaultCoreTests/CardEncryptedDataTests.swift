@@ -1,9 +1,10 @@
 import Foundation
 import Testing
+import TestSupport
 import VaultCore
 import VaultCrypto
 
-@Suite("EncryptedCardData and KeyID")
+@Suite("EncryptedCardData and KeyID", .ownThreads)
 struct CardEncryptedDataTests {
     static let keyID = "TabaPay_AccountID_22ch"
     static let ciphertext = (0..<256).map { UInt8($0) }

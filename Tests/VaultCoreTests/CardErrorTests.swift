@@ -1,7 +1,8 @@
 import Testing
+import TestSupport
 import VaultCore
 
-@Suite("CardError")
+@Suite("CardError", .ownThreads)
 struct CardErrorTests {
     @Test func stableCodes() {
         let codes: [CardError: String] = [

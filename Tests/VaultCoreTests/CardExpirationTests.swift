@@ -1,8 +1,9 @@
 import Foundation
 import Testing
+import TestSupport
 import VaultCore
 
-@Suite("ExpirationDate")
+@Suite("ExpirationDate", .ownThreads)
 struct CardExpirationTests {
     static func utc(_ year: Int, _ month: Int, _ day: Int, _ hour: Int = 0, _ minute: Int = 0, _ second: Int = 0) -> Date {
         var calendar = Calendar(identifier: .gregorian)

@@ -1,8 +1,9 @@
 import Foundation
 import Testing
+import TestSupport
 import VaultCore
 
-@Suite("PrimaryAccountNumber")
+@Suite("PrimaryAccountNumber", .ownThreads)
 struct CardNumberTests {
     // Published network test numbers; each passes Luhn (checked independently).
     static let visaNumbers = ["4111111111111111", "4012888888881881"]

@@ -1,7 +1,8 @@
 import Testing
+import TestSupport
 import VaultCore
 
-@Suite("CardData packing")
+@Suite("CardData packing", .ownThreads)
 struct CardPackingTests {
     @Test(arguments: [
         "4111111111111111|203001|",

@@ -1,7 +1,8 @@
 import Testing
+import TestSupport
 @testable import VaultCore
 
-@Suite("Failed authentication: sources, bounded bucket tables, the audit tally")
+@Suite("Failed authentication: sources, bounded bucket tables, the audit tally", .ownThreads)
 struct FailedAuthenticationTests {
     @Test("Sources: IPv4 as it is, IPv6 by /64, IPv4-mapped IPv6 as IPv4, anything else 'unknown'")
     func sources() {

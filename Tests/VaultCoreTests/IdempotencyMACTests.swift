@@ -1,8 +1,9 @@
 import Testing
+import TestSupport
 @testable import VaultCore
 import VaultCrypto
 
-@Suite struct IdempotencyMACTests {
+@Suite(.ownThreads) struct IdempotencyMACTests {
     /// A fingerprint key of bytes 0…31, so the vectors can be recomputed.
     let macs = IdempotencyMAC(fingerprintKey: try! SymmetricKey(SecretBytes((0..<32).map { UInt8($0) })))
     let tenant = TenantID(unchecked: "Zm9vYmFyYmF6cXV1eDEyMw")

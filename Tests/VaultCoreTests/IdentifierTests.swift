@@ -1,7 +1,8 @@
 import Testing
+import TestSupport
 import VaultCore
 
-@Suite("Random identifiers")
+@Suite("Random identifiers", .ownThreads)
 struct IdentifierTests {
     @Test func randomIdentifiersAreValidAndDistinct() {
         let identifiers = (0..<2_000).map { _ in IdentifierFormat.random() }

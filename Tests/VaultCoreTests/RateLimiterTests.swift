@@ -1,5 +1,6 @@
 import Synchronization
 import Testing
+import TestSupport
 @testable import VaultCore
 
 /// A clock the test sets: seconds, moved by hand, so no test sleeps.
@@ -11,7 +12,7 @@ final class FakeClock: Sendable {
     }
 }
 
-@Suite struct RateLimiterTests {
+@Suite(.ownThreads) struct RateLimiterTests {
     let clock = FakeClock()
     let key = APIKeyID.generate()
 

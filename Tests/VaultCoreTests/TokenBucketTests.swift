@@ -1,7 +1,8 @@
 import Testing
+import TestSupport
 import VaultCore
 
-@Suite struct TokenBucketTests {
+@Suite(.ownThreads) struct TokenBucketTests {
     let rate = TokenBucket.Rate(perSecond: 2, burst: 3)!
 
     @Test func aFullBucketAllowsItsBurstThenLimitsUntilItRefills() {

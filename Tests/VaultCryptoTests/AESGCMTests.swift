@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 import VaultCrypto
 
 /// One AES-256 known-answer case from McGrew & Viega, "The Galois/Counter Mode of Operation
@@ -56,7 +57,7 @@ let gcmSpecVectors: [GCMVector] = [
         tag: [UInt8](hex: "76fc6ece0f4e1768cddf8853bb2d551b")),
 ]
 
-@Suite("AES-256-GCM")
+@Suite("AES-256-GCM", .ownThreads)
 struct AESGCMTests {
     let key = SymmetricKey.generate()
     let aad: [UInt8] = Array("tenant|token|v1".utf8)

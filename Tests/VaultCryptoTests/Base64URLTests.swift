@@ -1,8 +1,9 @@
 import Foundation
 import Testing
+import TestSupport
 import VaultCrypto
 
-@Suite("Base64URL")
+@Suite("Base64URL", .ownThreads)
 struct Base64URLTests {
     /// RFC 4648 §10 test vectors, without padding.
     @Test(arguments: [

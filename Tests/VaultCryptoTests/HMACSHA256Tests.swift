@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 import VaultCrypto
 
 /// One HMAC-SHA256 case from RFC 4231 section 4.
@@ -41,7 +42,7 @@ let rfc4231Vectors: [HMACVector] = [
                mac: [UInt8](hex: "9b09ffa71b942fcb27635fbcd5b0e944 bfdc63644f0713938a7f51535c3a35e2")),
 ]
 
-@Suite("HMAC-SHA256")
+@Suite("HMAC-SHA256", .ownThreads)
 struct HMACSHA256Tests {
     @Test("RFC 4231 known answers", arguments: rfc4231Vectors)
     func knownAnswer(_ vector: HMACVector) {

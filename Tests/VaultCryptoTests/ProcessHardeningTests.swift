@@ -2,9 +2,10 @@
 import Glibc
 #endif
 import Testing
+import TestSupport
 import VaultCrypto
 
-@Suite("Process hardening: secrets taken out of the environment")
+@Suite("Process hardening: secrets taken out of the environment", .ownThreads)
 struct ProcessHardeningTests {
     @Test("The variable's value comes back in wiped storage; the entry is unset and its bytes overwritten in place")
     func takesAndScrubsAVariable() throws {

@@ -1,12 +1,18 @@
 import Foundation
 import Testing
 import VaultCrypto
+import TestSupport
 
-/// One 2048-bit key for the whole suite: generation is the slow part.
+/// One key of each size for the whole suite, generated once on a thread of its own: generation
+/// holds a core for up to seconds, which on the cooperative pool would stall every other suite.
 enum Fixture {
-    static let rsa2048: RSAPrivateKey = {
-        do { return try RSAPrivateKey(generatingBits: 2048) } catch { fatalError("RSA-2048 generation: \(error)") }
-    }()
+    private static let generations = [2048, 3072].map { bits in
+        (bits, Task { try await blocking { try RSAPrivateKey(generatingBits: bits) } })
+    }
+
+    static func rsa(_ bits: Int) async throws -> RSAPrivateKey {
+        try await generations.first { $0.0 == bits }!.1.value
+    }
 }
 
 private let cardData = Array("4111111111111111|203001|123".utf8)
@@ -34,9 +40,13 @@ private let pythonDecrypt = """
     print(pt.hex())
     """
 
-@Suite("RSA")
+@Suite("RSA", .ownThreads)
 struct RSATests {
-    let key = Fixture.rsa2048
+    let key: RSAPrivateKey
+
+    init() async throws {
+        key = try await Fixture.rsa(2048)
+    }
 
     @Test func generatedKeyShape() {
         #expect(key.bits == 2048)
@@ -131,7 +141,7 @@ struct RSATests {
         #expect(try key.decrypt(key.publicKey.encrypt([], padding: padding), padding: padding).count == 0)
     }
 
-    @Test func everyDecryptionFailureIsTheSameError() throws {
+    @Test func everyDecryptionFailureIsTheSameError() async throws {
         let ciphertext = try key.publicKey.encrypt(cardData, padding: .oaepSHA256MGF1SHA256)
         var flipped = ciphertext
         flipped[100] ^= 1
@@ -148,7 +158,7 @@ struct RSATests {
             }
         }
         // A ciphertext for another key pair.
-        let stranger = try Fixture.rsa3072.publicKey.encrypt(cardData, padding: .oaepSHA256MGF1SHA256)
+        let stranger = try await Fixture.rsa(3072).publicKey.encrypt(cardData, padding: .oaepSHA256MGF1SHA256)
         #expect(throws: CryptoError.decryptionFailure) { try key.decrypt(stranger, padding: .oaepSHA256MGF1SHA256) }
         // The failures left nothing behind to confuse later OpenSSL calls on this thread.
         #expect(try key.decrypt(ciphertext, padding: .oaepSHA256MGF1SHA256).bytes == cardData)
@@ -206,14 +216,15 @@ struct RSATests {
         }
     }
 
-    @Test func publicKeyFromDER() throws {
+    @Test func publicKeyFromDER() async throws {
         let parsed = try RSAPublicKey(subjectPublicKeyInfoDER: key.publicKey.subjectPublicKeyInfoDER)
         #expect(parsed == key.publicKey)
         #expect(parsed.modulus == key.publicKey.modulus)
         #expect(parsed.exponent == [1, 0, 1])
         let ciphertext = try parsed.encrypt(cardData, padding: .oaepSHA256MGF1SHA256)
         #expect(try key.decrypt(ciphertext, padding: .oaepSHA256MGF1SHA256).bytes == cardData)
-        #expect(parsed != Fixture.rsa3072.publicKey)
+        let other = try await Fixture.rsa(3072).publicKey
+        #expect(parsed != other)
     }
 
     @Test func oversizedPlaintextIsALibraryError() {
@@ -227,8 +238,8 @@ struct RSATests {
         }
     }
 
-    @Test func generate3072() throws {
-        let key = Fixture.rsa3072
+    @Test func generate3072() async throws {
+        let key = try await Fixture.rsa(3072)
         #expect(key.bits == 3072)
         #expect(key.publicKey.modulus.count == 384)
         let ciphertext = try key.publicKey.encrypt(cardData, padding: .oaepSHA256MGF1SHA256)
@@ -276,8 +287,3 @@ struct RSATests {
     }
 }
 
-extension Fixture {
-    static let rsa3072: RSAPrivateKey = {
-        do { return try RSAPrivateKey(generatingBits: 3072) } catch { fatalError("RSA-3072 generation: \(error)") }
-    }()
-}

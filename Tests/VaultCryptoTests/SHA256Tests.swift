@@ -1,7 +1,8 @@
 import Testing
+import TestSupport
 import VaultCrypto
 
-@Suite("SHA-256")
+@Suite("SHA-256", .ownThreads)
 struct SHA256Tests {
     // FIPS 180-2, appendix B.
     @Test func abc() {

@@ -5,7 +5,7 @@ import TestSupport
 import Testing
 import VaultCrypto
 
-@Suite("SecretBytes, SymmetricKey, SecureRandom, constant-time compare")
+@Suite("SecretBytes, SymmetricKey, SecureRandom, constant-time compare", .ownThreads)
 struct SecretsTests {
     @Test func secretBytesNeverPrintsItsContents() {
         let secret = SecretBytes([201, 202, 203, 204])

@@ -2,11 +2,12 @@
 import Glibc
 #endif
 import Testing
+import TestSupport
 @testable import VaultCrypto
 
 /// Keys in OpenSSL's secure heap: out of core dumps and swap, wiped on release, and never taking
 /// so much of the arena that OpenSSL's own private-key allocations (which have no fallback) would fail.
-@Suite("Secure heap", .serialized)
+@Suite("Secure heap", .serialized, .ownThreads)
 struct SecureMemoryTests {
     init() {
         // Once per process, as `coffer` does at start; as root or within the memlock limit it is locked.

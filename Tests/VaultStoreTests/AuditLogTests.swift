@@ -1,12 +1,13 @@
 import Foundation
 import Testing
+import TestSupport
 import VaultCore
 @testable import VaultStore
 
 /// The chain's key for these tests; a vault unwraps its own from the master key.
 private let log = AuditLog(key: .generate())
 
-@Suite struct AuditLogTests {
+@Suite(.ownThreads) struct AuditLogTests {
     func event(_ index: Int, tenant: TenantID?) -> AuditEvent {
         AuditEvent(tenantID: tenant, actor: AuditActor(name: "key-\(index)"), action: index.isMultiple(of: 2) ? .cardReveal : .cardDelete,
                    subject: index.isMultiple(of: 3) ? nil : "token-\(index)",

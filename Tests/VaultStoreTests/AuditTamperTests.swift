@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 import VaultCore
 import VaultCrypto
 @testable import VaultStore
@@ -7,7 +8,7 @@ import VaultCrypto
 /// An attacker who can write the database file — triggers dropped, rows edited, deleted, the
 /// chain recomputed — but does not hold the master key (so not the audit key) cannot leave a log
 /// that verifies. Each test fails on the unkeyed chain Coffer had before.
-@Suite struct AuditTamperTests {
+@Suite(.ownThreads) struct AuditTamperTests {
     let log = AuditLog(key: .generate())
 
     /// Ten entries, with the append-only triggers dropped as an attacker would.

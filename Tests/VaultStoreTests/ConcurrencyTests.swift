@@ -1,9 +1,10 @@
 import Foundation
 import Testing
+import TestSupport
 import VaultCore
 @testable import VaultStore
 
-@Suite struct ConcurrencyTests {
+@Suite(.ownThreads) struct ConcurrencyTests {
     @Test func concurrentWritesAreCommittedInGroups() async throws {
         let directory = try ScratchDirectory()
         let (storage, tenant) = try await openWithTenant(directory.database)

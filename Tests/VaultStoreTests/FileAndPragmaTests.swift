@@ -1,9 +1,10 @@
 import Foundation
 import Testing
+import TestSupport
 import VaultCore
 @testable import VaultStore
 
-@Suite struct FileAndPragmaTests {
+@Suite(.ownThreads) struct FileAndPragmaTests {
     struct Pragmas: Sendable, Equatable {
         var journalMode: String?
         var synchronous: Int64?

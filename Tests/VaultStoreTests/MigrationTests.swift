@@ -1,9 +1,10 @@
 import Foundation
 import Testing
+import TestSupport
 import VaultCore
 @testable import VaultStore
 
-@Suite struct MigrationTests {
+@Suite(.ownThreads) struct MigrationTests {
     func file(_ name: String, _ sql: String) -> (name: String, sql: [UInt8]) { (name, Array(sql.utf8)) }
 
     @Test func freshDatabaseAppliesEveryEmbeddedMigrationAndReopeningAppliesNone() async throws {
@@ -194,7 +195,7 @@ import VaultCore
 }
 
 /// The migration that replaced the unkeyed idempotency table.
-@Suite struct IdempotencyMigrationTests {
+@Suite(.ownThreads) struct IdempotencyMigrationTests {
     @Test func theOldRecordsAreDroppedAndOverwritten() async throws {
         let directory = try ScratchDirectory()
         let all = embeddedMigrationFiles

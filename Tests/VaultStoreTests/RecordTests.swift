@@ -1,9 +1,10 @@
 import Foundation
 import Testing
+import TestSupport
 import VaultCore
 @testable import VaultStore
 
-@Suite struct RecordTests {
+@Suite(.ownThreads) struct RecordTests {
     @Test func metadataIsSetAndReplaced() async throws {
         let directory = try ScratchDirectory()
         let storage = try SQLiteStorage.open(path: directory.database)

@@ -1,11 +1,12 @@
 import Foundation
 import Testing
+import TestSupport
 import VaultCore
 @testable import VaultStore
 
 /// Rotation's generic view of the store: sealed records of every kind, listed below a version,
 /// counted per version, and re-sealed only while they are still what was read.
-@Suite("Sealed records for rotation")
+@Suite("Sealed records for rotation", .ownThreads)
 struct SealedRecordTests {
     @Test func accountsAreListedWithBothColumnsAndTombstonesAreLeftOut() async throws {
         let directory = try ScratchDirectory()

@@ -1,9 +1,10 @@
 import Foundation
 import Testing
+import TestSupport
 import VaultCore
 @testable import VaultStore
 
-@Suite struct ShortPANMigrationTests {
+@Suite(.ownThreads) struct ShortPANMigrationTests {
     /// Rows stored with six leading digits before the migration: American Express and UATP numbers
     /// are 15 digits, so theirs shrink to five; other brands' rows cannot be told apart by length
     /// and keep what they had.
