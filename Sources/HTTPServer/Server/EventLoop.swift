@@ -88,7 +88,7 @@ final class EventLoop: @unchecked Sendable {
         }
         var event = epoll_event()
         event.events = EPOLLIN.rawValue
-        event.data.u64 = Self.pack(fd: wakeFD, serial: 0)
+        event.data.fd = wakeFD
         guard epoll_ctl(epollFD, EPOLL_CTL_ADD, wakeFD, &event) == 0 else {
             let code = errno
             Glibc.close(epollFD)
@@ -142,13 +142,12 @@ final class EventLoop: @unchecked Sendable {
             }
             for slot in 0..<Int(count) {
                 let event = events[slot]
-                let (fd, serial) = Self.unpack(event.data.u64)
+                let fd = event.data.fd
                 if fd == wakeFD {
                     drainInbox()
                 } else if fd == core.listenFD {
                     acceptConnections()
-                } else if Int(fd) < connections.count, let connection = connections[Int(fd)],
-                          UInt32(truncatingIfNeeded: connection.serial) == serial {
+                } else if Int(fd) < connections.count, let connection = connections[Int(fd)] {
                     connection.handle(events: event.events)
                 }
             }
@@ -285,15 +284,15 @@ final class EventLoop: @unchecked Sendable {
             }
             tls = stream
         }
-        nextSerial += 1
         var event = epoll_event()
         event.events = Self.connectionEvents
-        event.data.u64 = Self.pack(fd: fd, serial: nextSerial)
+        event.data.fd = fd
         guard epoll_ctl(epollFD, EPOLL_CTL_ADD, fd, &event) == 0 else {
             Glibc.close(fd)
             core.releaseSlot()
             return
         }
+        nextSerial += 1
         let connection = Connection(
             fd: fd, serial: nextSerial, remoteAddress: remoteAddress, tls: tls,
             limits: core.configuration.limits, loop: self)
@@ -323,7 +322,7 @@ final class EventLoop: @unchecked Sendable {
         var event = epoll_event()
         // Level-triggered; EPOLLEXCLUSIVE wakes one loop per incoming connection, not all.
         event.events = EPOLLIN.rawValue | EPOLLEXCLUSIVE.rawValue
-        event.data.u64 = Self.pack(fd: core.listenFD, serial: 0)
+        event.data.fd = core.listenFD
         guard epoll_ctl(epollFD, EPOLL_CTL_ADD, core.listenFD, &event) == 0 else { return }
         listening = true
         if countedAsPaused {
@@ -333,20 +332,6 @@ final class EventLoop: @unchecked Sendable {
     }
 
     // MARK: Connections
-
-    /// What an epoll event names: the descriptor, and in the high half the low 32 bits of the
-    /// connection's serial (0 for the eventfd and the listener). A connection closed while an
-    /// event for it waits later in the same `epoll_wait` batch frees its descriptor number, and
-    /// the next accept — in that same batch — gets the lowest free number: keyed by descriptor
-    /// alone, the stale event (a hang-up, say) would be applied to the new connection and close
-    /// it before its first byte.
-    private static func pack(fd: Int32, serial: UInt64) -> UInt64 {
-        UInt64(UInt32(bitPattern: fd)) | UInt64(UInt32(truncatingIfNeeded: serial)) << 32
-    }
-
-    private static func unpack(_ data: UInt64) -> (fd: Int32, serial: UInt32) {
-        (Int32(bitPattern: UInt32(truncatingIfNeeded: data)), UInt32(truncatingIfNeeded: data >> 32))
-    }
 
     /// Called by a connection that has closed its descriptor.
     func connectionClosed(_ connection: Connection) {
