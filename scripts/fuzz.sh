@@ -77,16 +77,29 @@ build_target() {
   echo "$sum" > "$build/bin/$target.stamp"
 }
 
+# Runs one target. Its whole log goes to .build-fuzz/logs/TARGET.log (shown as it runs on a
+# terminal); otherwise only the closing statistics are printed, and the log's tail on a failure.
 # LeakSanitizer stays on: a leak found while fuzzing is a finding too.
 fuzz_target() {
   local target=$1 seconds=$2; shift 2
   build_target "$target"
-  mkdir -p "$build/corpus/$target" "$build/crashes"
-  local limit=()
+  mkdir -p "$build/corpus/$target" "$build/crashes" "$build/logs"
+  local limit=() log="$build/logs/$target.log" status=0
   [ "$seconds" = 0 ] || limit=(-max_total_time="$seconds")
   echo "fuzz: $target${limit:+ for $seconds s}" >&2
-  "$build/bin/$target" "${limit[@]}" -print_final_stats=1 -artifact_prefix="$build/crashes/$target-" \
-    "$@" "$build/corpus/$target" "Tests/Fuzz/Corpus/$target"
+  local command=("$build/bin/$target" "${limit[@]}" -print_final_stats=1 -artifact_prefix="$build/crashes/$target-"
+                 "$@" "$build/corpus/$target" "Tests/Fuzz/Corpus/$target")
+  if [ -t 2 ]; then
+    "${command[@]}" 2>&1 | tee "$log" >&2 || status=$?
+  else
+    "${command[@]}" > "$log" 2>&1 || status=$?
+    grep -E '^#[0-9]+[[:space:]]+DONE|^stat::|^Done ' "$log" >&2 || true
+  fi
+  if [ "$status" != 0 ]; then
+    [ -t 2 ] || tail -n 60 "$log" >&2
+    echo "fuzz: $target FAILED (log: $log, inputs: $build/crashes/$target-*)" >&2
+    return 1
+  fi
 }
 
 [ $# -ge 1 ] || usage
