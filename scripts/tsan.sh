@@ -16,6 +16,7 @@ suites=(
 )
 filter=$(IFS='|'; echo "${suites[*]}")
 
-# halt_on_error: the first race fails the test process instead of scrolling past.
-export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 ${TSAN_OPTIONS:-}"
+# halt_on_error: the first race fails the test process instead of scrolling past. The
+# suppressions are false positives of system libraries, each with its reason.
+export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/scripts/tsan-suppressions.txt ${TSAN_OPTIONS:-}"
 swift test --sanitize=thread --scratch-path .build-tsan --no-parallel --filter "$filter" "$@"
