@@ -77,6 +77,10 @@ build_target() {
   echo "$sum" > "$build/bin/$target.stamp"
 }
 
+# Swift's in-process crash backtracer reads memory that ASan then reports as a second error
+# after the real one; libFuzzer prints the crash's stack itself.
+export SWIFT_BACKTRACE=enable=no
+
 # Runs one target. Its whole log goes to .build-fuzz/logs/TARGET.log (shown as it runs on a
 # terminal); otherwise only the closing statistics are printed, and the log's tail on a failure.
 # LeakSanitizer stays on: a leak found while fuzzing is a finding too.
