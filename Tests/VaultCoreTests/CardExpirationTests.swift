@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 import TestSupport
-import VaultCore
+@testable import VaultCore
 
 @Suite("ExpirationDate", .ownThreads)
 struct CardExpirationTests {
@@ -79,6 +79,21 @@ struct CardExpirationTests {
                 : try ExpirationDate(year: parts.year!, month: parts.month! - 1)
             #expect(previous.isExpired(at: date))
         }
+    }
+
+    /// Found by the `card` fuzz target: a time a few denormals before 1970 was put in January
+    /// 1970, as the Double division by 86,400 underflowed to -0. `Date` cannot hold such a time
+    /// (it counts from 2001), so only the conversion itself is checked.
+    @Test(arguments: [-Double.leastNonzeroMagnitude, -Double.leastNormalMagnitude / 1024, -Double.leastNormalMagnitude, -1e-9, -1, -86_400])
+    func instantsBefore1970AreInDecember1969(_ seconds: Double) {
+        let (year, month) = ExpirationDate.utcYearMonth(secondsSince1970: seconds)
+        #expect(year == 1969 && month == 12)
+    }
+
+    @Test(arguments: [0, -0.0, Double.leastNonzeroMagnitude, 1e-9, 86_399.999])
+    func instantsFrom1970AreInJanuary1970(_ seconds: Double) {
+        let (year, month) = ExpirationDate.utcYearMonth(secondsSince1970: seconds)
+        #expect(year == 1970 && month == 1)
     }
 
     @Test func extremeDates() throws {

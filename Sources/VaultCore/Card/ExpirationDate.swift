@@ -72,7 +72,10 @@ public struct ExpirationDate: Sendable, Hashable, Comparable {
     static func utcYearMonth(secondsSince1970 seconds: Double) -> (year: Int, month: Int) {
         // ±1e13 s is about ±317,000 years: far beyond 0–9999 and safe for Int arithmetic.
         let clamped = min(max(seconds, -1e13), 1e13)
-        let days = Int((clamped / 86_400).rounded(.down))
+        // Whole seconds first, then an integer floor division: dividing the Double by 86,400
+        // underflows to -0 for the tiniest negative times, which would put them in 1970.
+        let wholeSeconds = Int(clamped.rounded(.down))
+        let days = (wholeSeconds >= 0 ? wholeSeconds : wholeSeconds - 86_399) / 86_400
         let z = days + 719_468
         let era = (z >= 0 ? z : z - 146_096) / 146_097
         let dayOfEra = z - era * 146_097
