@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
-# ThreadSanitizer over the concurrency-heavy suites: the store's writer and readers, the HTTP
-# server's event loop and connections, the rate limiter and failed-authentication buckets, the
-# API-key (principal) cache, audit appends and idempotent replays. Builds in a scratch path of its
-# own (.build-tsan), so the ordinary build is untouched. Any race report fails the run.
+# ThreadSanitizer over the concurrency-heavy suites: the executors and the heavy-work pool, the
+# store's writer and readers, the HTTP server's event loop, connections and handler threads, the
+# rate limiter and failed-authentication buckets, the API-key (principal) cache, audit appends and
+# idempotent replays. Builds in a scratch path of its own (.build-tsan), so the ordinary build is
+# untouched. Any race report fails the run.
 #
 #   scripts/tsan.sh [extra swift test arguments...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 suites=(
+  'ExecutorsTests\.'
   'VaultStoreTests\.'
-  'HTTPServerTests\.Server'
+  'HTTPServerTests\.(Server|IdleReclaimTests|HalfCloseTests|HandlerThreadTests|RejectionReportTests)'
   'VaultCoreTests\.(RateLimiterTests|TokenBucketTests|FailedAuthenticationTests|AuditChainTests)'
-  'CofferTests\.(APIKeyCacheTests|RateLimitAPITests|TokenizeAuditTests|FailedAuthenticationAPITests|IdempotencyTests)'
+  'CofferTests\.(HeavyWorkTests|APIKeyCacheTests|RateLimitAPITests|TokenizeAuditTests|FailedAuthenticationAPITests|IdempotencyTests)'
 )
 filter=$(IFS='|'; echo "${suites[*]}")
 

@@ -98,14 +98,7 @@ struct RejectionReportTests {
                 return try client.closesWithoutData(within: .seconds(3))
             }
             #expect(gaveUp)
-            let dropped = try await blocking {
-                let client = try TestClient(port: port, receiveBuffer: 8192)
-                try client.send("GET /big HTTP/1.1\r\nHost: x\r\n\r\n")
-                client.setTimeout(.seconds(10))
-                _ = try client.readSome()
-                Thread.sleep(forTimeInterval: 1.0)
-                return client.readToEnd(timeout: .seconds(3))
-            }
+            let dropped = try await blocking { try TestClient.slowReader(port: port, path: "/big") }
             #expect(dropped.eof)
             #expect(recorder.all == [
                 HTTPRejection(status: nil, reason: "first_byte_timeout", remoteAddress: "127.0.0.1", path: nil),

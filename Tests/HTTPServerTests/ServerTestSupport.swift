@@ -276,6 +276,19 @@ final class TestClient: @unchecked Sendable {
     @available(*, noasync, message: "blocks its thread: call it inside blocking { }")
     func readSome() throws -> Bool { try fill() }
 
+    /// A client too slow for a short write timeout: asks for `path` with a small receive buffer,
+    /// waits until the response is flowing (the handler may start late on a busy machine), reads
+    /// nothing for a second, then reads what is left until EOF.
+    @available(*, noasync, message: "blocks its thread: call it inside blocking { }")
+    static func slowReader(port: Int, path: String) throws -> (bytes: [UInt8], eof: Bool) {
+        let client = try TestClient(port: port, receiveBuffer: 8192)
+        try client.send("GET \(path) HTTP/1.1\r\nHost: x\r\n\r\n")
+        client.setTimeout(.seconds(10))
+        _ = try client.readSome()
+        Thread.sleep(forTimeInterval: 1.0)
+        return client.readToEnd(timeout: .seconds(3))
+    }
+
     /// Every byte until EOF (or the timeout); `eof` tells which.
     @available(*, noasync, message: "blocks its thread: call it inside blocking { }")
     func readToEnd(timeout: Duration = .seconds(5)) -> (bytes: [UInt8], eof: Bool) {

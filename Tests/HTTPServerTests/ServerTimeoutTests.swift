@@ -78,16 +78,7 @@ struct ServerTimeoutTests {
         let big = [UInt8](repeating: 0x61, count: 16 << 20)
         let handler: HTTPHandler = { _, _ in HTTPResponse(status: .ok, body: big) }
         try await withServer(configure: Self.short(\.writeTimeout), handler: handler) { _, port in
-            let received = try await blocking {
-                let client = try TestClient(port: port, receiveBuffer: 8192)
-                try client.send("GET /big HTTP/1.1\r\nHost: x\r\n\r\n")
-                // Wait until the response is flowing (the handler may start late on a busy
-                // machine), then read nothing while the write deadline passes.
-                client.setTimeout(.seconds(10))
-                _ = try client.readSome()
-                Thread.sleep(forTimeInterval: 1.0)
-                return client.readToEnd(timeout: .seconds(3))
-            }
+            let received = try await blocking { try TestClient.slowReader(port: port, path: "/big") }
             #expect(received.eof)
             #expect(received.bytes.count < big.count)
         }
