@@ -63,7 +63,7 @@ struct TabaPayAPITests {
         (#"{"referenceID":"1","card":{"accountNumber":"4111111111111111","expirationDate":"203012"}"#, "JSON"),
         (#"[]"#, "JSON"),
         (tabaPayAccountBody(referenceID: "sixteen-chars-xx"), "referenceID"),
-        (tabaPayAccountBody(referenceID: "a b"), "referenceID"),
+        (tabaPayAccountBody(referenceID: #"a\tb"#), "referenceID"),
         (#"{"card":{"accountNumber":"4111111111111111","expirationDate":"203012"},"owner":\#(tabaPaySeedOwner)}"#, "referenceID"),
         (#"{"referenceID":1,"card":{"accountNumber":"4111111111111111","expirationDate":"203012"},"owner":\#(tabaPaySeedOwner)}"#, "referenceID"),
         (#"{"referenceID":"1","owner":\#(tabaPaySeedOwner)}"#, "card or bank"),
