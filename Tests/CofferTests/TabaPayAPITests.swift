@@ -81,7 +81,7 @@ struct TabaPayAPITests {
         (tabaPayAccountBody(card: #"{"token":"not-a-token"}"#), "card.token"),
         (tabaPayAccountBody(owner: "{}"), "owner.name"),
         (tabaPayAccountBody(owner: #"{"name":{"first":"John"}}"#), "owner.name.last"),
-        (tabaPayAccountBody(owner: #"{"name":{"company":"Acme","first":"John"}}"#), "owner.name.company"),
+        (tabaPayAccountBody(owner: #"{"name":{"company":"Acme","first":"John"}}"#), "owner.name.last"),
         (tabaPayAccountBody(owner: #"{"name":{"company":""}}"#), "owner.name.company"),
         (tabaPayAccountBody(owner: #"{"name":{"company":"Acme"},"address":{"line1":"1 Main","city":"X","state":"ca","zipcode":"94043"}}"#), "owner.address.state"),
         (tabaPayAccountBody(owner: #"{"name":{"company":"Acme"},"address":{"line1":"1 Main","city":"X","state":"CA","zipcode":"9404"}}"#), "owner.address.zipcode"),
