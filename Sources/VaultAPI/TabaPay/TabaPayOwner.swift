@@ -52,7 +52,8 @@ enum TabaPayOwner {
         fields.append(("city", .string(try address.text("city"))))
         if country == "840" {
             let state = try address.string("state")
-            guard state.utf8.count == 2, state.utf8.allSatisfy({ (0x41...0x5A).contains($0) }) else {
+            // Postal (`CA`) or numeric FIPS (`06`) codes: TabaPay's token guide sends the latter.
+            guard isDigits(state, count: 2...2) || state.utf8.count == 2 && state.utf8.allSatisfy({ (0x41...0x5A).contains($0) }) else {
                 throw address.invalid("state", reason: "")
             }
             let zipcode = try address.string("zipcode")
