@@ -42,19 +42,20 @@ struct TabaPayDuplicateTests {
         #expect(try await api.test.vault.cardCount() == 2)
     }
 
-    @Test("?OKToAddDuplicateCard: created, with the earlier IDs most recent first, at most 3")
+    @Test("?OKToAddDuplicateCard: created, with the earlier IDs most recent first, at most the limit")
     func okToAdd() async throws {
         let api = try await APIHarness.make()
+        let limit = Vault.duplicateAccountLimit
         var ids: [String] = []
-        for _ in 0..<4 {
+        for _ in 0...limit {
             let created = await Self.create(api, query: "?OKToAddDuplicateCard")
             #expect(created.status == 200)
-            #expect(Self.duplicates(created) == (ids.isEmpty ? nil : Array(ids.reversed().prefix(3))))
+            #expect(Self.duplicates(created) == (ids.isEmpty ? nil : Array(ids.reversed().prefix(limit))))
             ids.append(Self.id(created)!)
         }
         let refused = await Self.create(api, query: "?RejectDuplicateCard")
         #expect(refused.status == 409)
-        #expect(Self.duplicates(refused) == Array(ids.reversed().prefix(3)))
+        #expect(Self.duplicates(refused) == Array(ids.reversed().prefix(limit)))
     }
 
     @Test("?RejectDuplicateCard+OKToAddDuplicateCard (either order) behaves as OKToAddDuplicateCard")
@@ -76,7 +77,8 @@ struct TabaPayDuplicateTests {
     }
 
     @Test("Unknown or malformed query strings are a 400 and store nothing", arguments: [
-        "?rejectduplicatecard", "?RejectDuplicateCard+", "?RejectDuplicateCard&OKToAddDuplicateCard", "?Other", "?RejectDuplicateCard=1",
+        "?rejectduplicatecard", "?RejectDuplicateCard+", "?RejectDuplicateCard&&OKToAddDuplicateCard", "?Other", "?RejectDuplicateCard=1",
+        "?RejectDuplicateCard=false", "?OKToUpdateDuplicateCard", "?DeleteDuplicateCard",
     ])
     func badQuery(query: String) async throws {
         let api = try await APIHarness.make()

@@ -61,24 +61,19 @@ enum TabaPayAccountRequest {
         return (instrument, try TabaPayOwner.parse(try body.object("owner")))
     }
 
-    /// `^[a-zA-Z0-9_-]{1,15}$`.
+    /// 1–15 printable ASCII characters, space included: TabaPay sets only the length. Control
+    /// characters and non-ASCII are refused so a reference reads the same in logs and lookups.
     static func isReferenceID(_ string: String) -> Bool {
-        (1...15).contains(string.utf8.count) && string.utf8.allSatisfy(Base64URL.isAlphabetByte)
+        (1...15).contains(string.utf8.count) && string.utf8.allSatisfy { (0x20...0x7E).contains($0) }
     }
 
-    /// `?RejectDuplicateCard`, `?OKToAddDuplicateCard`, or both joined by `+`. Both together mean
-    /// "take part in the check, but add anyway": the same as `OKToAddDuplicateCard` alone.
-    static func duplicateCheck(query: String?) throws(TabaPayError) -> DuplicateCardCheck {
-        guard let query, !query.isEmpty else { return .none }
-        var reject = false, okToAdd = false
-        for flag in query.split(separator: "+", omittingEmptySubsequences: false) {
-            switch flag {
-            case "RejectDuplicateCard": reject = true
-            case "OKToAddDuplicateCard": okToAdd = true
-            default: throw .queryString
-            }
-        }
-        return okToAdd ? .report : reject ? .reject : .none
+    /// The duplicate-check flags of a Create Account (`RejectDuplicateCard`, `OKToAddDuplicateCard`)
+    /// or an Update Account v1 (`RejectDuplicateCard`, `OKToUpdateDuplicateCard`, and
+    /// `OKToAddDuplicateCard` as before). The OK flag overrides a rejection given with it.
+    static func duplicateCheck(query: String?, updating: Bool = false) throws(TabaPayError) -> DuplicateCardCheck {
+        let okFlags: Set = updating ? ["OKToUpdateDuplicateCard", "OKToAddDuplicateCard"] : ["OKToAddDuplicateCard"]
+        let flags = try TabaPayQuery.flags(in: query, allowed: okFlags.union(["RejectDuplicateCard"]))
+        return !flags.isDisjoint(with: okFlags) ? .report : flags.contains("RejectDuplicateCard") ? .reject : .none
     }
 
     /// Exactly one of: `accountNumber` + `expirationDate`; `keyID` + `data` (+ `mode`); `token`; `device`.

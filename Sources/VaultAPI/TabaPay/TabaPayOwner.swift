@@ -28,17 +28,17 @@ enum TabaPayOwner {
         return JSONWriter.write(.object(JSONObject(merged)))
     }
 
+    /// A `company`, `first` + `last` (with optional `middle` and `suffix`), or both: TabaPay's
+    /// reference says "either", its own token guide sends a company with the person's names.
     private static func name(_ name: JSONReader) throws -> JSONValue {
         try name.rejectUnknownKeys(allowed: ["company", "first", "middle", "last", "suffix"])
-        let personal = ["first", "middle", "last", "suffix"]
-        if name.has("company") {
-            guard !personal.contains(where: name.has) else { throw name.invalid("company", reason: "") }
-            return .object(JSONObject([("company", .string(try name.text("company")))]))
-        }
         var fields: [(String, JSONValue)] = []
-        for key in personal {
-            let required = key == "first" || key == "last"
-            if required || name.has(key) { fields.append((key, .string(try name.text(key)))) }
+        if name.has("company") { fields.append(("company", .string(try name.text("company")))) }
+        let personal = ["first", "middle", "last", "suffix"]
+        if fields.isEmpty || personal.contains(where: name.has) {
+            for key in personal where key == "first" || key == "last" || name.has(key) {
+                fields.append((key, .string(try name.text(key))))
+            }
         }
         return .object(JSONObject(fields))
     }
@@ -52,11 +52,12 @@ enum TabaPayOwner {
         fields.append(("city", .string(try address.text("city"))))
         if country == "840" {
             let state = try address.string("state")
-            guard state.utf8.count == 2, state.utf8.allSatisfy({ (0x41...0x5A).contains($0) }) else {
+            // Postal (`CA`) or numeric FIPS (`06`) codes: TabaPay's token guide sends the latter.
+            guard isDigits(state, count: 2...2) || state.utf8.count == 2 && state.utf8.allSatisfy({ (0x41...0x5A).contains($0) }) else {
                 throw address.invalid("state", reason: "")
             }
             let zipcode = try address.string("zipcode")
-            guard isDigits(zipcode, count: 5...5) || isDigits(zipcode, count: 9...9) else {
+            guard isDigits(zipcode, count: 5...5) || isDigits(zipcode, count: 9...9) || isZIPPlus4(zipcode) else {
                 throw address.invalid("zipcode", reason: "")
             }
             fields += [("state", .string(state)), ("zipcode", .string(zipcode))]
@@ -78,6 +79,12 @@ enum TabaPayOwner {
             throw phone.invalid("number", reason: "")
         }
         return .object(JSONObject([("countryCode", .string(countryCode)), ("number", .string(number))]))
+    }
+
+    /// `94043-1234`: ZIP+4 as the Postal Service writes it.
+    private static func isZIPPlus4(_ zipcode: String) -> Bool {
+        let parts = zipcode.split(separator: "-", omittingEmptySubsequences: false)
+        return parts.count == 2 && isDigits(String(parts[0]), count: 5...5) && isDigits(String(parts[1]), count: 4...4)
     }
 
     private static func isDigits(_ string: String, count: ClosedRange<Int>) -> Bool {

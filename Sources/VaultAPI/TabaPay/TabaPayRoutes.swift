@@ -58,7 +58,7 @@ struct TabaPayRoutes: Sendable {
     @Sendable func replaceAccount(_ call: APICall) async throws -> HTTPResponse {
         let tenant = try await client(of: call)
         let id = try accountID(call)
-        let check = try TabaPayAccountRequest.duplicateCheck(query: call.request.query)
+        let check = try TabaPayAccountRequest.duplicateCheck(query: call.request.query, updating: true)
         let (instrument, owner) = try TabaPayAccountRequest.parseReplacement(try call.body(orThrow: TabaPayError.malformedJSON))
         let saved = try await vault.updateAccount(id, .replace(instrument, holder: JSONWriter.write(owner), duplicateCheck: check),
                                                   tenant: tenant, caller: call.caller, actor: call.actor)
@@ -93,8 +93,9 @@ struct TabaPayRoutes: Sendable {
         guard let query = call.request.query, query.hasPrefix("referenceID="), !query.contains("&") else {
             throw TabaPayError.queryString
         }
-        let referenceID = String(query.dropFirst("referenceID=".count))
-        guard TabaPayAccountRequest.isReferenceID(referenceID) else { throw TabaPayError.invalidField("referenceID") }
+        // A reference may hold any printable character, so libraries percent-encode it.
+        guard let referenceID = String(query.dropFirst("referenceID=".count)).removingPercentEncoding,
+              TabaPayAccountRequest.isReferenceID(referenceID) else { throw TabaPayError.invalidField("referenceID") }
         let account: AccountDetails
         do {
             account = try await vault.account(referenceID: referenceID, tenant: tenant,
@@ -106,9 +107,11 @@ struct TabaPayRoutes: Sendable {
         return JSONResponse.make(.ok, .object(JSONObject(fields)))
     }
 
+    /// `?DeleteDuplicateCard` takes the account out of later duplicate checks, which every
+    /// delete does here: the flag is accepted and changes nothing.
     @Sendable func deleteAccount(_ call: APICall) async throws -> HTTPResponse {
         let tenant = try await client(of: call)
-        try Self.rejectQuery(call)
+        _ = try TabaPayQuery.flags(in: call.request.query, allowed: ["DeleteDuplicateCard"])
         try await vault.deleteAccount(try accountID(call), tenant: tenant, actor: call.actor)
         return JSONResponse.make(.ok, .object(JSONObject(Self.success)))
     }

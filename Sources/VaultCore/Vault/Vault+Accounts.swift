@@ -2,8 +2,8 @@ import Foundation
 import VaultCrypto
 
 extension Vault {
-    /// How many duplicate account IDs a duplicate check reports.
-    public static let duplicateAccountLimit = 3
+    /// How many duplicate account IDs a duplicate check reports: TabaPay returns up to 5.
+    public static let duplicateAccountLimit = 5
 
     /// Stores a card or bank account with its holder. A card account's ID is the token of its
     /// card, so the native API can reveal it. The duplicate check runs inside the write

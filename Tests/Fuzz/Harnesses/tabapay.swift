@@ -1,5 +1,5 @@
 // Target `tabapay`: TabaPay's Create Account, Update Account v1 and v2 bodies and the duplicate
-// check's query string (`TabaPayAccountRequest`, `TabaPayOwner`).
+// check's query strings for create and update (`TabaPayAccountRequest`, `TabaPayOwner`).
 //
 // Properties: bad input is a 4xx `{SC, EC, EM}` with no card number in it; an accepted request
 // holds exactly the reference ID, card (number and date, encrypted data or token) or bank
@@ -31,6 +31,7 @@ public func fuzzTabaPay(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let input = FuzzInput(data, size)
     let dialect = Dialect.tabaPay
     dialect.read({ try TabaPayAccountRequest.duplicateCheck(query: input.text) })
+    dialect.read({ try TabaPayAccountRequest.duplicateCheck(query: input.text, updating: true) })
     guard let body = dialect.body(input.bytes) else { return 0 }
     dialect.read({ try TabaPayAccountRequest.parse(body) }) { request in
         fuzzCheck(body.value("referenceID") == .string(request.referenceID)
