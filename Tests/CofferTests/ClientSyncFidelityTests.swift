@@ -57,4 +57,25 @@ struct ClientSyncFidelityTests {
         #expect(methods.count == 1 && (methods.first?["card"] as? [String: Any])?["number"] as? String == "XXXX1111")
         #expect(try await api.test.vault.cardCount() == 1, "the renewed card replaced its earlier expiry")
     }
+
+    @Test("The seed's token.expiration years ahead is capped at 24 h: at the seed JWT's iat, exp = iat + 24 h as in its answer")
+    func farExpirationCapped() async throws {
+        let api = try await APIHarness.makeForClientSync()
+        let seedIssuedAt = 1_594_058_945  // the iat of the seed's example ssoToken; its exp is 1_594_145_345
+        api.clock.now = Date(timeIntervalSince1970: TimeInterval(seedIssuedAt))
+        let synced = await api.sync()
+        #expect(synced.status == 200, "\(synced.body)")
+        let token = try #require(synced.json?["ssoToken"] as? String)
+        var payload = String(token.split(separator: ".")[1]).replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        payload += String(repeating: "=", count: (4 - payload.count % 4) % 4)
+        let json = try #require(Data(base64Encoded: payload))
+        let claims = try #require(try JSONSerialization.jsonObject(with: json) as? [String: Any])
+        #expect(claims["iat"] as? Int == seedIssuedAt && claims["exp"] as? Int == 1_594_145_345)
+
+        let past = await api.sync(clientSyncSeedBody.replacingOccurrences(of: "2025-01-30T00:00:00.000Z", with: "2020-07-06T00:00:00.000Z"))
+        #expect(past.status == 400 && Self.errorCode(past) == "invalid_field", "\(past.body)")
+        let unparsable = await api.sync(clientSyncSeedBody.replacingOccurrences(of: "2025-01-30T00:00:00.000Z", with: "30/01/2025"))
+        #expect(unparsable.status == 400 && Self.errorCode(unparsable) == "invalid_field", "\(unparsable.body)")
+        #expect(try await api.test.vault.cardCount() == 1, "the refusals stored nothing")
+    }
 }
