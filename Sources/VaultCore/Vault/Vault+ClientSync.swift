@@ -5,11 +5,11 @@ extension Vault {
     /// Finds or creates the client by its identifier and adds or updates its payment methods, in
     /// one transaction: all of it happens or none of it. A method whose identifier the client
     /// already has is updated when it is the same card or account: its card is replaced only when
-    /// the expiry changed, so repeating a sync stores nothing new. Another type or number under that
-    /// identifier is refused (`paymentMethodIdentifierTaken`): a stored method is never silently
-    /// replaced, whatever the order in which an integrator sends its examples. The first method of a client becomes its default.
-    /// A request with cards counts as one tokenize; each card it stores is audited
-    /// (`card.tokenize`) in the same transaction.
+    /// the expiry changed, so repeating a sync stores nothing new. Another type or number under
+    /// that identifier is refused (`paymentMethodIdentifierTaken`): a stored method is never
+    /// silently replaced. The first method of a client becomes its default. A request with cards
+    /// counts as one tokenize; each card it stores is audited (`card.tokenize`) in the same
+    /// transaction.
     public func syncClient(_ client: SyncClientInput, paymentMethods: [PaymentMethodInput], tenant: TenantID,
                            caller: Principal, actor: AuditActor,
                            idempotency: IdempotencyRecording<ClientSyncResult>? = nil) async throws -> ClientSyncResult {
