@@ -18,12 +18,18 @@ public final class VaultAPI: Sendable {
     let ssoTokens: SSOTokens
     let rejectionLog: RejectionLog
 
-    public init(vault: Vault, logger: Logger, metrics: MetricsRegistry) throws {
+    /// The longest a client-sync SSO token lives unless configured: Q2's example asks for an
+    /// expiration years ahead and answers a token of `exp = iat + 24 h` (docs/api/client-sync.md).
+    public static let defaultSSOTokenLifetime: TimeInterval = 24 * 3600
+
+    /// `ssoTokenLifetime`: the longest a client-sync SSO token lives.
+    public init(vault: Vault, logger: Logger, metrics: MetricsRegistry,
+                ssoTokenLifetime: TimeInterval = VaultAPI.defaultSSOTokenLifetime) throws {
         self.vault = vault
         self.logger = logger
         self.metrics = try APIMetrics(registry: metrics, vault: vault)
         rejectionLog = RejectionLog(logger: logger)
-        ssoTokens = SSOTokens(vault: vault)
+        ssoTokens = SSOTokens(vault: vault, maximumLifetime: ssoTokenLifetime)
         var router = Router<RouteHandler>()
         NativeRoutes.register(in: &router, vault: vault, metrics: self.metrics)
         TabaPayRoutes.register(in: &router, vault: vault)

@@ -181,7 +181,7 @@ struct ClientSyncAPITests {
         #expect(amex.status == 200, "\(amex.body)")
     }
 
-    @Test("Updating by identifier replaces the card only when it changed; setAsDefault moves the default")
+    @Test("Updating by identifier replaces the card only when its expiry changed; setAsDefault moves the default")
     func updatesAndDefaults() async throws {
         let api = try await APIHarness.makeForClientSync()
         func card(_ identifier: String, _ number: String, default isDefault: Bool = false) -> String {
@@ -200,10 +200,10 @@ struct ClientSyncAPITests {
         #expect(await list().map { $0["default"] as? Bool } == [false, true])
         #expect(try await api.test.vault.cardCount() == 2)
 
-        let replaced = await api.sync(#"{"client":{"identifier":"c"},"cards":[\#(card("a", "6011111111111117"))]}"#)
-        #expect((replaced.json?["cards"] as? [[String: String]])?.first?["paymentMethodId"] == ids[0])
-        let cards = await list().map { ($0["card"] as? [String: Any])?["number"] as? String }
-        #expect(cards == ["XXXX1117", "XXXX4444"])
+        let renewed = await api.sync(#"{"client":{"identifier":"c"},"cards":[\#(card("a", "4111111111111111").replacingOccurrences(of: "2032", with: "2033"))]}"#)
+        #expect((renewed.json?["cards"] as? [[String: String]])?.first?["paymentMethodId"] == ids[0])
+        let expiries = await list().map { ($0["card"] as? [String: Any])?["expDate"] as? String }
+        #expect(expiries == ["03/2033", "03/2032"])
         #expect(try await api.test.vault.cardCount() == 2, "the old card was deleted, not kept beside the new one")
     }
 

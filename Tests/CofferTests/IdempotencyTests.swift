@@ -195,8 +195,8 @@ struct IdempotencyTests {
         let first = await api.request("POST", "/v1/client/sync", body: clientSyncSeedBody, key: api.key,
                                       headers: ["Idempotency-Key": "sync-1"])
         let clientID = try #require(first.json?["clientId"] as? String)
-        // A later sync without the key gives the payment method another card: the first is deleted.
-        let replaced = await api.sync(clientSyncSeedBody.replacingOccurrences(of: "4111111111111111", with: "4242424242424242"))
+        // A later sync without the key renews the payment method's card (new expiry): the first is deleted.
+        let replaced = await api.sync(clientSyncSeedBody.replacingOccurrences(of: #""expYear":"2040""#, with: #""expYear":"2041""#))
         #expect(replaced.status == 200, "\(replaced.body)")
         let retry = await api.request("POST", "/v1/client/sync", body: clientSyncSeedBody, key: api.key,
                                       headers: ["Idempotency-Key": "sync-1"])

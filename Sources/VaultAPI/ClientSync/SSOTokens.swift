@@ -9,10 +9,10 @@ import VaultCrypto
 /// key on its own client's routes only. With `nonce`, it works once.
 struct SSOTokens: Sendable {
     let vault: Vault
+    /// The longest a token lives, and how long one lives unless asked for less.
+    var maximumLifetime: TimeInterval = VaultAPI.defaultSSOTokenLifetime
 
     static let issuer = "coffer"
-    static let defaultLifetime: TimeInterval = 24 * 3600
-    static let maximumLifetime: TimeInterval = 30 * 24 * 3600
 
     /// A bearer credential with a JWT's shape (three dot-separated parts) is verified here;
     /// API keys (`ck_…`) never contain a dot. Counts over the contiguous bytes: stepping through
@@ -24,7 +24,7 @@ struct SSOTokens: Sendable {
 
     /// What a caller may ask of a new token.
     struct Options: Sendable {
-        /// Defaults to 24 hours from now.
+        /// Defaults to the maximum lifetime from now; a later one is capped at it.
         var expiration: Date?
         /// Seconds; caps the lifetime further (`accessTokenExpiresIn`).
         var lifetime: Int?
@@ -35,11 +35,11 @@ struct SSOTokens: Sendable {
     /// synchronously — inside the transaction that decides the client, for an idempotent replay.
     func issuer(for tenant: TenantID, _ options: Options) async throws -> Issuer {
         let now = vault.now
-        var expiresAt = options.expiration ?? now.addingTimeInterval(Self.defaultLifetime)
-        if let lifetime = options.lifetime { expiresAt = min(expiresAt, now.addingTimeInterval(TimeInterval(lifetime))) }
-        guard expiresAt > now, expiresAt.timeIntervalSince(now) <= Self.maximumLifetime else {
-            throw APIError.badRequest("invalid_field", "The token must expire in the future, within 30 days.")
+        if let expiration = options.expiration, expiration <= now {
+            throw APIError.badRequest("invalid_field", "The token must expire in the future.")
         }
+        var expiresAt = min(options.expiration ?? .distantFuture, now.addingTimeInterval(maximumLifetime))
+        if let lifetime = options.lifetime { expiresAt = min(expiresAt, now.addingTimeInterval(TimeInterval(lifetime))) }
         return Issuer(signer: HS256(key: try await vault.ssoSigningKey(tenant: tenant, creating: true)), tenant: tenant,
                       id: IdentifierFormat.random(), issuedAt: Int(now.timeIntervalSince1970),
                       expiresAt: Int(expiresAt.timeIntervalSince1970), singleUse: options.singleUse)

@@ -67,7 +67,8 @@ struct InTandemError: Error, Sendable, Equatable {
         case .card, .bankAccount, .cardNotFound, .accountNotFound, .accountDeleted, .referenceLookupExpired,
              .accountKindMismatch, .cardTokenNotFound, .cardTokenExpired, .tenantNotFound, .invalidSubClientID, .subClientIDTaken, .keyNotFound,
              .keyDeleted, .keyExpired, .tooManyActiveKeys, .duplicateCard, .integrityFailure, .masterKeyMismatch,
-             .invalidMasterKey, .syncClientNotFound, .brandMismatch, .ssoTokenReused, .storage:
+             .invalidMasterKey, .syncClientNotFound, .brandMismatch, .ssoTokenReused, .storage,
+             .paymentMethodIdentifierTaken:
             self = .internalError
         }
     }

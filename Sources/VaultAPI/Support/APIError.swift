@@ -47,7 +47,7 @@ extension APIError {
         case .cardNotFound, .accountNotFound, .tenantNotFound, .keyNotFound, .syncClientNotFound: .notFound
         case .keyDeleted, .accountDeleted: .gone
         case .referenceLookupExpired: .misdirectedRequest
-        case .tooManyActiveKeys, .duplicateCard, .subClientIDTaken: .conflict
+        case .tooManyActiveKeys, .duplicateCard, .subClientIDTaken, .paymentMethodIdentifierTaken: .conflict
         case .platform: .unprocessableEntity
         case .unauthenticated, .ssoTokenReused: .unauthorized
         case .tooManyFailedAuthentications: .tooManyRequests

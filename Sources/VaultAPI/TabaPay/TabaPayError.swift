@@ -118,7 +118,8 @@ struct TabaPayError: Error, Sendable, Equatable {
         case .storage(.unavailable): self = .unavailable
         case .busy: self = .busy
         case .syncClientNotFound, .brandMismatch, .ssoTokenReused, .platform,
-             .subClientIDTaken, .integrityFailure, .masterKeyMismatch, .invalidMasterKey, .storage: self = .internalError
+             .subClientIDTaken, .integrityFailure, .masterKeyMismatch, .invalidMasterKey, .storage,
+             .paymentMethodIdentifierTaken: self = .internalError
         }
     }
 

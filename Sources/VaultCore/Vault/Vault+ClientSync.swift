@@ -4,10 +4,12 @@ import VaultCrypto
 extension Vault {
     /// Finds or creates the client by its identifier and adds or updates its payment methods, in
     /// one transaction: all of it happens or none of it. A method whose identifier the client
-    /// already has is updated; its card is replaced only when the number or expiry changed, so
-    /// repeating a sync stores nothing new. The first method of a client becomes its default.
-    /// A request with cards counts as one tokenize; each card it stores is audited
-    /// (`card.tokenize`) in the same transaction.
+    /// already has is updated when it is the same card or account: its card is replaced only when
+    /// the expiry changed, so repeating a sync stores nothing new. Another type or number under
+    /// that identifier is refused (`paymentMethodIdentifierTaken`): a stored method is never
+    /// silently replaced. The first method of a client becomes its default. A request with cards
+    /// counts as one tokenize; each card it stores is audited (`card.tokenize`) in the same
+    /// transaction.
     public func syncClient(_ client: SyncClientInput, paymentMethods: [PaymentMethodInput], tenant: TenantID,
                            caller: Principal, actor: AuditActor,
                            idempotency: IdempotencyRecording<ClientSyncResult>? = nil) async throws -> ClientSyncResult {
@@ -133,8 +135,10 @@ extension Vault {
             var instruments: [String] = []
             for method in methods {
                 let earlier = method.identifier.flatMap { identifier in existing.first { $0.identifier == identifier } }
+                let match = try earlier.map { try Self.match($0, method, tenant: tenant, writer: writer) }
+                if match == .other { throw VaultError.paymentMethodIdentifierTaken }
                 var record: PaymentMethodRecord
-                if let earlier, try Self.holdsSameInstrument(earlier, as: method, tenant: tenant, writer: writer) {
+                if let earlier, match == .same {
                     record = earlier
                 } else {
                     if let card = method.card {
@@ -215,19 +219,35 @@ extension Vault {
         if let hint, brand != .unknown, brand != hint { throw .brandMismatch }
     }
 
-    /// Whether an update can keep the method's instrument: the same stored card, or a card or bank
-    /// account with the same fingerprint (and, for cards, expiry).
-    private static func holdsSameInstrument(_ earlier: PaymentMethodRecord, as method: PreparedMethod, tenant: TenantID,
-                                            writer: any StorageWriter) throws -> Bool {
-        guard earlier.kind == method.kind else { return false }
-        if !method.ownsInstrument { return earlier.token == method.token }
-        if let card = method.card, let stored = try writer.card(earlier.token, tenant: tenant) {
-            return earlier.ownsInstrument && stored.fingerprint == card.fingerprint && stored.expiration == card.expiration
+    /// How a method sent under an identifier relates to the one the client holds under it.
+    private enum InstrumentMatch {
+        /// The same stored card or account: kept as it is.
+        case same
+        /// The same number (or account) with a new expiry (or account type), or an instrument
+        /// since deleted: the method is updated in place.
+        case renewed
+        /// Another type or number: refused, so that no stored method is silently replaced.
+        case other
+    }
+
+    /// Cards and bank accounts are compared by fingerprint: the numbers themselves stay sealed.
+    private static func match(_ earlier: PaymentMethodRecord, _ method: PreparedMethod, tenant: TenantID,
+                              writer: any StorageWriter) throws -> InstrumentMatch {
+        guard earlier.kind == method.kind else { return .other }
+        if earlier.token == method.token { return .same }
+        switch method.kind {
+        case .card:
+            guard let stored = try writer.card(earlier.token, tenant: tenant) else { return .renewed }
+            guard let sent = try method.card ?? writer.card(method.token, tenant: tenant),
+                  sent.fingerprint == stored.fingerprint else { return .other }
+            let kept = earlier.ownsInstrument && method.ownsInstrument && sent.expiration == stored.expiration
+            return kept ? .same : .renewed
+        case .bank:
+            guard let stored = try writer.account(earlier.token, tenant: tenant), stored.deletedAt == nil,
+                  let storedBank = stored.bank else { return .renewed }
+            guard let sent = method.account?.bank, sent.fingerprint == storedBank.fingerprint else { return .other }
+            return sent.accountType == storedBank.accountType ? .same : .renewed
         }
-        if let bank = method.account?.bank, let stored = try writer.account(earlier.token, tenant: tenant)?.bank {
-            return stored.fingerprint == bank.fingerprint && stored.accountType == bank.accountType
-        }
-        return false
     }
 
     private static func deleteInstrument(of method: PaymentMethodRecord, writer: any StorageWriter, at now: Date) throws {

@@ -14,6 +14,8 @@ public enum VaultError: Error, Equatable, Sendable {
     /// An update that would turn a card account into a bank account or back.
     case accountKindMismatch
     case syncClientNotFound
+    /// The client holds a payment method of another type or number under this identifier.
+    case paymentMethodIdentifierTaken
     /// A brand hint that contradicts the card number.
     case brandMismatch
     /// A single-use SSO token presented a second time.
@@ -58,6 +60,7 @@ public enum VaultError: Error, Equatable, Sendable {
         case .referenceLookupExpired: "reference_lookup_expired"
         case .accountKindMismatch: "account_kind_mismatch"
         case .syncClientNotFound: "client_not_found"
+        case .paymentMethodIdentifierTaken: "payment_method_identifier_taken"
         case .brandMismatch: "card_brand_mismatch"
         case .ssoTokenReused: "sso_token_reused"
         case .cardTokenNotFound: "card_token_not_found"
@@ -93,6 +96,8 @@ public enum VaultError: Error, Equatable, Sendable {
         case .referenceLookupExpired: "Lookups by reference ID are only possible shortly after creation."
         case .accountKindMismatch: "A card account stays a card account and a bank account a bank account."
         case .syncClientNotFound: "No client with this ID."
+        case .paymentMethodIdentifierTaken:
+            "This client already has a payment method of another type or number with this identifier; nothing was changed."
         case .brandMismatch: "The card brand given does not match the card number."
         case .ssoTokenReused: "This single-use token was already used."
         case .cardTokenNotFound: "No unused card token with this value."
