@@ -44,7 +44,7 @@ public enum PlatformError: Error, Equatable, Sendable {
         case .invalidExpirationYear: "exp_year must be a 4-digit year"
         case .invalidLast4: "last_4 must be 4 digits"
         case .unsupportedCardBrand:
-            "card_brand must be one of " + GatewayCardDetails.brands.map(\.rawValue).joined(separator: ", ")
+            "card_brand must be one of " + GatewayCardBrand.allCases.map(\.rawValue).joined(separator: ", ")
         case .gatewayNotConnected: "Payment gateway is not connected"
         case .paymentsDisabled: "Payments are disabled"
         case .creditCardsNotAllowed: "Credit card payments are not allowed"
