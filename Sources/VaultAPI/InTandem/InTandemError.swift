@@ -19,6 +19,11 @@ struct InTandemError: Error, Sendable, Equatable {
     static let internalError = InTandemError(status: .internalServerError, message: "Internal error")
     static let unavailable = InTandemError(status: .serviceUnavailable, message: "Service unavailable")
 
+    /// A query parameter the route takes, out of its range.
+    static func invalidQuery(_ message: String) -> InTandemError {
+        InTandemError(status: .unprocessableEntity, message: message)
+    }
+
     /// An id in the path that names nothing of the caller's tenant.
     static func notFound(_ error: PlatformError) -> InTandemError {
         InTandemError(status: .notFound, message: error.message)

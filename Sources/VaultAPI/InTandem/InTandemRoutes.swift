@@ -54,10 +54,11 @@ struct InTandemRoutes: Sendable {
     }
 
     @Sendable func cards(_ call: APICall) async throws -> HTTPResponse {
+        let page = try InTandemRequests.page(number: call.query("page"), size: call.query("per_page"))
         let cards: [GatewayCard]
         do {
             let client = try call.identifier("client_id", as: PlatformClientID.self, notFound: .platform(.clientNotFound))
-            cards = try await vault.gatewayCards(client: client, tenant: call.tenant)
+            cards = try await vault.gatewayCards(client: client, tenant: call.tenant, page: page)
         } catch VaultError.platform(.clientNotFound) {
             throw InTandemError.notFound(.clientNotFound)
         }

@@ -108,6 +108,28 @@ public struct NewGatewayCard: Sendable {
     }
 }
 
+/// Which slice of a list to answer: the platform pages every list, 25 entries by default.
+public struct ListPage: Sendable, Equatable {
+    public static let defaultSize = 25
+    public static let maximumSize = 100
+    /// Pages past this one are refused rather than computed, so the offset cannot overflow.
+    public static let maximumNumber = 1_000_000
+
+    /// 1-based.
+    public var number: Int
+    public var size: Int
+
+    public init(number: Int = 1, size: Int = ListPage.defaultSize) {
+        self.number = number
+        self.size = size
+    }
+
+    /// The entries of `all` on this page; empty past the last page.
+    func slice<Element>(_ all: [Element]) -> ArraySlice<Element> {
+        all.dropFirst((number - 1) * size).prefix(size)
+    }
+}
+
 /// A synced card as callers see it: the stored record with its cardholder name opened.
 public struct GatewayCard: Sendable {
     public var record: GatewayCardRecord

@@ -50,15 +50,15 @@ extension Vault {
         }
     }
 
-    /// The client's cards in the order they were synced.
-    public func gatewayCards(client: PlatformClientID, tenant: TenantID) async throws -> [GatewayCard] {
+    /// One page of the client's cards in the order they were synced; only that page's names are opened.
+    public func gatewayCards(client: PlatformClientID, tenant: TenantID, page: ListPage = ListPage()) async throws -> [GatewayCard] {
         let records = try await read { reader -> [GatewayCardRecord]? in
             guard try reader.platformClient(client, tenant: tenant) != nil else { return nil }
             return try reader.gatewayCards(client: client, tenant: tenant)
         }
         guard let records else { throw VaultError.platform(.clientNotFound) }
         var cards: [GatewayCard] = []
-        for record in records {
+        for record in page.slice(records) {
             let name = try await openSealed(.cardholderName, record.sealedCardholderName, version: record.keyVersion,
                                             tenant: tenant, subject: record.id.rawValue)
             cards.append(GatewayCard(record: record, cardholderName: name.withUnsafeBytes {
