@@ -62,6 +62,8 @@ struct InTandemError: Error, Sendable, Equatable {
     private init(vault error: VaultError) {
         switch error {
         case .platform(.cardNotFound): self = .notFound(.cardNotFound)
+        case .platform(let error) where error == .actingForBusinessNotAllowed || error == .businessNotInDirectory:
+            self.init(status: .forbidden, message: error.message)
         case .platform(let error): self.init(status: .unprocessableEntity, message: error.message)
         case .unauthenticated: self = .unauthenticated
         case .tooManyFailedAuthentications: self = .tooManyFailures

@@ -30,7 +30,8 @@ extension Vault {
             guard !existing.contains(where: details.isSameCard) else { throw VaultError.platform(.duplicateCard) }
             guard existing.count < limit else { throw VaultError.platform(.cardLimitReached(limit: limit)) }
             // A key revoked since it authenticated this request no longer names a staff member.
-            guard let key = try writer.apiKeys(tenant: tenant).first(where: { $0.id == staff.apiKeyID }),
+            // The key's own tenant: a directory key acting for a business is not one of its keys.
+            guard let key = try writer.apiKeys(tenant: staff.tenantID).first(where: { $0.id == staff.apiKeyID }),
                   key.revokedAt == nil else { throw VaultError.unauthenticated }
             var record = GatewayCardRecord(
                 id: id, tenantID: tenant, clientID: new.clientID, customerID: new.customerID,
