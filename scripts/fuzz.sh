@@ -21,19 +21,19 @@ readonly flags=(-O -g -swift-version 6 -enable-testing -sanitize=fuzzer,address 
 
 # The modules each harness links (dependencies first), and what each module imports.
 declare -A modules=(
-  [http]="JSON HTTPServer"
+  [http]="JSON Executors HTTPServer"
   [json]="JSON"
   [base64url]="VaultCrypto"
   [jwt]="VaultCrypto JSON JSONWebToken"
-  [card]="VaultCrypto VaultCore"
-  [tabapay]="JSON VaultCrypto VaultCore HTTPServer JSONWebToken Logging Metrics VaultAPI"
-  [clientsync]="JSON VaultCrypto VaultCore HTTPServer JSONWebToken Logging Metrics VaultAPI"
-  [intandem]="JSON VaultCrypto VaultCore HTTPServer JSONWebToken Logging Metrics VaultAPI"
-  [cardinput]="JSON VaultCrypto VaultCore HTTPServer JSONWebToken Logging Metrics VaultAPI"
+  [card]="VaultCrypto Executors VaultCore"
+  [tabapay]="JSON VaultCrypto Executors VaultCore HTTPServer JSONWebToken Logging Metrics VaultAPI"
+  [clientsync]="JSON VaultCrypto Executors VaultCore HTTPServer JSONWebToken Logging Metrics VaultAPI"
+  [intandem]="JSON VaultCrypto Executors VaultCore HTTPServer JSONWebToken Logging Metrics VaultAPI"
+  [cardinput]="JSON VaultCrypto Executors VaultCore HTTPServer JSONWebToken Logging Metrics VaultAPI"
 )
-declare -A imports=([JSON]="" [VaultCrypto]="" [Logging]="" [HTTPServer]="JSON" [JSONWebToken]="VaultCrypto JSON"
-                    [Metrics]="Logging" [VaultCore]="VaultCrypto"
-                    [VaultAPI]="JSON VaultCrypto VaultCore HTTPServer JSONWebToken Logging Metrics")
+declare -A imports=([JSON]="" [VaultCrypto]="" [Logging]="" [Executors]="" [HTTPServer]="JSON Executors"
+                    [JSONWebToken]="VaultCrypto JSON" [Metrics]="Logging" [VaultCore]="VaultCrypto Executors"
+                    [VaultAPI]="JSON VaultCrypto Executors VaultCore HTTPServer JSONWebToken Logging Metrics")
 # Harness files besides Support.swift and TARGET.swift.
 declare -A extra_sources=([tabapay]=Dialects.swift [clientsync]=Dialects.swift [intandem]=Dialects.swift
                           [cardinput]=Dialects.swift)
