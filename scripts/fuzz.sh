@@ -31,8 +31,8 @@ declare -A modules=(
   [intandem]="JSON VaultCrypto Executors VaultCore HTTPServer JSONWebToken Logging Metrics VaultAPI"
   [cardinput]="JSON VaultCrypto Executors VaultCore HTTPServer JSONWebToken Logging Metrics VaultAPI"
 )
-declare -A imports=([JSON]="" [VaultCrypto]="" [Logging]="" [Executors]="" [HTTPServer]="JSON Executors"
-                    [JSONWebToken]="VaultCrypto JSON" [Metrics]="Logging" [VaultCore]="VaultCrypto Executors"
+declare -A imports=([JSON]="" [VaultCrypto]="" [Logging]="" [Executors]="" [HTTPServer]="JSON Executors" [JSONWebToken]="VaultCrypto JSON"
+                    [Metrics]="Logging" [VaultCore]="VaultCrypto Executors"
                     [VaultAPI]="JSON VaultCrypto Executors VaultCore HTTPServer JSONWebToken Logging Metrics")
 # Harness files besides Support.swift and TARGET.swift.
 declare -A extra_sources=([tabapay]=Dialects.swift [clientsync]=Dialects.swift [intandem]=Dialects.swift

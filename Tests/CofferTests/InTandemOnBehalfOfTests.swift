@@ -102,13 +102,16 @@ struct InTandemOnBehalfOfTests {
         #expect(repeated.status == 403, "\(repeated.body)")
     }
 
-    @Test("An Idempotency-Key reused for another business is a mismatch, never the first business's card")
+    @Test("An Idempotency-Key reused for another business is a mismatch, never the first business's answer")
     func idempotencyKeyIsPerBusiness() async throws {
         let directory = try await Directory.make()
         let second = try await directory.staff.api.test.vault.createTenant(name: "second", parent: directory.staff.api.client, actor: "test")
-        let (_, first) = try await directory.seedSync(for: directory.business.rawValue, idempotencyKey: "sync-1")
+        let body = #"{"first_name":"Test","last_name":"Card Client","email":"testcard1700000000@example.com"}"#
+        let first = await directory.request("POST", "/clients", body: body, onBehalfOf: directory.business.rawValue, idempotencyKey: "client-1")
         #expect(first.status == 201, "\(first.body)")
-        let (_, other) = try await directory.seedSync(for: second.id.rawValue, idempotencyKey: "sync-1")
+        let retried = await directory.request("POST", "/clients", body: body, onBehalfOf: directory.business.rawValue, idempotencyKey: "client-1")
+        #expect(retried.status == 201 && retried.body == first.body, "a retry for the same business replays: \(retried.body)")
+        let other = await directory.request("POST", "/clients", body: body, onBehalfOf: second.id.rawValue, idempotencyKey: "client-1")
         #expect(other.status == 422 && other.headers["Idempotent-Replayed"] == nil, "\(other.body)")
     }
 }
