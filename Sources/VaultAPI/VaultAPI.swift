@@ -185,14 +185,17 @@ public final class VaultAPI: Sendable {
     }
 
     /// The key must be 1–255 visible ASCII characters; the request is identified by its route,
-    /// path and body, so a retry must repeat them exactly, with the same credential.
+    /// path (with the business an inTandem directory key acts for) and body, so a retry must
+    /// repeat them exactly, with the same credential.
     private func idempotencyRequest(key: String, principal: Principal, route: String,
                                     request: HTTPRequest) async throws -> IdempotencyRequest {
         guard (1...255).contains(key.utf8.count), key.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
             throw APIError.badRequest("invalid_idempotency_key", "Idempotency-Key must be 1–255 visible ASCII characters.")
         }
+        let onBehalfOf = request.headers.values(for: InTandemRoutes.onBehalfOfHeader)
+        let path = onBehalfOf.isEmpty ? request.path : ([request.path] + onBehalfOf).joined(separator: "\n")
         return try await vault.idempotencyRequest(key: key, principal: principal, method: request.method, route: route,
-                                                  path: request.path, body: request.body)
+                                                  path: path, body: request.body)
     }
 
     /// The caller's `X-Request-Id` when it is plain, else a new random one. Plain is 1–64 of

@@ -104,7 +104,7 @@ extension SQLiteRow {
             externalCardID: text(4),
             paymentProvider: text(5),
             vaultToken: isNull(6) ? nil : try identifier(6, as: Token.self, "gateway_cards.vault_token"),
-            brand: CardBrand(rawValue: text(7)) ?? .unknown,
+            brand: GatewayCardBrand(rawValue: text(7)) ?? .unknown,
             sealedCardholderName: blob(8),
             keyVersion: int(9),
             expMonth: int(10),

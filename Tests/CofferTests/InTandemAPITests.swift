@@ -125,7 +125,7 @@ struct InTandemAPITests {
             (await staff.sync(client: client, last4: "424"), "last_4 must be 4 digits"),
             (await staff.sync(client: client, last4: "42a2"), "last_4 must be 4 digits"),
             (await staff.sync(client: client, brand: "maestro"),
-             "card_brand must be one of visa, mastercard, amex, discover, diners, jcb, unionpay"),
+             "card_brand must be one of amex, cartes_bancaires, diners, discover, eftpos_au, girocard, jcb, link, mastercard, unionpay, visa, unknown"),
         ]
         for (response, message) in cases {
             #expect(response.status == 422 && response.error == message, "\(response.body)")

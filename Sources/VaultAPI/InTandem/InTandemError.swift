@@ -19,6 +19,11 @@ struct InTandemError: Error, Sendable, Equatable {
     static let internalError = InTandemError(status: .internalServerError, message: "Internal error")
     static let unavailable = InTandemError(status: .serviceUnavailable, message: "Service unavailable")
 
+    /// A query parameter the route takes, out of its range.
+    static func invalidQuery(_ message: String) -> InTandemError {
+        InTandemError(status: .unprocessableEntity, message: message)
+    }
+
     /// An id in the path that names nothing of the caller's tenant.
     static func notFound(_ error: PlatformError) -> InTandemError {
         InTandemError(status: .notFound, message: error.message)
@@ -57,6 +62,8 @@ struct InTandemError: Error, Sendable, Equatable {
     private init(vault error: VaultError) {
         switch error {
         case .platform(.cardNotFound): self = .notFound(.cardNotFound)
+        case .platform(let error) where error == .actingForBusinessNotAllowed || error == .businessNotInDirectory:
+            self.init(status: .forbidden, message: error.message)
         case .platform(let error): self.init(status: .unprocessableEntity, message: error.message)
         case .unauthenticated: self = .unauthenticated
         case .tooManyFailedAuthentications: self = .tooManyFailures

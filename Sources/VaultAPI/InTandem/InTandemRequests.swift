@@ -77,6 +77,31 @@ enum InTandemRequests {
                               makeDefault: makeDefault, details: card, vaultToken: vaultToken)
     }
 
+    /// `?page=3&per_page=50` (both optional: page 1, 25 per page), as every platform list takes them.
+    static func page(number: String?, size: String?) throws(InTandemError) -> ListPage {
+        var page = ListPage()
+        if let number {
+            guard let value = positiveInteger(number), value <= ListPage.maximumNumber else {
+                throw .invalidQuery("page must be an integer between 1 and \(ListPage.maximumNumber)")
+            }
+            page.number = value
+        }
+        if let size {
+            guard let value = positiveInteger(size), value <= ListPage.maximumSize else {
+                throw .invalidQuery("per_page must be an integer between 1 and \(ListPage.maximumSize)")
+            }
+            page.size = value
+        }
+        return page
+    }
+
+    /// 1–7 ASCII digits, not zero.
+    private static func positiveInteger(_ text: String) -> Int? {
+        guard (1...7).contains(text.utf8.count), text.utf8.allSatisfy({ (0x30...0x39).contains($0) }),
+              let value = Int(text), value > 0 else { return nil }
+        return value
+    }
+
     /// A gateway's own identifier (`acct_…`, `cus_…`, `card_…`, `pm_…`): 1–255 of `[A-Za-z0-9_-]`.
     private static func gatewayID(_ object: JSONReader, _ key: String) throws(JSONFieldError) -> String {
         let value = try object.string(key)

@@ -4,7 +4,8 @@ import VaultCore
 
 /// The inTandem (vcita) platform dialect: payment settings, clients, and cards synced from an
 /// external gateway under `/platform/v1`, answered in the platform's `{status, data | error}`
-/// envelope. Every route takes a staff key; the key's tenant is the business. See docs/api/intandem.md.
+/// envelope. Every route takes a staff key; the key's tenant is the business, unless a directory
+/// key names one of its businesses in `x-on-behalf-of`. See docs/api/intandem.md.
 struct InTandemRoutes: Sendable {
     let vault: Vault
 
@@ -23,41 +24,58 @@ struct InTandemRoutes: Sendable {
         add("DELETE", "/payment/cards/{card_id}", routes.deleteCard)
     }
 
+    /// The tenant a call acts in: the one `x-on-behalf-of` names when a directory key sends it
+    /// (any other key sending it is refused, never ignored), else the key's own.
+    private func business(_ call: APICall) async throws -> TenantID {
+        let named = call.request.headers.values(for: Self.onBehalfOfHeader)
+        guard !named.isEmpty else { return call.tenant }
+        guard named.count == 1 else { throw VaultError.platform(.businessNotInDirectory) }
+        return try await vault.business(named[0], actedForBy: call.caller)
+    }
+
+    static let onBehalfOfHeader = "x-on-behalf-of"
+
     @Sendable func updateSettings(_ call: APICall) async throws -> HTTPResponse {
+        let tenant = try await business(call)
         let update = try InTandemRequests.settings(try call.body(orThrow: InTandemError.malformedJSON))
-        let settings = try await vault.updatePaymentSettings(update, tenant: call.tenant, actor: call.actor)
+        let settings = try await vault.updatePaymentSettings(update, tenant: tenant, actor: call.actor)
         return JSONResponse.make(.ok, Self.success([("payment_settings", Self.settings(settings))]))
     }
 
     @Sendable func settings(_ call: APICall) async throws -> HTTPResponse {
-        let settings = try await vault.paymentSettings(tenant: call.tenant)
+        let tenant = try await business(call)
+        let settings = try await vault.paymentSettings(tenant: tenant)
         return JSONResponse.make(.ok, Self.success([("payment_settings", Self.settings(settings))]))
     }
 
     @Sendable func createClient(_ call: APICall) async throws -> HTTPResponse {
+        let tenant = try await business(call)
         let profile = try InTandemRequests.clientProfile(try call.body(orThrow: InTandemError.malformedJSON))
         let render: @Sendable (PlatformClient) -> StoredResponse = { client in
             let fields = [("id", JSONValue.string(client.id.rawValue))] + profile + [("created_at", timestamp(client.createdAt))]
             return Self.stored(.created, [("client", .object(JSONObject(fields)))])
         }
         let client = try await vault.createPlatformClient(profile: JSONWriter.write(.object(JSONObject(profile))),
-                                                          tenant: call.tenant, idempotency: call.recording(render))
+                                                          tenant: tenant, idempotency: call.recording(render))
         return call.respond(client, render)
     }
 
     @Sendable func syncCard(_ call: APICall) async throws -> HTTPResponse {
+        let tenant = try await business(call)
         let new = try InTandemRequests.syncCard(try call.body(orThrow: InTandemError.malformedJSON))
         let render: @Sendable (GatewayCard) -> StoredResponse = { card in Self.stored(.created, [("card", Self.card(card))]) }
-        let card = try await vault.syncGatewayCard(new, tenant: call.tenant, staff: call.principal!, actor: call.actor,
+        let card = try await vault.syncGatewayCard(new, tenant: tenant, staff: call.caller, actor: call.actor,
                                                    idempotency: call.recording(render))
         return call.respond(card, render)
     }
 
     @Sendable func cards(_ call: APICall) async throws -> HTTPResponse {
+        let tenant = try await business(call)
+        let page = try InTandemRequests.page(number: call.query("page"), size: call.query("per_page"))
         let cards: [GatewayCard]
         do {
             let client = try call.identifier("client_id", as: PlatformClientID.self, notFound: .platform(.clientNotFound))
-            cards = try await vault.gatewayCards(client: client, tenant: call.tenant)
+            cards = try await vault.gatewayCards(client: client, tenant: tenant, page: page)
         } catch VaultError.platform(.clientNotFound) {
             throw InTandemError.notFound(.clientNotFound)
         }
@@ -65,8 +83,9 @@ struct InTandemRoutes: Sendable {
     }
 
     @Sendable func deleteCard(_ call: APICall) async throws -> HTTPResponse {
+        let tenant = try await business(call)
         let id = try call.identifier("card_id", as: GatewayCardID.self, notFound: .platform(.cardNotFound))
-        try await vault.deleteGatewayCard(id, tenant: call.tenant, actor: call.actor)
+        try await vault.deleteGatewayCard(id, tenant: tenant, actor: call.actor)
         return JSONResponse.make(.ok, Self.success([]))
     }
 

@@ -19,6 +19,11 @@ public enum PlatformError: Error, Equatable, Sendable {
     case vaultCardNotFound
     /// The vault card's last 4, expiration or brand differ from the gateway's description.
     case vaultCardMismatch
+    /// `x-on-behalf-of` from a key that is not a directory's (an admin key of the parent tenant).
+    case actingForBusinessNotAllowed
+    /// `x-on-behalf-of` names no enabled sub-tenant of the key's tenant: malformed, unknown,
+    /// another directory's, disabled, or the directory itself. One answer, so nothing is learned.
+    case businessNotInDirectory
 
     public var code: String {
         switch self {
@@ -35,6 +40,8 @@ public enum PlatformError: Error, Equatable, Sendable {
         case .cardNotFound: "gateway_card_not_found"
         case .vaultCardNotFound: "vault_card_not_found"
         case .vaultCardMismatch: "vault_card_mismatch"
+        case .actingForBusinessNotAllowed: "on_behalf_of_not_allowed"
+        case .businessNotInDirectory: "business_not_in_directory"
         }
     }
 
@@ -44,7 +51,7 @@ public enum PlatformError: Error, Equatable, Sendable {
         case .invalidExpirationYear: "exp_year must be a 4-digit year"
         case .invalidLast4: "last_4 must be 4 digits"
         case .unsupportedCardBrand:
-            "card_brand must be one of " + GatewayCardDetails.brands.map(\.rawValue).joined(separator: ", ")
+            "card_brand must be one of " + GatewayCardBrand.allCases.map(\.rawValue).joined(separator: ", ")
         case .gatewayNotConnected: "Payment gateway is not connected"
         case .paymentsDisabled: "Payments are disabled"
         case .creditCardsNotAllowed: "Credit card payments are not allowed"
@@ -54,6 +61,8 @@ public enum PlatformError: Error, Equatable, Sendable {
         case .cardNotFound: "Card not found"
         case .vaultCardNotFound: "Vault card not found"
         case .vaultCardMismatch: "Card details do not match the vault card"
+        case .actingForBusinessNotAllowed: "x-on-behalf-of is only for directory keys"
+        case .businessNotInDirectory: "x-on-behalf-of names no business of this directory"
         }
     }
 }

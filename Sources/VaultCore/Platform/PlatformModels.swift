@@ -54,24 +54,19 @@ public struct PlatformClient: Sendable {
 
 /// A card as the gateway describes it, checked against the platform's rules.
 public struct GatewayCardDetails: Sendable, Equatable {
-    /// The brands a gateway card may have (the networks Stripe reports, less "unknown").
-    public static let brands: [CardBrand] = [.visa, .mastercard, .amex, .discover, .diners, .jcb, .unionpay]
-
     public var expMonth: Int
     public var expYear: Int
     public var last4: String
     public var cardholderName: String
-    public var brand: CardBrand
+    public var brand: GatewayCardBrand
 
-    /// `brand` is matched without regard to case (`Visa` is `visa`). An expired card is accepted:
+    /// `brand` is either of Stripe's spellings (`GatewayCardBrand`). An expired card is accepted:
     /// the gateway, not the platform, decides whether it can still be charged.
     public init(expMonth: Int, expYear: Int, last4: String, cardholderName: String, brand: String) throws(PlatformError) {
         guard (1...12).contains(expMonth) else { throw .invalidExpirationMonth }
         guard (1000...9999).contains(expYear) else { throw .invalidExpirationYear }
         guard last4.utf8.count == 4, last4.utf8.allSatisfy({ (0x30...0x39).contains($0) }) else { throw .invalidLast4 }
-        guard let brand = CardBrand(rawValue: brand.lowercased()), Self.brands.contains(brand) else {
-            throw .unsupportedCardBrand
-        }
+        guard let brand = GatewayCardBrand(stripe: brand) else { throw .unsupportedCardBrand }
         self.expMonth = expMonth
         self.expYear = expYear
         self.last4 = last4
@@ -85,8 +80,9 @@ public struct GatewayCardDetails: Sendable, Equatable {
     }
 
     /// Whether a card held in the vault is this card, as far as the gateway's description tells.
+    /// A brand without a network in the IIN table (a local scheme, `unknown`) cannot be compared.
     func matches(_ card: CardRecord) -> Bool {
-        card.last4 == last4 && card.brand == brand
+        card.last4 == last4 && brand.network.map { $0 == card.brand } ?? true
             && card.expiration?.year == expYear && card.expiration?.month == expMonth
     }
 }
@@ -109,6 +105,28 @@ public struct NewGatewayCard: Sendable {
         self.makeDefault = makeDefault
         self.details = details
         self.vaultToken = vaultToken
+    }
+}
+
+/// Which slice of a list to answer: the platform pages every list, 25 entries by default.
+public struct ListPage: Sendable, Equatable {
+    public static let defaultSize = 25
+    public static let maximumSize = 100
+    /// Pages past this one are refused rather than computed, so the offset cannot overflow.
+    public static let maximumNumber = 1_000_000
+
+    /// 1-based.
+    public var number: Int
+    public var size: Int
+
+    public init(number: Int = 1, size: Int = ListPage.defaultSize) {
+        self.number = number
+        self.size = size
+    }
+
+    /// The entries of `all` on this page; empty past the last page.
+    func slice<Element>(_ all: [Element]) -> ArraySlice<Element> {
+        all.dropFirst((number - 1) * size).prefix(size)
     }
 }
 

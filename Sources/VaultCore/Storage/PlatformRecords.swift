@@ -55,7 +55,7 @@ public struct GatewayCardRecord: Sendable, Equatable {
     /// The gateway the card was synced from (`PaymentGateway` raw value).
     public var paymentProvider: String
     public var vaultToken: Token?
-    public var brand: CardBrand
+    public var brand: GatewayCardBrand
     public var sealedCardholderName: [UInt8]
     public var keyVersion: Int
     public var expMonth: Int
@@ -68,7 +68,7 @@ public struct GatewayCardRecord: Sendable, Equatable {
     public var createdAt: Date
 
     public init(id: GatewayCardID, tenantID: TenantID, clientID: PlatformClientID, customerID: String,
-                externalCardID: String, paymentProvider: String, vaultToken: Token?, brand: CardBrand,
+                externalCardID: String, paymentProvider: String, vaultToken: Token?, brand: GatewayCardBrand,
                 sealedCardholderName: [UInt8], keyVersion: Int, expMonth: Int, expYear: Int, last4: String,
                 isDefault: Bool, staffID: APIKeyID, staffName: String, createdAt: Date) {
         self.id = id

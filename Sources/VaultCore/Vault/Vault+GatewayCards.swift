@@ -30,7 +30,8 @@ extension Vault {
             guard !existing.contains(where: details.isSameCard) else { throw VaultError.platform(.duplicateCard) }
             guard existing.count < limit else { throw VaultError.platform(.cardLimitReached(limit: limit)) }
             // A key revoked since it authenticated this request no longer names a staff member.
-            guard let key = try writer.apiKeys(tenant: tenant).first(where: { $0.id == staff.apiKeyID }),
+            // The key's own tenant: a directory key acting for a business is not one of its keys.
+            guard let key = try writer.apiKeys(tenant: staff.tenantID).first(where: { $0.id == staff.apiKeyID }),
                   key.revokedAt == nil else { throw VaultError.unauthenticated }
             var record = GatewayCardRecord(
                 id: id, tenantID: tenant, clientID: new.clientID, customerID: new.customerID,
@@ -50,15 +51,15 @@ extension Vault {
         }
     }
 
-    /// The client's cards in the order they were synced.
-    public func gatewayCards(client: PlatformClientID, tenant: TenantID) async throws -> [GatewayCard] {
+    /// One page of the client's cards in the order they were synced; only that page's names are opened.
+    public func gatewayCards(client: PlatformClientID, tenant: TenantID, page: ListPage = ListPage()) async throws -> [GatewayCard] {
         let records = try await read { reader -> [GatewayCardRecord]? in
             guard try reader.platformClient(client, tenant: tenant) != nil else { return nil }
             return try reader.gatewayCards(client: client, tenant: tenant)
         }
         guard let records else { throw VaultError.platform(.clientNotFound) }
         var cards: [GatewayCard] = []
-        for record in records {
+        for record in page.slice(records) {
             let name = try await openSealed(.cardholderName, record.sealedCardholderName, version: record.keyVersion,
                                             tenant: tenant, subject: record.id.rawValue)
             cards.append(GatewayCard(record: record, cardholderName: name.withUnsafeBytes {

@@ -3,6 +3,23 @@ import VaultCrypto
 
 /// The platform dialect's payment settings and clients; its gateway cards are in Vault+GatewayCards.
 extension Vault {
+    /// The business a directory key acts for (`x-on-behalf-of`). A directory is a tenant, its
+    /// businesses are its sub-tenants, and its directory token is an API key holding `admin` of
+    /// it, the role that already creates and disables those sub-tenants. Any other key, and any
+    /// id that is not an enabled direct sub-tenant of the key's tenant, is refused.
+    public func business(_ id: String, actedForBy principal: Principal) async throws -> TenantID {
+        guard principal.apiKeyID != nil, principal.has(.admin) else {
+            throw VaultError.platform(.actingForBusinessNotAllowed)
+        }
+        guard let business = TenantID(validating: id) else { throw VaultError.platform(.businessNotInDirectory) }
+        let directory = principal.tenantID
+        let inDirectory = try await read { reader in
+            try reader.tenant(business)?.parentID == directory && !Self.isDisabled(business, in: reader)
+        }
+        guard inDirectory else { throw VaultError.platform(.businessNotInDirectory) }
+        return business
+    }
+
     /// Merges `update` into the tenant's settings in one transaction, so two partial updates
     /// (credentials, then switches) never lose each other's fields. Audited: credentials changed.
     public func updatePaymentSettings(_ update: PaymentSettingsUpdate, tenant: TenantID,

@@ -30,6 +30,8 @@ public func fuzzInTandem(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
         fuzzCheck(details?.value("last_4") == .string(card.details.last4)
                   && details?.value("exp_month")?.intValue == card.details.expMonth, "the card's details are the ones sent")
         fuzzCheck(body.value("vault_token")?.stringValue == card.vaultToken?.rawValue, "the vault token is the one sent")
+        fuzzCheck(details?.value("card_brand")?.stringValue.flatMap(GatewayCardBrand.init(stripe:)) == card.details.brand,
+                  "the brand is the one sent, in Stripe's current spelling")
     }
     return 0
 }
