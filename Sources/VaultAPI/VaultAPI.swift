@@ -46,6 +46,9 @@ public final class VaultAPI: Sendable {
         var response: HTTPResponse
         do {
             response = try await dispatch(request, context, requestID: requestID, &outcome)
+        } catch let refusal as AuthenticationRefusal {
+            metrics.record(refusal)
+            response = outcome.errors.response(refusal.error)
         } catch {
             response = outcome.errors.response(error)
             if case VaultError.rateLimited(let operation, _) = error { metrics.recordRateLimited(operation) }
@@ -156,22 +159,15 @@ public final class VaultAPI: Sendable {
         }
     }
 
-    /// The caller of a request, or a refusal: counted by cause in the metrics, answered 401 — or
-    /// 429 once the source has spent its failure budget — in the route's envelope.
+    /// The caller of a request, or a refusal (`AuthenticationRefusal`, which `handle` counts by
+    /// cause in the metrics and answers 401 — or 429 once the source has spent its failure
+    /// budget — in the route's envelope).
     private func authenticate(_ request: HTTPRequest, actor: AuditActor) async throws -> Principal {
-        do {
-            switch BearerCredential(header: request.headers["Authorization"]) {
-            case .refused(let cause):
-                try await vault.refuseAuthentication(cause, actor: actor)
-            case .present(let credential) where SSOTokens.looksLikeToken(credential):
-                return try await ssoTokens.authenticate(String(credential), actor: actor)
-            case .present(let credential):
-                return try await vault.authenticate(apiKey: String(credential), actor: actor)
-            }
-        } catch let refusal as AuthenticationRefusal {
-            metrics.record(refusal)
-            throw refusal.error
+        let credential = try await BearerCredential.require(request, vault: vault, actor: actor)
+        if SSOTokens.looksLikeToken(credential) {
+            return try await ssoTokens.authenticate(String(credential), actor: actor)
         }
+        return try await vault.authenticate(apiKey: String(credential), actor: actor)
     }
 
     static func allows(_ access: Access, _ principal: Principal) -> Bool {

@@ -26,6 +26,12 @@ extension APIHarness {
     func sync(_ body: String = clientSyncSeedBody) async -> Response {
         await request("POST", "/v1/client/sync", body: body, key: key)
     }
+
+    /// What a white-label front end does with an SSO token: exchanges it for an access token.
+    func accessToken(exchanging ssoToken: String) async throws -> String {
+        let exchanged = await request("POST", "/v1/client/access-token", key: ssoToken)
+        return try #require(exchanged.json?["accessToken"] as? String, "\(exchanged.status) \(exchanged.body)")
+    }
 }
 
 @Suite("Q2-style client sync and SSO tokens (in process)", .ownThreads)
@@ -54,10 +60,10 @@ struct ClientSyncAPITests {
         let methods = try #require(list.json?["data"] as? [[String: Any]])
         #expect(methods.count == 1)
         #expect(methods[0]["_id"] as? String == cards[0]["paymentMethodId"])
-        #expect(methods[0]["default"] as? Bool == true && methods[0]["status"] as? String == "active")
+        #expect(methods[0]["default"] as? Bool == true && methods[0]["status"] as? String == "verified")
         #expect(methods[0]["name"] as? String == "Demo User")
         #expect(methods[0]["card"] as? [String: String]
-                == ["number": "XXXX1111", "brand": "visa", "type": "credit", "expDate": "02/2040"])
+                == ["number": "XXXX1111", "brand": "visa", "type": "credit", "expDate": "2040-02-01T12:00:00.000Z"])
         #expect(!list.body.contains("4111111111111111"))
         for secret in ["123 Api St.", "Entertainment Rewards", "Demo User"] {
             let bytes = (try? Data(contentsOf: URL(fileURLWithPath: api.test.databasePath + "-wal"))) ?? Data()
@@ -65,7 +71,7 @@ struct ClientSyncAPITests {
         }
     }
 
-    @Test("The SSO token verifies with PyJWT given the tenant secret: sub, iss, iat, exp, kid")
+    @Test("SSO and access tokens verify with PyJWT given the tenant secret, each for its own audience only: sub, iss, iat, exp, kid")
     func pyJWTVerifies() async throws {
         let api = try await APIHarness.makeForClientSync()
         // The real clock, not the tests' fixed one: PyJWT checks `exp` and `iat` against it.
@@ -77,10 +83,20 @@ struct ClientSyncAPITests {
         let secret = try await api.test.vault.ssoSigningKey(tenant: api.client, creating: false)
         let result = try await ProcessRunner.python("""
             import json, sys, jwt
-            claims = jwt.decode(sys.argv[1], bytes.fromhex(sys.argv[2]), algorithms=["HS256"],
-                                options={"require": ["exp", "iat", "sub", "iss"]}, issuer="coffer")
+            key = bytes.fromhex(sys.argv[2])
+            options = {"require": ["exp", "iat", "sub", "iss", "aud"]}
+            claims = jwt.decode(sys.argv[1], key, algorithms=["HS256"], options=options, issuer="coffer", audience="coffer:sso")
+            access = jwt.decode(sys.argv[3], key, algorithms=["HS256"], options=options, issuer="coffer",
+                                audience="coffer:client-session")
+            assert access["sub"] == claims["sub"] and access["exp"] - access["iat"] == 3600, access
+            for other, audience in ((sys.argv[1], "coffer:client-session"), (sys.argv[3], "coffer:sso")):
+                try:
+                    jwt.decode(other, key, algorithms=["HS256"], audience=audience)
+                    sys.exit("a token verified for the other audience")
+                except jwt.InvalidAudienceError:
+                    pass
             print(json.dumps({"claims": claims, "kid": jwt.get_unverified_header(sys.argv[1])["kid"]}))
-            """, [token, secret.secret.bytes.map { String(format: "%02x", $0) }.joined()])
+            """, [token, secret.secret.bytes.map { String(format: "%02x", $0) }.joined(), try await api.accessToken(exchanging: token)])
         #expect(result.status == 0, "\(result.standardError)")
         let output = try JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8)) as? [String: Any]
         let claims = try #require(output?["claims"] as? [String: Any])
@@ -96,11 +112,11 @@ struct ClientSyncAPITests {
         #expect(wrongSecret.status != 0, "another secret does not verify it")
     }
 
-    @Test("The SSO token opens its own client's routes only; expired, altered, alg none, RS256 or reused tokens are 401")
-    func ssoCredential() async throws {
+    @Test("The access token of an SSO token opens its own client's routes only; expired, altered, alg none, RS256 tokens are 401")
+    func sessionCredential() async throws {
         let api = try await APIHarness.makeForClientSync()
         let synced = await api.sync()
-        let token = try #require(synced.json?["ssoToken"] as? String)
+        let token = try await api.accessToken(exchanging: try #require(synced.json?["ssoToken"] as? String))
         let clientID = try #require(synced.json?["clientId"] as? String)
         let other = await api.request("POST", "/v1/client", body: #"{"identifier":"someone-else"}"#, key: api.key)
         let otherID = try #require(other.json?["clientId"] as? String)
@@ -131,11 +147,11 @@ struct ClientSyncAPITests {
             let response = await api.request("GET", "/v1/payment/list/\(clientID)", key: bad)
             #expect(response.status == 401, "\(bad)")
         }
-        api.clock.now = clientSyncSeedDay.addingTimeInterval(24 * 3600 + 31)
+        api.clock.now = clientSyncSeedDay.addingTimeInterval(3600 + 31)
         #expect(await api.request("GET", "/v1/payment/list/\(clientID)", key: token).status == 401, "expired")
     }
 
-    @Test("nonce: true makes a token single-use; create-token needs a known client and a future expiration")
+    @Test("nonce: true makes an SSO token exchangeable once; create-token needs a future expiration")
     func createToken() async throws {
         let api = try await APIHarness.makeForClientSync()
         let synced = await api.sync()
@@ -143,15 +159,15 @@ struct ClientSyncAPITests {
         let issued = await api.request("POST", "/v1/client/create-token",
                                        body: #"{"identifier":"Bk0zwVx1Z","nonce":true,"accessTokenExpiresIn":600}"#, key: api.key)
         let token = try #require(issued.json?["token"] as? String)
-        #expect(await api.request("GET", "/v1/payment/list/\(clientID)", key: token).status == 200)
-        #expect(await api.request("GET", "/v1/payment/list/\(clientID)", key: token).status == 401, "used once")
+        let session = try await api.accessToken(exchanging: token)
+        #expect(await api.request("POST", "/v1/client/access-token", key: token).status == 401, "exchanged once")
+        #expect(await api.request("GET", "/v1/payment/list/\(clientID)", key: session).status == 200)
+        #expect(await api.request("GET", "/v1/payment/list/\(clientID)", key: session).status == 200, "the session lasts")
 
         let lasting = await api.request("POST", "/v1/client/create-token", body: #"{"identifier":"Bk0zwVx1Z"}"#, key: api.key)
         let reusable = try #require(lasting.json?["token"] as? String)
-        #expect(await api.request("GET", "/v1/payment/list/\(clientID)", key: reusable).status == 200)
-        #expect(await api.request("GET", "/v1/payment/list/\(clientID)", key: reusable).status == 200)
+        #expect(try await api.accessToken(exchanging: reusable) != api.accessToken(exchanging: reusable))
 
-        #expect(await api.request("POST", "/v1/client/create-token", body: #"{"identifier":"nobody"}"#, key: api.key).status == 404)
         let past = await api.request("POST", "/v1/client/create-token",
                                      body: #"{"identifier":"Bk0zwVx1Z","expiration":"2020-01-01T00:00:00Z"}"#, key: api.key)
         #expect(past.status == 400)
@@ -171,8 +187,10 @@ struct ClientSyncAPITests {
         #expect(refused.status == 400)
         #expect((refused.json?["error"] as? [String: String])?["code"] == "card_brand_mismatch")
         #expect(try await api.test.vault.cardCount() == 0)
-        #expect(await api.request("POST", "/v1/client/create-token", body: #"{"identifier":"c1"}"#, key: api.key).status == 404,
-                "the client was not created either")
+        let created = await api.request("POST", "/v1/client", body: #"{"identifier":"c1"}"#, key: api.key)
+        let clientID = try #require(created.json?["clientId"] as? String)
+        #expect((await api.request("GET", "/v1/payment/list/\(clientID)", key: api.key).json?["data"] as? [Any])?.isEmpty == true,
+                "the refused sync left no client with card a behind")
         let unknownBrand = await api.sync(body.replacingOccurrences(of: "mastercard", with: "diners"))
         #expect(unknownBrand.status == 400 && (unknownBrand.json?["error"] as? [String: String])?["code"] == "invalid_field")
         let amex = await api.sync(#"""
@@ -203,7 +221,7 @@ struct ClientSyncAPITests {
         let renewed = await api.sync(#"{"client":{"identifier":"c"},"cards":[\#(card("a", "4111111111111111").replacingOccurrences(of: "2032", with: "2033"))]}"#)
         #expect((renewed.json?["cards"] as? [[String: String]])?.first?["paymentMethodId"] == ids[0])
         let expiries = await list().map { ($0["card"] as? [String: Any])?["expDate"] as? String }
-        #expect(expiries == ["03/2033", "03/2032"])
+        #expect(expiries == ["2033-03-01T12:00:00.000Z", "2032-03-01T12:00:00.000Z"])
         #expect(try await api.test.vault.cardCount() == 2, "the old card was deleted, not kept beside the new one")
     }
 
@@ -246,8 +264,8 @@ struct ClientSyncAPITests {
         let list = await api.request("GET", "/v1/payment/list/\(clientID)", key: api.key)
         let method = try #require((list.json?["data"] as? [[String: Any]])?.first)
         #expect(method["type"] as? String == "bank")
-        #expect(method["bank"] as? [String: String]
-                == ["accountNumber": "XXXX9012", "routingNumber": "021000021", "accountType": "savings"])
+        #expect(method["bank"] as? [String: String] == ["routing": "XXXX0021", "account": "XXXX9012", "type": "savings"])
+        #expect(method["status"] as? String == "verified")
         #expect(try !file(api.test.databasePath + "-wal", containsAnyOf: ["123456789012"]))
         let badRouting = await api.request("POST", "/v1/payment", body: #"""
             {"clientId":"\#(clientID)","paymentType":"bank","routingNumber":"021000022","accountNumber":"1234","accountType":"savings"}
@@ -264,7 +282,7 @@ struct ClientSyncAPITests {
         let retry = await api.request("POST", "/v1/client/sync", body: clientSyncSeedBody, key: api.key,
                                       headers: ["Idempotency-Key": "sync-1"])
         #expect(first.status == 200 && first.body == retry.body)
-        let token = try #require(first.json?["ssoToken"] as? String)
+        let token = try await api.accessToken(exchanging: try #require(first.json?["ssoToken"] as? String))
         let clientID = try #require(first.json?["clientId"] as? String)
         #expect(await api.request("GET", "/v1/payment/list/\(clientID)", key: token).status == 200)
         let other = await api.request("POST", "/v1/client/sync", body: clientSyncSeedBody.replacingOccurrences(of: "fiId123", with: "x"),

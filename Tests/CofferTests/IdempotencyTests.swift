@@ -136,12 +136,12 @@ struct IdempotencyTests {
         #expect(otherRetry.body == other.body)
         #expect(await tokenize(api.key).body == first.body)
 
-        // SSO sessions: each token is a credential of its own, and so is the API key.
+        // SSO sessions: each access token is a credential of its own, and so is the API key.
         let synced = await api.sync()
         let clientID = try #require(synced.json?["clientId"] as? String)
-        let session = try #require(synced.json?["ssoToken"] as? String)
-        let issued = await api.request("POST", "/v1/client/create-token", body: #"{"identifier":"Bk0zwVx1Z"}"#, key: api.key)
-        let otherSession = try #require(issued.json?["token"] as? String)
+        let ssoToken = try #require(synced.json?["ssoToken"] as? String)
+        let session = try await api.accessToken(exchanging: ssoToken)
+        let otherSession = try await api.accessToken(exchanging: ssoToken)
         let method = #"{"clientId":"\#(clientID)","cardNumber":"5555555555554444","expMonth":"12","expYear":"2031"}"#
         func add(_ key: String) async -> APIHarness.Response {
             await api.request("POST", "/v1/payment", body: method, key: key, headers: ["Idempotency-Key": "pay-1"])

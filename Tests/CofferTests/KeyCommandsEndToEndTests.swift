@@ -38,7 +38,9 @@ struct KeyCommandsEndToEndTests {
         let clientID = try #require(client.json?["clientId"] as? String)
         let sso = try await server.request("POST", "/v1/client/create-token", body: #"{"identifier":"client-\#(round)"}"#, key: key)
         let ssoToken = try #require(sso.json?["token"] as? String, "round \(round): \(sso.body)")
-        #expect(try await server.request("GET", "/v1/payment/list/\(clientID)", key: ssoToken).status == 200, "round \(round)")
+        let exchanged = try await server.request("POST", "/v1/client/access-token", key: ssoToken)
+        let session = try #require(exchanged.json?["accessToken"] as? String, "round \(round): \(exchanged.body)")
+        #expect(try await server.request("GET", "/v1/payment/list/\(clientID)", key: session).status == 200, "round \(round)")
         return token
     }
 

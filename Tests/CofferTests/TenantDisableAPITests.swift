@@ -121,7 +121,8 @@ struct TenantDisableAPITests {
         let body = clientSyncSeedBody.replacingOccurrences(of: "2025-01-30T00:00:00.000Z",
                                                            with: api.clock.now.addingTimeInterval(3600).formatted(.iso8601))
         let synced = await api.sync(body)
-        let token = try #require(synced.json?["ssoToken"] as? String)
+        let ssoToken = try #require(synced.json?["ssoToken"] as? String)
+        let token = try await api.accessToken(exchanging: ssoToken)
         let client = try #require(synced.json?["clientId"] as? String)
         #expect(await api.request("GET", "/v1/payment/list/\(client)", key: token).status == 200)
 
@@ -130,6 +131,7 @@ struct TenantDisableAPITests {
         #expect(refused.status == 401 && refused.headers["WWW-Authenticate"] == "Bearer")
         let failure = try #require(try await deployment.audited(.authenticationFailure).last)
         #expect(failure.subject == "tenant_disabled" && failure.tenantID == api.client)
+        #expect(await api.request("POST", "/v1/client/access-token", key: ssoToken).status == 401, "no new session either")
 
         #expect(await deployment.set(api.client.rawValue, "enable", key: deployment.operatorKey).status == 200)
         #expect(await api.request("GET", "/v1/payment/list/\(client)", key: token).status == 200)

@@ -124,7 +124,7 @@ struct TokenizeAuditTests {
         }
         #expect(onRepeat.isEmpty, "the repeat stored nothing")
 
-        let session = try #require(synced.json?["ssoToken"] as? String)
+        let session = try await api.accessToken(exchanging: try #require(synced.json?["ssoToken"] as? String))
         let clientID = try #require(synced.json?["clientId"] as? String)
         let method = #"{"clientId":"\#(clientID)","cardNumber":"5555555555554444","expMonth":"12","expYear":"2031"}"#
         let (added, onAdd) = try await Self.appended(api, "add-1") {

@@ -4,7 +4,8 @@ import VaultCore
 
 /// Reads the Q2-style client-sync bodies: a client `{identifier, meta}`, a token request and
 /// payment methods (`paymentType` card or bank). Field errors name the field; numbers never
-/// appear in an error.
+/// appear in an error. Q2 documents string fields (`"expMonth": "02"`, `"setAsDefault": "true"`)
+/// that integrators send as JSON numbers and booleans too: both spellings are read.
 enum ClientSyncRequest {
     static let paymentFields: Set<String> = [
         "paymentType", "identifier", "cardNumber", "cardCode", "expMonth", "expYear", "zipcode", "name", "setAsDefault",
@@ -23,10 +24,15 @@ enum ClientSyncRequest {
 
     static func client(_ body: JSONReader) throws -> SyncClientInput {
         try body.rejectUnknownKeys(allowed: ["identifier", "meta"])
+        let meta = try body.optionalObject("meta").map { JSONWriter.write(.object($0.object)) }
+        return SyncClientInput(identifier: try clientIdentifier(body), meta: meta)
+    }
+
+    /// The caller's identifier of a client: 1–128 characters.
+    static func clientIdentifier(_ body: JSONReader) throws -> String {
         let identifier = try body.string("identifier")
         guard (1...128).contains(identifier.count) else { throw body.invalid("identifier", reason: "must be 1–128 characters") }
-        let meta = try body.optionalObject("meta").map { JSONWriter.write(.object($0.object)) }
-        return SyncClientInput(identifier: identifier, meta: meta)
+        return identifier
     }
 
     /// `expiration` (ISO 8601) and `accessTokenExpiresIn` (seconds), both optional; `nonce: true` = single use.
@@ -38,9 +44,9 @@ enum ClientSyncRequest {
             }
             return date
         }
-        let lifetime = try body.optionalInt("accessTokenExpiresIn")
-        if let lifetime, lifetime <= 0 { throw body.invalid("accessTokenExpiresIn", reason: "must be a positive number of seconds") }
-        return SSOTokens.Options(expiration: expiration, lifetime: lifetime, singleUse: try body.optionalBool("nonce") ?? false)
+        let lifetime = try digits(body, "accessTokenExpiresIn", length: 1...9).map { Int($0)! }
+        if lifetime == 0 { throw body.invalid("accessTokenExpiresIn", reason: "must be a positive number of seconds") }
+        return SSOTokens.Options(expiration: expiration, accessTokenLifetime: lifetime, singleUse: try flag(body, "nonce"))
     }
 
     static func paymentMethod(_ body: JSONReader, extraFields: Set<String> = []) throws -> PaymentMethodInput {
@@ -63,7 +69,7 @@ enum ClientSyncRequest {
                 details.append(("cardType", .string(cardType)))
             }
             if let hint = try body.optionalString("cardBrand") {
-                guard let brand = brandHints[hint] else {
+                guard let brand = brandHints[hint.lowercased()] else {
                     throw body.invalid("cardBrand", reason: "must be one of: \(brandHints.keys.sorted().joined(separator: ", "))")
                 }
                 brandHint = brand
@@ -90,10 +96,7 @@ enum ClientSyncRequest {
             return .token(token)
         }
         do {
-            let month = try body.string("expMonth"), year = try body.string("expYear")
-            guard (1...2).contains(month.utf8.count), year.utf8.count == 4 else {
-                throw CardError.invalidExpirationDate
-            }
+            let month = try requiredDigits(body, "expMonth", length: 1...2), year = try requiredDigits(body, "expYear", length: 4...4)
             let expiration = try ExpirationDate(yyyymm: year + String(repeating: "0", count: 2 - month.utf8.count) + month)
             return .card(.plain(CardData(number: try PrimaryAccountNumber(try body.string("cardNumber")), expiration: expiration,
                                          securityCode: try body.optionalString("cardCode").map { code throws(CardError) in
@@ -113,6 +116,27 @@ enum ClientSyncRequest {
         } catch let error as BankAccountError {
             throw VaultError.bankAccount(error)
         }
+    }
+
+    /// A number of `length` decimal digits, written as a string (`"02"`) or a JSON integer (`2`);
+    /// nil when absent. Anything else — signs, spaces, fractions, other lengths — is invalid.
+    private static func digits(_ body: JSONReader, _ key: String, length: ClosedRange<Int>) throws -> String? {
+        let text: String
+        switch body.value(key) {
+        case nil: return nil
+        case .string(let string)?: text = string
+        case .number(let number)? where number.isIntegerSyntax: text = number.description
+        default: throw body.invalid(key, reason: "must be a number of \(length.lowerBound)–\(length.upperBound) digits")
+        }
+        guard length.contains(text.utf8.count), text.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }) else {
+            throw body.invalid(key, reason: "must be a number of \(length.lowerBound)–\(length.upperBound) digits")
+        }
+        return text
+    }
+
+    private static func requiredDigits(_ body: JSONReader, _ key: String, length: ClosedRange<Int>) throws -> String {
+        guard let text = try digits(body, key, length: length) else { throw JSONFieldError.missing(body.path(key)) }
+        return text
     }
 
     /// A boolean, or the strings "true"/"false" (the seed sends `"setAsDefault": "true"`).

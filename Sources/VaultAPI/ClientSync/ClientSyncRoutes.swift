@@ -15,6 +15,7 @@ struct ClientSyncRoutes: Sendable {
         router.add("POST", "/v1/client", RouteHandler(access: .role(.sync), run: routes.createClient))
         router.add("POST", "/v1/client/create-token", RouteHandler(access: .role(.sync), run: routes.createToken))
         router.add("POST", "/v1/client/sync", RouteHandler(access: .role(.sync), run: routes.sync))
+        router.add("POST", "/v1/client/access-token", RouteHandler(access: .everyone, run: routes.exchangeToken))
         router.add("POST", "/v1/payment", RouteHandler(access: .roleOrClientSession(.sync), run: routes.addPaymentMethod))
         router.add("GET", "/v1/payment/list/{clientId}",
                    RouteHandler(access: .roleOrClientSession(.sync), run: routes.paymentMethods))
@@ -31,16 +32,29 @@ struct ClientSyncRoutes: Sendable {
         return call.respond(result, render)
     }
 
-    /// `{identifier, nonce?, expiration?, accessTokenExpiresIn?}` → `{token}` for an existing client.
+    /// `{identifier, nonce?, expiration?, accessTokenExpiresIn?}` → `{token}`. An identifier not
+    /// seen before gets its client, as Q2 links a token's actions to the client of its identifier.
     @Sendable func createToken(_ call: APICall) async throws -> HTTPResponse {
         let (identifier, options) = try Self.fields {
             let body = try call.body()
             try body.rejectUnknownKeys(allowed: ["identifier", "nonce", "expiration", "accessTokenExpiresIn"])
-            return (try body.string("identifier"), try ClientSyncRequest.tokenOptions(body))
+            return (try ClientSyncRequest.clientIdentifier(body), try ClientSyncRequest.tokenOptions(body))
         }
-        let client = try await vault.syncClient(identifier: identifier, tenant: call.tenant)
-        let token = try await tokens.issuer(for: call.tenant, options).token(for: client)
-        return JSONResponse.make(.ok, ["token": .string(token)])
+        let issuer = try await tokens.issuer(for: call.tenant, options)
+        let client = try await vault.syncClient(identifier: identifier, tenant: call.tenant, caller: call.caller,
+                                                actor: call.actor)
+        return JSONResponse.make(.ok, ["token": .string(issuer.token(for: client))])
+    }
+
+    /// `Authorization: Bearer <SSO token>` → `{accessToken, tokenType, expiresIn, clientId}`: what a
+    /// white-label front end does with the token it was handed (docs/api/client-sync.md).
+    @Sendable func exchangeToken(_ call: APICall) async throws -> HTTPResponse {
+        let ssoToken = try await BearerCredential.require(call.request, vault: vault, actor: call.actor)
+        let access = try await tokens.exchange(String(ssoToken), actor: call.actor)
+        return JSONResponse.make(.ok, .object(JSONObject([
+            ("accessToken", .string(access.token)), ("tokenType", .string("Bearer")), ("expiresIn", .number(JSONNumber(access.lifetime))),
+            ("clientId", .string(access.client.rawValue)),
+        ])))
     }
 
     /// `{client, token, cards}` → `{clientId, ssoToken, cards: [{paymentMethodId, identifier}]}`,
@@ -83,14 +97,14 @@ struct ClientSyncRoutes: Sendable {
         return call.respond(result, render)
     }
 
-    /// `{data: [{_id, type, identifier, status, default, name, card | bank}]}`; numbers masked.
+    /// `{data: [{_id, type, identifier, status, default, name, customLabel, card | bank}]}`; numbers masked.
     @Sendable func paymentMethods(_ call: APICall) async throws -> HTTPResponse {
         guard let client = SyncClientID(validating: call.parameters["clientId"] ?? "") else {
             throw VaultError.syncClientNotFound
         }
         try call.requireAccess(to: client)
         let methods = try await vault.paymentMethods(of: client, tenant: call.tenant)
-        return JSONResponse.make(.ok, ["data": .array(methods.map(Self.json))])
+        return JSONResponse.make(.ok, ["data": .array(methods.map(json))])
     }
 
     // MARK: Shapes
@@ -104,13 +118,20 @@ struct ClientSyncRoutes: Sendable {
         })
     }
 
-    private static func json(_ method: PaymentMethodDetails) -> JSONValue {
+    /// Q2's shape: `status` `verified` while the vault holds a usable instrument, `declined` once
+    /// the card expired or the card or account was deleted through another API; `expDate` the
+    /// first of the expiry month at noon UTC, as Q2's example; routing and account numbers masked.
+    private func json(_ method: PaymentMethodDetails) -> JSONValue {
         let details = (try? JSONParser.parse(method.details))?.objectValue ?? JSONObject()
+        let usable = switch method.kind {
+        case .card: method.card.map { !($0.expiration?.isExpired(at: vault.now) ?? false) } ?? false
+        case .bank: method.bank != nil
+        }
         var fields: [(String, JSONValue)] = [
             ("_id", .string(method.id.rawValue)),
-            ("type", .string(method.bank == nil ? "card" : "bank")),
+            ("type", .string(method.kind.rawValue)),
             ("identifier", method.identifier.map { .string($0) } ?? .null),
-            ("status", .string(method.card != nil || method.bank != nil ? "active" : "deleted")),
+            ("status", .string(usable ? "verified" : "declined")),
             ("default", .bool(method.isDefault)),
             ("name", details["name"] ?? .null),
             ("customLabel", details["customLabel"] ?? .null),
@@ -120,16 +141,22 @@ struct ClientSyncRoutes: Sendable {
                 ("number", .string("XXXX" + card.last4)),
                 ("brand", .string(ClientSyncRequest.brandName(card.brand))),
                 ("type", details["cardType"] ?? .null),
-                ("expDate", card.expiration.map { .string("\($0.month < 10 ? "0" : "")\($0.month)/\($0.year)") } ?? .null),
+                ("expDate", card.expiration.map { .string(Self.isoDate($0)) } ?? .null),
             ]))))
         }
         if let bank = method.bank {
             fields.append(("bank", .object(JSONObject([
-                ("accountNumber", .string("XXXX" + bank.last4)), ("routingNumber", .string(bank.routingNumber)),
-                ("accountType", .string(bank.accountType == .savings ? "savings" : "checking")),
+                ("routing", .string("XXXX" + bank.routingNumber.suffix(4))), ("account", .string("XXXX" + bank.last4)),
+                ("type", .string(bank.accountType == .savings ? "savings" : "checking")),
             ]))))
         }
         return .object(JSONObject(fields))
+    }
+
+    /// `2040-02-01T12:00:00.000Z` for February 2040.
+    private static func isoDate(_ expiration: ExpirationDate) -> String {
+        let month = expiration.month < 10 ? "0\(expiration.month)" : "\(expiration.month)"
+        return "\(expiration.yyyymm.prefix(4))-\(month)-01T12:00:00.000Z"
     }
 
     /// Field errors as the native API's `400`s.

@@ -1,3 +1,4 @@
+import HTTPServer
 import JSONWebToken
 import VaultCore
 
@@ -24,6 +25,14 @@ enum BearerCredential {
             return
         }
         self = .present(credential)
+    }
+
+    /// The request's bearer credential, or the refusal counted against the caller's source.
+    static func require(_ request: HTTPRequest, vault: Vault, actor: AuditActor) async throws -> Substring {
+        switch BearerCredential(header: request.headers["Authorization"]) {
+        case .present(let credential): credential
+        case .refused(let cause): try await vault.refuseAuthentication(cause, actor: actor)
+        }
     }
 
     private static func isToken68(_ text: Substring) -> Bool {

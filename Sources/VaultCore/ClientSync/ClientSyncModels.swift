@@ -56,6 +56,7 @@ public struct ClientSyncResult: Sendable {
 public struct PaymentMethodDetails: Sendable {
     public var id: PaymentMethodID
     public var identifier: String?
+    public var kind: PaymentMethodRecord.Kind
     public var isDefault: Bool
     /// Nil once the card was deleted through another API.
     public var card: CardMetadata?

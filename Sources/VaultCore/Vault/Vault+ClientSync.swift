@@ -24,11 +24,13 @@ extension Vault {
         try await sync(.id(client), [method], tenant: tenant, caller: caller, actor: actor, idempotency: idempotency)
     }
 
-    public func syncClient(identifier: String, tenant: TenantID) async throws -> SyncClientID {
-        guard let record = try await read({ try $0.syncClient(identifier: identifier, tenant: tenant) }) else {
-            throw VaultError.syncClientNotFound
-        }
-        return record.id
+    /// The client known by `identifier`, created (without personal data) when new: whatever is
+    /// done with a token issued for an identifier is linked to that one client.
+    public func syncClient(identifier: String, tenant: TenantID, caller: Principal,
+                           actor: AuditActor) async throws -> SyncClientID {
+        if let record = try await read({ try $0.syncClient(identifier: identifier, tenant: tenant) }) { return record.id }
+        return try await syncClient(SyncClientInput(identifier: identifier, meta: nil), paymentMethods: [], tenant: tenant,
+                                    caller: caller, actor: actor).clientID
     }
 
     public func paymentMethods(of client: SyncClientID, tenant: TenantID) async throws -> [PaymentMethodDetails] {
@@ -47,7 +49,8 @@ extension Vault {
             let details = try await openSealed(.paymentMethodDetails, method.sealedDetails, version: method.keyVersion,
                                                tenant: tenant, subject: method.id.rawValue)
             methods.append(PaymentMethodDetails(
-                id: method.id, identifier: method.identifier, isDefault: method.isDefault, card: card.map(CardMetadata.init),
+                id: method.id, identifier: method.identifier, kind: method.kind, isDefault: method.isDefault,
+                card: card.map(CardMetadata.init),
                 bank: account.flatMap { $0.deletedAt == nil ? $0.bank : nil }.map(Self.summary),
                 details: details.withUnsafeBytes { Array($0) }, createdAt: method.createdAt))
         }

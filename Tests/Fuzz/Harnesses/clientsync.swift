@@ -40,7 +40,7 @@ private func check(_ body: JSONReader, _ dialect: Dialect) {
         fuzzCheck(client.meta.flatMap { try? JSONParser.parse($0) } == sent, "meta is the object sent")
     }
     dialect.read({ try fields { try ClientSyncRequest.tokenOptions(body) } }) { options in
-        fuzzCheck(options.lifetime.map { $0 > 0 } ?? true, "a token lifetime is positive")
+        fuzzCheck(options.accessTokenLifetime.map { $0 > 0 } ?? true, "an access-token lifetime is positive")
     }
     for extraFields: Set<String> in [[], ["clientId"]] {
         dialect.read({ try fields { try ClientSyncRequest.paymentMethod(body, extraFields: extraFields) } }) { method in
