@@ -29,7 +29,7 @@ public final class VaultAPI: Sendable {
         self.logger = logger
         self.metrics = try APIMetrics(registry: metrics, vault: vault)
         rejectionLog = RejectionLog(logger: logger)
-        ssoTokens = SSOTokens(vault: vault, maximumLifetime: ssoTokenLifetime)
+        ssoTokens = SSOTokens(vault: vault, clients: ClientSyncService(vault), maximumLifetime: ssoTokenLifetime)
         var router = Router<RouteHandler>()
         NativeRoutes.register(in: &router, vault: vault, metrics: self.metrics)
         TabaPayRoutes.register(in: &router, vault: vault)

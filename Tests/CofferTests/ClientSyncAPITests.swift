@@ -80,7 +80,7 @@ struct ClientSyncAPITests {
                                                            with: api.clock.now.addingTimeInterval(3600).formatted(.iso8601))
         let synced = await api.sync(body)
         let token = try #require(synced.json?["ssoToken"] as? String)
-        let secret = try await api.test.vault.ssoSigningKey(tenant: api.client, creating: false)
+        let secret = try await ClientSyncService(api.test.vault).ssoSigningKey(tenant: api.client, creating: false)
         let result = try await ProcessRunner.python("""
             import json, sys, jwt
             key = bytes.fromhex(sys.argv[2])

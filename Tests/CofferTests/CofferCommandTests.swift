@@ -162,7 +162,7 @@ struct CofferCommandTests {
         _ = try await vault.createAccount(
             NewAccount(referenceID: nil, instrument: .bank(try SealedRecordsFixture.bank("021000021", "123456789")),
                        holder: Array("holder".utf8), duplicateCheck: .none), tenant: tenant, caller: .admin(of: tenant), actor: "test")
-        _ = try await vault.createPlatformClient(profile: Array("profile".utf8), tenant: tenant)
+        _ = try await PlatformService(vault).createPlatformClient(profile: Array("profile".utf8), tenant: tenant)
         await storage.close()
         let kinds = "3 records (1 cards, 1 accounts, 1 platform clients)"
 

@@ -209,7 +209,7 @@ struct IdempotencyTests {
         let added = await api.request("POST", "/v1/payment", body: method, key: api.key, headers: ["Idempotency-Key": "pay-1"])
         let methodID = try #require(added.json?["paymentMethodId"] as? String)
         let client = try #require(SyncClientID(validating: clientID))
-        let stored = try await api.test.vault.paymentMethods(of: client, tenant: api.client)
+        let stored = try await ClientSyncService(api.test.vault).paymentMethods(of: client, tenant: api.client)
         let card = try #require(stored.first { $0.id.rawValue == methodID }?.card?.token)
         #expect(await api.request("DELETE", "/vault/v1/cards/\(card.rawValue)", key: api.key).status == 204)
         let again = await api.request("POST", "/v1/payment", body: method, key: api.key, headers: ["Idempotency-Key": "pay-1"])

@@ -77,7 +77,7 @@ struct InTandemOnBehalfOfTests {
             }
         }
         for tenant in [directory.business, directory.staff.api.client] {
-            #expect(try await directory.staff.api.test.vault.paymentSettings(tenant: tenant).paymentsEnabled == false)
+            #expect(try await PlatformService(directory.staff.api.test.vault).paymentSettings(tenant: tenant).paymentsEnabled == false)
         }
     }
 

@@ -13,7 +13,7 @@ struct MasterKeyRotationTests {
         let test = try await TestVault.make(masterKey: oldKey)
         let fixture = try await SealedRecordsFixture.make(test)
         let cardKey = try await test.vault.createCardDataKey(tenant: test.tenant, actor: "test")
-        _ = try await test.vault.ssoSigningKey(tenant: test.tenant, creating: true)
+        _ = try await ClientSyncService(test.vault).ssoSigningKey(tenant: test.tenant, creating: true)
         _ = try await test.vault.rotateDataKey(actor: "test")
         return (test, fixture, cardKey)
     }
@@ -57,8 +57,8 @@ struct MasterKeyRotationTests {
             "5555555555554444|203012|", publicKeyDER: cardKey.publicKey.subjectPublicKeyInfoDER, mgf1: "sha256", in: test.directory))
         let token = try await withNewKey.tokenize(.encrypted(encrypted), tenant: test.tenant, caller: .admin(of: test.tenant), actor: "test").metadata.token
         #expect(try await withNewKey.reveal(token, tenant: test.tenant, caller: .admin(of: test.tenant), actor: "test").number.digits == "5555555555554444")
-        #expect(try await withNewKey.ssoSigningKey(tenant: test.tenant, creating: false)
-                == test.vault.ssoSigningKey(tenant: test.tenant, creating: false), "the SSO secret is the same key, rewrapped")
+        #expect(try await ClientSyncService(withNewKey).ssoSigningKey(tenant: test.tenant, creating: false)
+                == ClientSyncService(test.vault).ssoSigningKey(tenant: test.tenant, creating: false), "the SSO secret is the same key, rewrapped")
         let entries = try await withNewKey.auditEntries(after: 0, limit: 1000)
         #expect(entries.filter { $0.event.action == .masterKeyRotate }.count == 1)
         #expect(entries.filter { $0.event.action == .masterKeyRotationFinish }.count == 1)
@@ -107,7 +107,7 @@ struct MasterKeyRotationTests {
         let tenant = try await server.createTenant(name: "after", actor: "test").id
         let card = try await server.tokenize(TestPAN.card(21), tenant: tenant, caller: .admin(of: tenant), actor: "test").metadata.token
         let cardKey = try await server.createCardDataKey(tenant: tenant, actor: "test")
-        let signingKey = try await server.ssoSigningKey(tenant: tenant, creating: true)
+        let signingKey = try await ClientSyncService(server).ssoSigningKey(tenant: tenant, creating: true)
         _ = try await server.rotateDataKey(actor: "test")
         var counts = WrappedKeyCheck.fixtureCounts
         counts["data keys"]! += 1
@@ -122,7 +122,7 @@ struct MasterKeyRotationTests {
         // Until it is restarted, the server keeps the new key it learnt.
         #expect(try await server.reveal(earlier, tenant: test.tenant, caller: .admin(of: test.tenant), actor: "test").number.digits == TestPAN.make(20))
         #expect(try await server.reveal(card, tenant: tenant, caller: .admin(of: tenant), actor: "test").number.digits == TestPAN.make(21))
-        #expect(try await server.ssoSigningKey(tenant: tenant, creating: false) == signingKey)
+        #expect(try await ClientSyncService(server).ssoSigningKey(tenant: tenant, creating: false) == signingKey)
         let encrypted = try EncryptedCardData(keyID: cardKey.id.rawValue, data: try await opensslEncrypt(
             "4111111111111111|203012|", publicKeyDER: cardKey.publicKey.subjectPublicKeyInfoDER, mgf1: "sha256", in: test.directory))
         _ = try await finisher.tokenize(.encrypted(encrypted), tenant: tenant, caller: .admin(of: tenant), actor: "test")

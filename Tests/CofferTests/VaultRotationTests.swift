@@ -61,12 +61,12 @@ struct VaultRotationTests {
     func recordsALiveServerLeftBehind() async throws {
         let test = try await TestVault.make()
         let server = test.vault
-        let before = try await server.createPlatformClient(profile: Array("before".utf8), tenant: test.tenant)
+        let before = try await PlatformService(server).createPlatformClient(profile: Array("before".utf8), tenant: test.tenant)
         let operator_ = try await Vault.open(storage: test.storage, masterKey: test.masterKey, clock: { TestClock.start })
         #expect(try await operator_.rotateDataKey(actor: "cli").reencrypted == [.platformClients: 1])
 
         // The server has not reloaded its data keys yet: its new client is sealed under version 1.
-        let after = try await server.createPlatformClient(profile: Array("after".utf8), tenant: test.tenant)
+        let after = try await PlatformService(server).createPlatformClient(profile: Array("after".utf8), tenant: test.tenant)
         #expect(try await operator_.dataKeyStatus().map(\.records) == [[.platformClients: 1], [.platformClients: 1]])
 
         let second = try await operator_.rotateDataKey(actor: "cli")
@@ -84,7 +84,7 @@ struct VaultRotationTests {
         let card = try await test.vault.tokenize(TestPAN.card(1), tenant: test.tenant, caller: test.admin, actor: "test").metadata.token
         var clients: [PlatformClientID] = []
         for index in 0..<3 {
-            clients.append(try await test.vault.createPlatformClient(profile: Array("client \(index)".utf8), tenant: test.tenant).id)
+            clients.append(try await PlatformService(test.vault).createPlatformClient(profile: Array("client \(index)".utf8), tenant: test.tenant).id)
         }
         await test.storage.close()
         let tamper = try await ProcessRunner.python("""
@@ -154,7 +154,7 @@ struct SealedRecordsFixture {
             StoredResponse(status: 201, body: Array($0.metadata.token.rawValue.utf8))
         }).metadata.token
 
-        let synced = try await vault.syncClient(
+        let synced = try await ClientSyncService(vault).syncClient(
             SyncClientInput(identifier: "client-1", meta: Array("client meta".utf8)),
             paymentMethods: [
                 PaymentMethodInput(identifier: "card", instrument: .card(TestPAN.card(5)), brandHint: nil,
@@ -163,17 +163,17 @@ struct SealedRecordsFixture {
                                    details: Array("bank details".utf8), setAsDefault: false),
             ], tenant: tenant, caller: admin, actor: "test")
 
-        _ = try await vault.updatePaymentSettings(
+        _ = try await PlatformService(vault).updatePaymentSettings(
             PaymentSettingsUpdate(stripeUserID: "acct_1", stripeAccessToken: SecretBytes("sk_test_rotation".utf8),
                                   gateway: .stripe, paymentsEnabled: true, allowCreditCard: true),
             tenant: tenant, actor: "test")
         // Another tenant's settings without an access token: nothing sealed, nothing to move.
         let other = try await vault.createTenant(name: "other", actor: "test").id
-        _ = try await vault.updatePaymentSettings(PaymentSettingsUpdate(paymentsEnabled: true), tenant: other, actor: "test")
+        _ = try await PlatformService(vault).updatePaymentSettings(PaymentSettingsUpdate(paymentsEnabled: true), tenant: other, actor: "test")
 
-        let platformClient = try await vault.createPlatformClient(profile: Array("client profile".utf8), tenant: tenant).id
+        let platformClient = try await PlatformService(vault).createPlatformClient(profile: Array("client profile".utf8), tenant: tenant).id
         let staffKey = try await vault.createAPIKey(tenant: tenant, roles: [.staff], label: "Staff", actor: "test")
-        _ = try await vault.syncGatewayCard(
+        _ = try await PlatformService(vault).syncGatewayCard(
             NewGatewayCard(clientID: platformClient, customerID: "cus_1", externalCardID: "card_1", makeDefault: true,
                            details: try GatewayCardDetails(expMonth: 3, expYear: 2030, last4: "4242",
                                                            cardholderName: "Ada Lovelace", brand: "visa"),
@@ -208,7 +208,7 @@ struct SealedRecordsFixture {
         let replay = StoredResponse(status: 201, body: Array(idempotentCard.rawValue.utf8))
         #expect(try await vault.idempotentResponse(for: idempotency) == .replay(replay))
 
-        let methods = try await vault.paymentMethods(of: syncClient, tenant: tenant)
+        let methods = try await ClientSyncService(vault).paymentMethods(of: syncClient, tenant: tenant)
         #expect(methods.map(\.details) == [Array("card details".utf8), Array("bank details".utf8)])
         let methodCard = try #require(methods[0].card?.token)
         #expect(try await vault.reveal(methodCard, tenant: tenant, caller: admin, actor: "test").number.digits == TestPAN.make(5))
@@ -222,13 +222,13 @@ struct SealedRecordsFixture {
         #expect(try await vault.openSealed(.syncClientMeta, client.sealedMeta, version: client.keyVersion, tenant: tenant,
                                            subject: client.id.rawValue) == SecretBytes("client meta".utf8))
 
-        #expect(try await vault.paymentSettings(tenant: tenant).stripeConnected)
+        #expect(try await PlatformService(vault).paymentSettings(tenant: tenant).stripeConnected)
         let settings = try #require(storedSettings)
         #expect(try await vault.openSealed(.stripeAccessToken, try #require(settings.sealedStripeAccessToken),
                                            version: try #require(settings.keyVersion), tenant: tenant,
                                            subject: tenant.rawValue) == SecretBytes("sk_test_rotation".utf8))
         #expect(try await Self.profile(of: platformClient, tenant: tenant, in: vault) == SecretBytes("client profile".utf8))
-        #expect(try await vault.gatewayCards(client: platformClient, tenant: tenant).map(\.cardholderName) == ["Ada Lovelace"])
+        #expect(try await PlatformService(vault).gatewayCards(client: platformClient, tenant: tenant).map(\.cardholderName) == ["Ada Lovelace"])
     }
 
     private func bankNumber(of token: Token, in vault: Vault) async throws -> SecretBytes {

@@ -8,10 +8,11 @@ import VaultCore
 /// client's routes. Errors use the native envelope. See docs/api/client-sync.md.
 struct ClientSyncRoutes: Sendable {
     let vault: Vault
+    let clients: ClientSyncService
     let tokens: SSOTokens
 
     static func register(in router: inout Router<RouteHandler>, vault: Vault, tokens: SSOTokens) {
-        let routes = ClientSyncRoutes(vault: vault, tokens: tokens)
+        let routes = ClientSyncRoutes(vault: vault, clients: tokens.clients, tokens: tokens)
         router.add("POST", "/v1/client", RouteHandler(access: .role(.sync), run: routes.createClient))
         router.add("POST", "/v1/client/create-token", RouteHandler(access: .role(.sync), run: routes.createToken))
         router.add("POST", "/v1/client/sync", RouteHandler(access: .role(.sync), run: routes.sync))
@@ -27,7 +28,7 @@ struct ClientSyncRoutes: Sendable {
         let render: @Sendable (ClientSyncResult) -> StoredResponse = { result in
             StoredResponse(status: 200, body: JSONWriter.write(["clientId": .string(result.clientID.rawValue)]))
         }
-        let result = try await vault.syncClient(client, paymentMethods: [], tenant: call.tenant, caller: call.caller,
+        let result = try await clients.syncClient(client, paymentMethods: [], tenant: call.tenant, caller: call.caller,
                                                 actor: call.actor, idempotency: call.recording(render))
         return call.respond(result, render)
     }
@@ -41,7 +42,7 @@ struct ClientSyncRoutes: Sendable {
             return (try ClientSyncRequest.clientIdentifier(body), try ClientSyncRequest.tokenOptions(body))
         }
         let issuer = try await tokens.issuer(for: call.tenant, options)
-        let client = try await vault.syncClient(identifier: identifier, tenant: call.tenant, caller: call.caller,
+        let client = try await clients.syncClient(identifier: identifier, tenant: call.tenant, caller: call.caller,
                                                 actor: call.actor)
         return JSONResponse.make(.ok, ["token": .string(issuer.token(for: client))])
     }
@@ -76,7 +77,7 @@ struct ClientSyncRoutes: Sendable {
                 ("cards", Self.methodList(result)),
             ]))))
         }
-        let result = try await vault.syncClient(client, paymentMethods: methods, tenant: call.tenant, caller: call.caller,
+        let result = try await clients.syncClient(client, paymentMethods: methods, tenant: call.tenant, caller: call.caller,
                                                 actor: call.actor, idempotency: call.recording(render))
         return call.respond(result, render)
     }
@@ -92,7 +93,7 @@ struct ClientSyncRoutes: Sendable {
         let render: @Sendable (ClientSyncResult) -> StoredResponse = { result in
             StoredResponse(status: 200, body: JSONWriter.write(["paymentMethodId": .string(result.paymentMethods[0].id.rawValue)]))
         }
-        let result = try await vault.addPaymentMethod(method, client: client, tenant: call.tenant, caller: call.caller,
+        let result = try await clients.addPaymentMethod(method, client: client, tenant: call.tenant, caller: call.caller,
                                                       actor: call.actor, idempotency: call.recording(render))
         return call.respond(result, render)
     }
@@ -103,7 +104,7 @@ struct ClientSyncRoutes: Sendable {
             throw VaultError.syncClientNotFound
         }
         try call.requireAccess(to: client)
-        let methods = try await vault.paymentMethods(of: client, tenant: call.tenant)
+        let methods = try await clients.paymentMethods(of: client, tenant: call.tenant)
         return JSONResponse.make(.ok, ["data": .array(methods.map(json))])
     }
 

@@ -12,6 +12,7 @@ import VaultCrypto
 /// The two kinds name different audiences, so neither passes for the other.
 struct SSOTokens: Sendable {
     let vault: Vault
+    let clients: ClientSyncService
     /// The longest either kind of token lives; an SSO token lives this long unless asked for less.
     var maximumLifetime: TimeInterval = VaultAPI.defaultSSOTokenLifetime
 
@@ -54,7 +55,7 @@ struct SSOTokens: Sendable {
         let accessTokenLifetime = min(options.accessTokenLifetime ?? Self.defaultAccessTokenLifetime, Int(maximumLifetime))
         var additional: JSONObject = ["ate": .number(JSONNumber(accessTokenLifetime))]
         if options.singleUse { additional["nonce"] = .bool(true) }
-        return Issuer(signer: HS256(key: try await vault.ssoSigningKey(tenant: tenant, creating: true)), tenant: tenant,
+        return Issuer(signer: HS256(key: try await clients.ssoSigningKey(tenant: tenant, creating: true)), tenant: tenant,
                       use: .sso, id: IdentifierFormat.random(), issuedAt: Int(now.timeIntervalSince1970),
                       expiresAt: Int(expiresAt.timeIntervalSince1970), additional: additional)
     }
@@ -88,7 +89,7 @@ struct SSOTokens: Sendable {
     /// a single-use SSO token is spent by it.
     func exchange(_ ssoToken: String, actor: AuditActor) async throws -> AccessToken {
         let valid = try await open(ssoToken, as: .sso, actor: actor).valid
-        let key = try await vault.ssoSigningKey(tenant: valid.tenant, creating: false)
+        let key = try await clients.ssoSigningKey(tenant: valid.tenant, creating: false)
         let now = Int(vault.now.timeIntervalSince1970)
         let issuer = Issuer(signer: HS256(key: key), tenant: valid.tenant, use: .access, id: IdentifierFormat.random(),
                             issuedAt: now, expiresAt: now + valid.accessTokenLifetime, additional: JSONObject())
@@ -108,10 +109,10 @@ struct SSOTokens: Sendable {
         guard let tenant, let valid = try await verified(token, as: use, tenant: tenant) else {
             try await vault.refuseAuthentication(.invalidSSOToken, actor: actor)
         }
-        let session = try await vault.clientSession(valid.client, tokenID: valid.id, tenant: tenant, actor: actor)
+        let session = try await clients.clientSession(valid.client, tokenID: valid.id, tenant: tenant, actor: actor)
         if valid.singleUse {
             do {
-                try await vault.consumeSSONonce(valid.id, tenant: tenant, expiresAt: valid.expiresAt)
+                try await clients.consumeSSONonce(valid.id, tenant: tenant, expiresAt: valid.expiresAt)
             } catch VaultError.ssoTokenReused {
                 try await vault.refuseAuthentication(.invalidSSOToken, actor: actor)
             }
@@ -134,7 +135,7 @@ struct SSOTokens: Sendable {
     /// refused. Storage failures still throw.
     private func verified(_ token: String, as use: Use, tenant: TenantID) async throws -> Verified? {
         do {
-            let key = try await vault.ssoSigningKey(tenant: tenant, creating: false)
+            let key = try await clients.ssoSigningKey(tenant: tenant, creating: false)
             let claims = try HS256(key: key).verify(token, now: vault.now, audience: use.rawValue)
             guard claims.issuer == Self.issuer, claims.audience == [use.rawValue], let subject = claims.subject,
                   let client = SyncClientID(validating: subject), let expiresAt = claims.expiresAt, let id = claims.id

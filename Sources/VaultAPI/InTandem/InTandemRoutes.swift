@@ -7,12 +7,12 @@ import VaultCore
 /// envelope. Every route takes a staff key; the key's tenant is the business, unless a directory
 /// key names one of its businesses in `x-on-behalf-of`. See docs/api/intandem.md.
 struct InTandemRoutes: Sendable {
-    let vault: Vault
+    let platform: PlatformService
 
     static let pathPrefix = "/platform/v1"
 
     static func register(in router: inout Router<RouteHandler>, vault: Vault) {
-        let routes = InTandemRoutes(vault: vault)
+        let routes = InTandemRoutes(platform: PlatformService(vault))
         func add(_ method: String, _ path: String, _ run: @escaping @Sendable (APICall) async throws -> HTTPResponse) {
             router.add(method, pathPrefix + path, RouteHandler(access: .role(.staff), errors: InTandemError.style, run: run))
         }
@@ -30,7 +30,7 @@ struct InTandemRoutes: Sendable {
         let named = call.request.headers.values(for: Self.onBehalfOfHeader)
         guard !named.isEmpty else { return call.tenant }
         guard named.count == 1 else { throw VaultError.platform(.businessNotInDirectory) }
-        return try await vault.business(named[0], actedForBy: call.caller)
+        return try await platform.business(named[0], actedForBy: call.caller)
     }
 
     static let onBehalfOfHeader = "x-on-behalf-of"
@@ -38,13 +38,13 @@ struct InTandemRoutes: Sendable {
     @Sendable func updateSettings(_ call: APICall) async throws -> HTTPResponse {
         let tenant = try await business(call)
         let update = try InTandemRequests.settings(try call.body(orThrow: InTandemError.malformedJSON))
-        let settings = try await vault.updatePaymentSettings(update, tenant: tenant, actor: call.actor)
+        let settings = try await platform.updatePaymentSettings(update, tenant: tenant, actor: call.actor)
         return JSONResponse.make(.ok, Self.success([("payment_settings", Self.settings(settings))]))
     }
 
     @Sendable func settings(_ call: APICall) async throws -> HTTPResponse {
         let tenant = try await business(call)
-        let settings = try await vault.paymentSettings(tenant: tenant)
+        let settings = try await platform.paymentSettings(tenant: tenant)
         return JSONResponse.make(.ok, Self.success([("payment_settings", Self.settings(settings))]))
     }
 
@@ -55,7 +55,7 @@ struct InTandemRoutes: Sendable {
             let fields = [("id", JSONValue.string(client.id.rawValue))] + profile + [("created_at", timestamp(client.createdAt))]
             return Self.stored(.created, [("client", .object(JSONObject(fields)))])
         }
-        let client = try await vault.createPlatformClient(profile: JSONWriter.write(.object(JSONObject(profile))),
+        let client = try await platform.createPlatformClient(profile: JSONWriter.write(.object(JSONObject(profile))),
                                                           tenant: tenant, idempotency: call.recording(render))
         return call.respond(client, render)
     }
@@ -64,7 +64,7 @@ struct InTandemRoutes: Sendable {
         let tenant = try await business(call)
         let new = try InTandemRequests.syncCard(try call.body(orThrow: InTandemError.malformedJSON))
         let render: @Sendable (GatewayCard) -> StoredResponse = { card in Self.stored(.created, [("card", Self.card(card))]) }
-        let card = try await vault.syncGatewayCard(new, tenant: tenant, staff: call.caller, actor: call.actor,
+        let card = try await platform.syncGatewayCard(new, tenant: tenant, staff: call.caller, actor: call.actor,
                                                    idempotency: call.recording(render))
         return call.respond(card, render)
     }
@@ -75,7 +75,7 @@ struct InTandemRoutes: Sendable {
         let cards: [GatewayCard]
         do {
             let client = try call.identifier("client_id", as: PlatformClientID.self, notFound: .platform(.clientNotFound))
-            cards = try await vault.gatewayCards(client: client, tenant: tenant, page: page)
+            cards = try await platform.gatewayCards(client: client, tenant: tenant, page: page)
         } catch VaultError.platform(.clientNotFound) {
             throw InTandemError.notFound(.clientNotFound)
         }
@@ -85,7 +85,7 @@ struct InTandemRoutes: Sendable {
     @Sendable func deleteCard(_ call: APICall) async throws -> HTTPResponse {
         let tenant = try await business(call)
         let id = try call.identifier("card_id", as: GatewayCardID.self, notFound: .platform(.cardNotFound))
-        try await vault.deleteGatewayCard(id, tenant: tenant, actor: call.actor)
+        try await platform.deleteGatewayCard(id, tenant: tenant, actor: call.actor)
         return JSONResponse.make(.ok, Self.success([]))
     }
 

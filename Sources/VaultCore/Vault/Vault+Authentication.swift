@@ -30,16 +30,6 @@ extension Vault {
         return principal
     }
 
-    /// The session of a sync client whose SSO token verified; refused while its tenant is disabled.
-    /// `tokenID` (the token's `jti`) names the session for idempotency: a replay goes to it alone.
-    public func clientSession(_ client: SyncClientID, tokenID: String, tenant: TenantID,
-                              actor: AuditActor) async throws -> Principal {
-        if try await read({ try Self.isDisabled(tenant, in: $0) }) {
-            try await refuse(.tenantDisabled, tenant: tenant, actor: actor)
-        }
-        return Principal(tenantID: tenant, credential: .clientSession(client, tokenID: tokenID), roles: [], limits: .unlimited)
-    }
-
     /// Refuses a credential another layer found wanting (no header, another scheme, a bad SSO token).
     public func refuseAuthentication(_ cause: AuthenticationFailure, actor: AuditActor) async throws -> Never {
         try await refuse(cause, actor: actor)
@@ -55,7 +45,7 @@ extension Vault {
 
     /// Counts the failure against `actor`'s source and in the audit tally, writes the entry the
     /// tally hands back (if any), and throws the refusal. `tenant` is one the store named.
-    private func refuse(_ cause: AuthenticationFailure, tenant: TenantID? = nil, actor: AuditActor) async throws -> Never {
+    func refuse(_ cause: AuthenticationFailure, tenant: TenantID? = nil, actor: AuditActor) async throws -> Never {
         let now = clock()
         let failure = FailedAuthenticationTally.Failure(cause: cause, source: FailureSource(peer: actor.source),
                                                          requestID: actor.requestID, tenant: tenant)

@@ -152,6 +152,9 @@ public final class Vault: Sendable {
         static let auditUnkeyedPrefix = "audit_unkeyed_prefix"
     }
 
+    /// The vault's clock, so that the API layer's token times agree with the vault's.
+    public var now: Date { clock() }
+
     func read<T: Sendable>(_ body: @escaping @Sendable (any StorageReader) throws -> T) async throws -> T {
         try await VaultError.mappingStorage { try await storage.read(body) }
     }

@@ -1,7 +1,17 @@
 import Foundation
 import VaultCrypto
 
-extension Vault {
+/// Q2-style client sync: clients known by the caller's identifier, their payment methods (cards
+/// and bank accounts the vault holds by token), and the keys and sessions of their SSO tokens. A
+/// service over the vault's shared context (storage, keys, sealing, audit, limits), so that the
+/// core's own API stays that of cards, accounts, keys, tokens and audit.
+public struct ClientSyncService: Sendable {
+    let vault: Vault
+
+    public init(_ vault: Vault) {
+        self.vault = vault
+    }
+
     /// Finds or creates the client by its identifier and adds or updates its payment methods, in
     /// one transaction: all of it happens or none of it. A method whose identifier the client
     /// already has is updated when it is the same card or account: its card is replaced only when
@@ -28,13 +38,13 @@ extension Vault {
     /// done with a token issued for an identifier is linked to that one client.
     public func syncClient(identifier: String, tenant: TenantID, caller: Principal,
                            actor: AuditActor) async throws -> SyncClientID {
-        if let record = try await read({ try $0.syncClient(identifier: identifier, tenant: tenant) }) { return record.id }
+        if let record = try await vault.read({ try $0.syncClient(identifier: identifier, tenant: tenant) }) { return record.id }
         return try await syncClient(SyncClientInput(identifier: identifier, meta: nil), paymentMethods: [], tenant: tenant,
                                     caller: caller, actor: actor).clientID
     }
 
     public func paymentMethods(of client: SyncClientID, tenant: TenantID) async throws -> [PaymentMethodDetails] {
-        let rows = try await read { reader -> [(PaymentMethodRecord, CardRecord?, AccountRecord?)]? in
+        let rows = try await vault.read { reader -> [(PaymentMethodRecord, CardRecord?, AccountRecord?)]? in
             guard try reader.syncClient(client, tenant: tenant) != nil else { return nil }
             return try reader.paymentMethods(of: client).map { method in
                 switch method.kind {
@@ -46,12 +56,12 @@ extension Vault {
         guard let rows else { throw VaultError.syncClientNotFound }
         var methods: [PaymentMethodDetails] = []
         for (method, card, account) in rows {
-            let details = try await openSealed(.paymentMethodDetails, method.sealedDetails, version: method.keyVersion,
+            let details = try await vault.openSealed(.paymentMethodDetails, method.sealedDetails, version: method.keyVersion,
                                                tenant: tenant, subject: method.id.rawValue)
             methods.append(PaymentMethodDetails(
                 id: method.id, identifier: method.identifier, kind: method.kind, isDefault: method.isDefault,
                 card: card.map(CardMetadata.init),
-                bank: account.flatMap { $0.deletedAt == nil ? $0.bank : nil }.map(Self.summary),
+                bank: account.flatMap { $0.deletedAt == nil ? $0.bank : nil }.map(Vault.summary),
                 details: details.withUnsafeBytes { Array($0) }, createdAt: method.createdAt))
         }
         return methods
@@ -59,20 +69,30 @@ extension Vault {
 
     // MARK: SSO
 
+    /// The session of a sync client whose SSO token verified; refused while its tenant is disabled.
+    /// `tokenID` (the token's `jti`) names the session for idempotency: a replay goes to it alone.
+    public func clientSession(_ client: SyncClientID, tokenID: String, tenant: TenantID,
+                              actor: AuditActor) async throws -> Principal {
+        if try await vault.read({ try Vault.isDisabled(tenant, in: $0) }) {
+            try await vault.refuse(.tenantDisabled, tenant: tenant, actor: actor)
+        }
+        return Principal(tenantID: tenant, credential: .clientSession(client, tokenID: tokenID), roles: [], limits: .unlimited)
+    }
+
     /// The key that signs the tenant's SSO tokens, made (and stored wrapped under the master key)
     /// on first use when `creating`; otherwise a tenant without one is `unauthenticated`.
     public func ssoSigningKey(tenant: TenantID, creating: Bool) async throws -> SymmetricKey {
-        if let key = keyring.ssoKey(for: tenant) { return key }
+        if let key = vault.keyring.ssoKey(for: tenant) { return key }
         let wrapped: [UInt8]
-        if let stored = try await read({ try $0.ssoSecret(tenant: tenant) }) {
+        if let stored = try await vault.read({ try $0.ssoSecret(tenant: tenant) }) {
             wrapped = stored
         } else {
             guard creating else { throw VaultError.unauthenticated }
-            let now = clock()
+            let now = vault.clock()
             let signingKey = SymmetricKey.generate()
-            wrapped = try await wrappingKeys {
-                let candidate = keyring.wrap(signingKey.secret, purpose: .ssoSecret(tenant))
-                return try await write { writer in
+            wrapped = try await vault.wrappingKeys {
+                let candidate = vault.keyring.wrap(signingKey.secret, purpose: .ssoSecret(tenant))
+                return try await vault.write { writer in
                     if let existing = try writer.ssoSecret(tenant: tenant) { return existing }
                     try candidate.fence.verify(writer)
                     guard try writer.tenant(tenant) != nil else { throw VaultError.tenantNotFound }
@@ -81,22 +101,19 @@ extension Vault {
                 }
             }
         }
-        let key = try SymmetricKey(await keyring.unwrap(wrapped, purpose: .ssoSecret(tenant), storage: storage))
-        keyring.rememberSSOKey(key, for: tenant)
+        let key = try SymmetricKey(await vault.keyring.unwrap(wrapped, purpose: .ssoSecret(tenant), storage: vault.storage))
+        vault.keyring.rememberSSOKey(key, for: tenant)
         return key
     }
 
     /// Marks a single-use SSO token's nonce as used; `ssoTokenReused` the second time.
     public func consumeSSONonce(_ nonce: String, tenant: TenantID, expiresAt: Date) async throws {
         do {
-            try await write { try $0.insertSSONonce(nonce, tenant: tenant, expiresAt: expiresAt) }
+            try await vault.write { try $0.insertSSONonce(nonce, tenant: tenant, expiresAt: expiresAt) }
         } catch VaultError.storage(.constraintViolation) {
             throw VaultError.ssoTokenReused
         }
     }
-
-    /// The vault's clock, so the API layer's token times agree with the vault's.
-    public var now: Date { clock() }
 
     // MARK: The one write
 
@@ -121,17 +138,17 @@ extension Vault {
     private func sync(_ reference: ClientReference, _ inputs: [PaymentMethodInput], tenant: TenantID, caller: Principal,
                       actor: AuditActor, idempotency: IdempotencyRecording<ClientSyncResult>?) async throws -> ClientSyncResult {
         // One token per card: a sync of many cards is as many tokenizations.
-        try admit(Array(repeating: .tokenize, count: inputs.count(where: \.carriesCard)), for: caller)
-        let now = clock()
+        try vault.admit(Array(repeating: .tokenize, count: inputs.count(where: \.carriesCard)), for: caller)
+        let now = vault.clock()
         var prepared: [PreparedMethod] = []
         for input in inputs { prepared.append(try await prepare(input, tenant: tenant, at: now)) }
-        let (version, key) = try activeDataKey()
+        let (version, key) = try vault.activeDataKey()
         let seal: @Sendable (RecordSealing.Kind, [UInt8], String) -> [UInt8] = { kind, plaintext, subject in
             RecordSealing.seal(kind, SecretBytes(plaintext), key: key, tenant: tenant, subject: subject, keyVersion: version)
         }
         let methods = prepared
-        let recordResponse = recorder(idempotency)
-        return try await write { writer in
+        let recordResponse = vault.recorder(idempotency)
+        return try await vault.write { writer in
             let client = try Self.client(reference, tenant: tenant, writer: writer, at: now, version: version, seal: seal)
             var existing = try writer.paymentMethods(of: client)
             var synced: [(id: PaymentMethodID, identifier: String?)] = []
@@ -146,7 +163,7 @@ extension Vault {
                 } else {
                     if let card = method.card {
                         try writer.insertCard(card)
-                        try self.auditLog.append(Self.tokenizeEvent(card.token, tenant: tenant, actor: actor), at: now, to: writer)
+                        try vault.auditLog.append(Vault.tokenizeEvent(card.token, tenant: tenant, actor: actor), at: now, to: writer)
                     }
                     if let account = method.account { try writer.insertAccount(account) }
                     if let earlier, earlier.ownsInstrument { try Self.deleteInstrument(of: earlier, writer: writer, at: now) }
@@ -197,22 +214,22 @@ extension Vault {
                                     details: input.details, setAsDefault: input.setAsDefault)
         switch input.instrument {
         case .card(let cardInput):
-            let card = try await resolve(cardInput, tenant: tenant)
+            let card = try await vault.resolve(cardInput, tenant: tenant)
             try Self.check(card.number.brand, against: input.brandHint)
-            method.card = try await sealedRecord(of: card, token: token, tenant: tenant, at: now)
+            method.card = try await vault.sealedRecord(of: card, token: token, tenant: tenant, at: now)
         case .token(let given):
             do {
-                let card = try await takeCardToken(given, tenant: tenant)
+                let card = try await vault.takeCardToken(given, tenant: tenant)
                 try Self.check(card.number.brand, against: input.brandHint)
-                method.card = try await sealedRecord(of: card, token: token, tenant: tenant, at: now)
+                method.card = try await vault.sealedRecord(of: card, token: token, tenant: tenant, at: now)
             } catch VaultError.cardTokenNotFound {
-                try Self.check(try await record(of: given, tenant: tenant).brand, against: input.brandHint)
+                try Self.check(try await vault.record(of: given, tenant: tenant).brand, against: input.brandHint)
                 method.token = given
                 method.ownsInstrument = false
             }
         case .bank(let account):
             method.kind = .bank
-            method.account = try await sealedAccount(token: token, tenant: tenant, referenceID: nil, duplicateCheck: false,
+            method.account = try await vault.sealedAccount(token: token, tenant: tenant, referenceID: nil, duplicateCheck: false,
                                                      holder: input.details, bank: account, at: now)
         }
         return method

@@ -1,8 +1,16 @@
 import Foundation
 import VaultCrypto
 
-/// The platform dialect's payment settings and clients; its gateway cards are in Vault+GatewayCards.
-extension Vault {
+/// The inTandem-style platform: businesses acting through a directory, their payment settings
+/// and clients, and the cards an external gateway holds for those clients
+/// (`PlatformService+GatewayCards`). A service over the vault's shared context.
+public struct PlatformService: Sendable {
+    let vault: Vault
+
+    public init(_ vault: Vault) {
+        self.vault = vault
+    }
+
     /// The business a directory key acts for (`x-on-behalf-of`). A directory is a tenant, its
     /// businesses are its sub-tenants, and its directory token is an API key holding `admin` of
     /// it, the role that already creates and disables those sub-tenants. Any other key, and any
@@ -13,8 +21,8 @@ extension Vault {
         }
         guard let business = TenantID(validating: id) else { throw VaultError.platform(.businessNotInDirectory) }
         let directory = principal.tenantID
-        let inDirectory = try await read { reader in
-            try reader.tenant(business)?.parentID == directory && !Self.isDisabled(business, in: reader)
+        let inDirectory = try await vault.read { reader in
+            try reader.tenant(business)?.parentID == directory && !Vault.isDisabled(business, in: reader)
         }
         guard inDirectory else { throw VaultError.platform(.businessNotInDirectory) }
         return business
@@ -24,13 +32,13 @@ extension Vault {
     /// (credentials, then switches) never lose each other's fields. Audited: credentials changed.
     public func updatePaymentSettings(_ update: PaymentSettingsUpdate, tenant: TenantID,
                                       actor: AuditActor) async throws -> PaymentSettings {
-        let now = clock()
+        let now = vault.clock()
         let sealedToken = try update.stripeAccessToken.map { secret throws(VaultError) in
-            try sealWithActiveKey(.stripeAccessToken, secret, tenant: tenant, subject: tenant.rawValue)
+            try vault.sealWithActiveKey(.stripeAccessToken, secret, tenant: tenant, subject: tenant.rawValue)
         }
         let event = AuditEvent(tenantID: tenant, actor: actor, action: .paymentSettingsUpdate, subject: tenant.rawValue,
                                outcome: .success)
-        let stored = try await write { writer in
+        let stored = try await vault.write { writer in
             var record = try writer.paymentSettings(tenant: tenant) ?? PaymentSettingsRecord(tenantID: tenant, updatedAt: now)
             if let id = update.stripeUserID { record.stripeUserID = id }
             if let sealedToken {
@@ -42,14 +50,14 @@ extension Vault {
             if let allowed = update.allowCreditCard { record.allowCreditCard = allowed }
             record.updatedAt = now
             try writer.savePaymentSettings(record)
-            try self.auditLog.append(event, at: now, to: writer)
+            try vault.auditLog.append(event, at: now, to: writer)
             return record
         }
         return Self.view(of: stored, tenant: tenant)
     }
 
     public func paymentSettings(tenant: TenantID) async throws -> PaymentSettings {
-        let stored = try await read { try $0.paymentSettings(tenant: tenant) }
+        let stored = try await vault.read { try $0.paymentSettings(tenant: tenant) }
         return Self.view(of: stored, tenant: tenant)
     }
 
@@ -58,12 +66,12 @@ extension Vault {
     public func createPlatformClient(profile: [UInt8], tenant: TenantID,
                                      idempotency: IdempotencyRecording<PlatformClient>? = nil) async throws -> PlatformClient {
         let id = PlatformClientID.generate()
-        let (sealed, version) = try sealWithActiveKey(.platformClientProfile, SecretBytes(profile), tenant: tenant, subject: id.rawValue)
+        let (sealed, version) = try vault.sealWithActiveKey(.platformClientProfile, SecretBytes(profile), tenant: tenant, subject: id.rawValue)
         let record = PlatformClientRecord(id: id, tenantID: tenant, sealedProfile: sealed, keyVersion: version,
-                                          createdAt: clock())
+                                          createdAt: vault.clock())
         let client = PlatformClient(id: id, createdAt: record.createdAt)
-        let recordResponse = recorder(idempotency)
-        try await write { writer in
+        let recordResponse = vault.recorder(idempotency)
+        try await vault.write { writer in
             try writer.insertPlatformClient(record)
             try recordResponse?(writer, client)
         }

@@ -1,7 +1,7 @@
 import Foundation
 import VaultCrypto
 
-extension Vault {
+extension PlatformService {
     /// Records a card the external gateway holds for a client. Every rule — gateway ready, client
     /// known, vault card matching, no duplicate, under the card limit, one default — is checked
     /// inside the write transaction (one writer), so concurrent syncs of one card store it once.
@@ -9,15 +9,15 @@ extension Vault {
     public func syncGatewayCard(_ new: NewGatewayCard, tenant: TenantID, staff: Principal, actor: AuditActor,
                                 idempotency: IdempotencyRecording<GatewayCard>? = nil) async throws -> GatewayCard {
         let id = GatewayCardID.generate()
-        let now = clock()
+        let now = vault.clock()
         let details = new.details
-        let (sealedName, version) = try sealWithActiveKey(.cardholderName, SecretBytes(details.cardholderName.utf8),
+        let (sealedName, version) = try vault.sealWithActiveKey(.cardholderName, SecretBytes(details.cardholderName.utf8),
                                                           tenant: tenant, subject: id.rawValue)
-        let limit = policy.maximumGatewayCardsPerClient
+        let limit = vault.policy.maximumGatewayCardsPerClient
         let event = AuditEvent(tenantID: tenant, actor: actor, action: .gatewayCardSync, subject: id.rawValue,
                                outcome: .success)
-        let recordResponse = recorder(idempotency)
-        return try await write { writer in
+        let recordResponse = vault.recorder(idempotency)
+        return try await vault.write { writer in
             let gateway = try Self.readyGateway(try writer.paymentSettings(tenant: tenant))
             guard try writer.platformClient(new.clientID, tenant: tenant) != nil else {
                 throw VaultError.platform(.clientNotFound)
@@ -44,7 +44,7 @@ extension Vault {
                 try writer.makeDefaultGatewayCard(id, client: new.clientID, tenant: tenant)
                 record.isDefault = true
             }
-            try self.auditLog.append(event, at: now, to: writer)
+            try vault.auditLog.append(event, at: now, to: writer)
             let card = GatewayCard(record: record, cardholderName: details.cardholderName)
             try recordResponse?(writer, card, naming: [id.rawValue])
             return card
@@ -53,14 +53,14 @@ extension Vault {
 
     /// One page of the client's cards in the order they were synced; only that page's names are opened.
     public func gatewayCards(client: PlatformClientID, tenant: TenantID, page: ListPage = ListPage()) async throws -> [GatewayCard] {
-        let records = try await read { reader -> [GatewayCardRecord]? in
+        let records = try await vault.read { reader -> [GatewayCardRecord]? in
             guard try reader.platformClient(client, tenant: tenant) != nil else { return nil }
             return try reader.gatewayCards(client: client, tenant: tenant)
         }
         guard let records else { throw VaultError.platform(.clientNotFound) }
         var cards: [GatewayCard] = []
         for record in page.slice(records) {
-            let name = try await openSealed(.cardholderName, record.sealedCardholderName, version: record.keyVersion,
+            let name = try await vault.openSealed(.cardholderName, record.sealedCardholderName, version: record.keyVersion,
                                             tenant: tenant, subject: record.id.rawValue)
             cards.append(GatewayCard(record: record, cardholderName: name.withUnsafeBytes {
                 String(decoding: $0, as: UTF8.self)
@@ -73,10 +73,10 @@ extension Vault {
     /// card becomes the default, so a client with cards always has exactly one. Recorded responses
     /// naming the card are neutralised: a retry of its sync neither replays it nor syncs it again.
     public func deleteGatewayCard(_ id: GatewayCardID, tenant: TenantID, actor: AuditActor) async throws {
-        let now = clock()
+        let now = vault.clock()
         let event = AuditEvent(tenantID: tenant, actor: actor, action: .gatewayCardDelete, subject: id.rawValue,
                                outcome: .success)
-        try await write { writer in
+        try await vault.write { writer in
             guard let card = try writer.deleteGatewayCard(id, tenant: tenant) else {
                 throw VaultError.platform(.cardNotFound)
             }
@@ -84,7 +84,7 @@ extension Vault {
                 try writer.makeDefaultGatewayCard(newest.id, client: card.clientID, tenant: tenant)
             }
             _ = try writer.neutralizeIdempotencyRecords(naming: id.rawValue)
-            try self.auditLog.append(event, at: now, to: writer)
+            try vault.auditLog.append(event, at: now, to: writer)
         }
     }
 }
