@@ -82,6 +82,33 @@ public final class SQLiteStorage: VaultStorage {
         return SQLiteStorage(path: path, appliedMigrations: [], connection: nil, maxReaders: 1, maxBatchSize: 1)
     }
 
+    /// Writes a consistent copy of the database at `path` to a new file `destination` (mode
+    /// 0600), while a server may be writing to it: SQLite's online backup, read through a
+    /// connection of its own inside one read transaction (`SQLiteConnection.backup`). The copy is
+    /// fsynced before this returns. `progress` gets (pages copied, pages in all).
+    /// - Throws: `StorageError.unavailable` when there is no database at `path` or `destination` exists.
+    public static func backup(databaseAt path: String, to destination: String,
+                              progress: (_ copied: Int, _ total: Int) -> Void = { _, _ in }) throws {
+        guard FilePermissions.exists(path) else { throw StorageError.unavailable("no database at \(path)") }
+        guard !FilePermissions.exists(destination) else { throw StorageError.unavailable("\(destination) already exists") }
+        try FilePermissions.prepareDatabaseFile(at: destination)
+        let source = try SQLiteConnection.open(path: path, mode: .readOnly)
+        defer { source.close() }
+        let target = try SQLiteConnection.open(path: destination, mode: .backupTarget)
+        defer { target.close() }
+        try source.backup(into: target, progress: progress)
+        // The copy is a WAL-mode database like its source: switching it to a rollback journal
+        // checkpoints every page into the one file, which is then the whole snapshot.
+        guard try target.singleText("PRAGMA journal_mode = DELETE")?.lowercased() == "delete" else {
+            throw StorageError.unavailable("\(destination): cannot take the copy out of WAL mode")
+        }
+    }
+
+    /// The name of the last migration this binary applies: the schema of every database it opens.
+    public static func currentSchema() throws -> String {
+        try Migrator.embedded().migrations.last?.name ?? ""
+    }
+
     /// The migration files this binary would apply to the database at `path`, without applying
     /// anything (all of them when the file does not exist yet).
     /// - Throws: `StorageError.migration` when the database cannot be migrated by this binary.

@@ -11,6 +11,8 @@ enum CLIError: Error {
     case dataDirectoryInaccessible(String, reason: String)
     case io(String)
     case auditBroken(atSequence: Int64, reason: String)
+    /// A snapshot file `restore` will not use, and why.
+    case snapshotRefused(String, reason: String)
     /// No master key source was given and the data directory holds no key file.
     case noMasterKey
     /// A master key file inside the data directory, without `--master-key-in-data-dir`.
@@ -33,6 +35,7 @@ enum CLIError: Error {
             """
         case .io(let message): message
         case .auditBroken(let sequence, let reason): "audit log broken: entry \(sequence) \(reason)"
+        case .snapshotRefused(let path, let reason): "refusing to restore \(path): \(reason); nothing was restored"
         case .noMasterKey:
             """
             no master key: give --master-key-file FILE or --master-key-command CMD, or set \
@@ -56,7 +59,7 @@ enum CLIError: Error {
         case .dataDirectoryInaccessible: .unavailable
         case .notInitialized, .noMasterKey, .masterKeyInDataDirectory, .masterKeyCommandFailed: .config
         case .conflictingMasterKeySources: .usage
-        case .auditBroken: .dataError
+        case .auditBroken, .snapshotRefused: .dataError
         }
     }
 }

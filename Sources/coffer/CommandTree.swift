@@ -156,5 +156,21 @@ enum CommandTree {
                                   OptionSpec("after", valueName: "N", help: "Export entries after sequence N.", defaultValue: "0"),
                                   OptionSpec("out", valueName: "FILE", help: "Write to a new file instead of stdout.")]),
                 ]),
+            CommandSpec(
+                "backup", abstract: "Write a consistent snapshot of the vault to a file, while it runs.",
+                discussion: """
+                    The snapshot is the database (ciphertext and wrapped keys only) and a manifest: schema,                     data-key versions, the audit head sealed under the audit key, and a SHA-256 checksum.                     The master key is needed to check the copy, and is never in it: store the two apart.                     Prints the manifest as one JSON object.
+                    """,
+                options: [dataDirectory] + masterKey + [
+                    OptionSpec("out", valueName: "FILE", help: "The snapshot file to create.", isRequired: true),
+                ]),
+            CommandSpec(
+                "restore", abstract: "Make a new data directory from a snapshot.",
+                discussion: """
+                    Refuses (exit 65, nothing restored) a snapshot whose checksum does not match or whose audit                     log is broken or does not reach its sealed head, and (exit 78) one the master key does not open.                     DIR must not hold a vault.
+                    """,
+                options: [dataDirectory] + masterKey + [
+                    OptionSpec("from", valueName: "FILE", help: "The snapshot file.", isRequired: true),
+                ]),
         ])
 }

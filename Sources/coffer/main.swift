@@ -29,6 +29,8 @@ case .run(let command):
         case ["audit", "checkpoint"]: try await AuditCommand.checkpoint(command, launch)
         case ["audit", "export"]: try await AuditCommand.export(command, launch)
         case ["audit", "upgrade"]: try await AuditCommand.upgrade(command, launch)
+        case ["backup"]: try await BackupCommand.backup(command, launch)
+        case ["restore"]: try await BackupCommand.restore(command, launch)
         default: preconditionFailure("command \(command.path) is declared but not dispatched")
         }
     } catch {

@@ -25,6 +25,9 @@ final class SQLiteConnection: @unchecked Sendable {
     enum Mode: Sendable {
         case readWrite(SQLiteSynchronous)
         case readOnly
+        /// A new file that `backup(into:)` fills page by page: no journal mode or schema settings
+        /// of its own, the copy carries the source's.
+        case backupTarget
     }
 
     static let busyTimeoutMilliseconds: Int32 = 5_000
@@ -52,7 +55,7 @@ final class SQLiteConnection: @unchecked Sendable {
         _ = processSettings
         var flags = SQLITE_OPEN_NOMUTEX
         switch mode {
-        case .readWrite: flags |= SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
+        case .readWrite, .backupTarget: flags |= SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
         case .readOnly: flags |= SQLITE_OPEN_READONLY
         }
         var pointer: OpaquePointer?
@@ -90,7 +93,36 @@ final class SQLiteConnection: @unchecked Sendable {
             try execute("PRAGMA journal_size_limit = 67108864")
         case .readOnly:
             try execute("PRAGMA cache_size = -4096")  // 4 MiB per reader
+        case .backupTarget:
+            break
         }
+    }
+
+    // MARK: Backup
+
+    /// Copies this connection's database into `target` as one consistent snapshot while other
+    /// connections — a live server's writer among them — go on writing: the copy runs inside one
+    /// read transaction of this connection, so it reads the database as of that transaction's
+    /// start however many steps it takes (a write through another connection would otherwise
+    /// restart it). `progress` gets (pages copied, pages in all) after each step.
+    func backup(into target: SQLiteConnection, pagesPerStep: Int32 = 1024,
+                progress: (_ copied: Int, _ total: Int) -> Void) throws(StorageError) {
+        guard let handle, let targetHandle = target.handle else { throw Self.closedError }
+        try execute("BEGIN")
+        defer { try? execute("COMMIT") }
+        _ = try singleText("SELECT name FROM sqlite_schema LIMIT 1")  // starts the read transaction now
+        guard let backup = sqlite3_backup_init(targetHandle, "main", handle, "main") else {
+            throw target.error(sqlite3_errcode(targetHandle), "starting the backup")
+        }
+        var code: Int32
+        repeat {
+            code = sqlite3_backup_step(backup, pagesPerStep)
+            let total = Int(sqlite3_backup_pagecount(backup))
+            progress(total - Int(sqlite3_backup_remaining(backup)), total)
+        } while code == SQLITE_OK
+        let finished = sqlite3_backup_finish(backup)
+        guard code == SQLITE_DONE else { throw target.error(code, "copying the database") }
+        try target.check(finished, "finishing the backup")
     }
 
     // MARK: Statements

@@ -50,10 +50,15 @@ struct AuditCheckpointFile {
 /// (the precision the MACs cover).
 enum AuditJSONLines {
     static func line(_ checkpoint: AuditCheckpoint) -> String {
-        encode([
+        encode(object(checkpoint))
+    }
+
+    /// A checkpoint as the JSON object of its line (also a snapshot manifest's `auditHead`).
+    static func object(_ checkpoint: AuditCheckpoint) -> [String: any Sendable] {
+        [
             "type": "checkpoint", "sequence": checkpoint.sequence, "mac": Base64URL.encode(checkpoint.mac),
             "timeMillis": checkpoint.createdAtMillis, "seal": Base64URL.encode(checkpoint.seal),
-        ])
+        ]
     }
 
     static func line(_ entry: AuditEntry) -> String {
