@@ -152,6 +152,8 @@ def main():
         call(base, key, "POST", "/vault/v1/apikeys", "/vault/v1/apikeys", {"roles": ["sync"]}, {"Idempotency-Key": "a1"})
         call(base, key, "DELETE", f"/vault/v1/apikeys/{once['id']}", "/vault/v1/apikeys/{id}")
         call(base, key, "POST", "/vault/v1/apikeys", "/vault/v1/apikeys", {"roles": ["keys"]}, {"Idempotency-Key": "a1"})
+        call(base, key, "GET", "/vault/v1/apikeys", "/vault/v1/apikeys")
+        call(base, apikey["apiKey"], "GET", "/vault/v1/apikeys", "/vault/v1/apikeys")
         # A key without the route's role: 403 on every operation that needs one.
         reveal_only = apikey["apiKey"]
         call(base, reveal_only, "DELETE", f"{cards}/{token}", one)

@@ -30,8 +30,8 @@ enum RecordColumns {
 enum RecordSQL {
     static let tenantByID = "SELECT \(RecordColumns.tenant) FROM tenants WHERE id = ?"
     static let allTenants = "SELECT \(RecordColumns.tenant) FROM tenants ORDER BY created_at, id"
-    static let apiKeyBySecretHash = "SELECT \(RecordColumns.apiKey) FROM api_keys WHERE secret_hash = ?"
-    static let apiKeysOfTenant = "SELECT \(RecordColumns.apiKey) FROM api_keys WHERE tenant_id = ? ORDER BY created_at, id"
+    static let apiKeyBySecretHash = "SELECT \(RecordColumns.apiKey), last_used_at FROM api_keys WHERE secret_hash = ?"
+    static let apiKeysOfTenant = "SELECT \(RecordColumns.apiKey), last_used_at FROM api_keys WHERE tenant_id = ? ORDER BY created_at, id"
     static let allDataKeys = "SELECT \(RecordColumns.dataKey) FROM data_keys ORDER BY version"
     static let cardDataKeyByID = "SELECT \(RecordColumns.cardDataKey) FROM card_data_keys WHERE id = ? AND tenant_id = ?"
     static let liveCardDataKeysOfTenant = "SELECT \(RecordColumns.cardDataKey) FROM card_data_keys WHERE tenant_id = ? AND deleted_at IS NULL ORDER BY created_at, id"
@@ -126,7 +126,8 @@ extension SQLiteRow {
             limits: try rateLimits(from: 7),
             label: text(4),
             createdAt: SQLiteTime.date(int64(5)),
-            revokedAt: optionalInt64(6).map(SQLiteTime.date))
+            revokedAt: optionalInt64(6).map(SQLiteTime.date),
+            lastUsedAt: optionalInt64(Int32(7 + 2 * RateLimitColumns.operations.count)).map(SQLiteTime.date))
     }
 
     /// The limits stored in `RateLimitColumns` order from `column` on.

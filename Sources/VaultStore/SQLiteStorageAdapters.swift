@@ -156,6 +156,12 @@ extension SQLiteWriter {
             SQLiteTime.milliseconds(date), id.rawValue, tenant.rawValue) > 0
     }
 
+    func recordAPIKeyUse(_ id: APIKeyID, at date: Date) throws {
+        let time = SQLiteTime.milliseconds(date)
+        try connection.execute("UPDATE api_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)",
+                               time, id.rawValue, time)
+    }
+
     func insertDataKey(_ key: DataKeyRecord) throws {
         try connection.execute(RecordSQL.insertDataKey,
             key.version, key.wrappedKey, SQLiteTime.milliseconds(key.createdAt))

@@ -18,6 +18,8 @@ enum CommandTree {
         "master-key-in-data-dir", help: "Allow a new master key file inside the data directory (development only).")
     static let batchSize = OptionSpec("batch-size", valueName: "N", help: "Records per transaction.", defaultValue: "500")
 
+    static let tenant = OptionSpec("tenant", valueName: "TENANT", help: "The tenant's id.", isRequired: true)
+
     static let checkpointFile = OptionSpec(
         "checkpoint-file", valueName: "FILE",
         help: "Where sealed audit checkpoints are appended (default DIR/audit-checkpoints.jsonl).")
@@ -155,6 +157,41 @@ enum CommandTree {
                         options: [dataDirectory] + masterKey + [
                                   OptionSpec("after", valueName: "N", help: "Export entries after sequence N.", defaultValue: "0"),
                                   OptionSpec("out", valueName: "FILE", help: "Write to a new file instead of stdout.")]),
+                ]),
+            CommandSpec(
+                "tenants", abstract: "List, create, disable and enable tenants (master-key holder).",
+                discussion: """
+                    Works on the data directory, beside a running server; each change is audited (actor cli).                     A server stops serving a disabled tenant within its key cache's lifetime (2 s).
+                    """,
+                subcommands: [
+                    CommandSpec("list", abstract: "Every tenant as one JSON object per line.", options: [dataDirectory] + masterKey),
+                    CommandSpec("create", abstract: "A new tenant and its admin API key, shown once.",
+                                options: [dataDirectory] + masterKey + [
+                                    OptionSpec("name", valueName: "NAME", help: "The tenant's name.", isRequired: true),
+                                    OptionSpec("parent", valueName: "TENANT", help: "Make it a sub-tenant of TENANT."),
+                                ]),
+                    CommandSpec("disable", abstract: "Refuse the tenant's (and its sub-tenants') keys and tokens.",
+                                options: [dataDirectory] + masterKey + [tenant]),
+                    CommandSpec("enable", abstract: "Serve a disabled tenant again.", options: [dataDirectory] + masterKey + [tenant]),
+                ]),
+            CommandSpec(
+                "apikeys", abstract: "List, create and revoke a tenant's API keys (master-key holder).",
+                discussion: """
+                    Recovers a lost admin key: create a new one with --roles admin, revoke the lost one. Works                     beside a running server; each change is audited (actor cli). Lists never show a secret.
+                    """,
+                subcommands: [
+                    CommandSpec("list", abstract: "The tenant's keys as one JSON object per line.",
+                                options: [dataDirectory] + masterKey + [tenant]),
+                    CommandSpec("create", abstract: "A new key, its secret shown once.",
+                                options: [dataDirectory] + masterKey + [tenant,
+                                    OptionSpec("roles", valueName: "ROLES", help: "Roles separated by commas, e.g. admin or tokenize,reveal.",
+                                               isRequired: true),
+                                    OptionSpec("label", valueName: "TEXT", help: "What the key is for."),
+                                ]),
+                    CommandSpec("revoke", abstract: "Revoke a key.",
+                                options: [dataDirectory] + masterKey + [tenant,
+                                    OptionSpec("key", valueName: "ID", help: "The key's id (not its secret).", isRequired: true),
+                                ]),
                 ]),
             CommandSpec(
                 "backup", abstract: "Write a consistent snapshot of the vault to a file, while it runs.",

@@ -38,6 +38,23 @@ struct AccessRoutes: Sendable {
         return call.respond(issued, render)
     }
 
+    /// `{"data": [{id, label, roles, limits, createdAt, revokedAt, lastUsedAt}]}`: the caller's
+    /// tenant's keys, oldest first, revoked ones included; never a secret or its hash.
+    @Sendable func apiKeys(_ call: APICall) async throws -> HTTPResponse {
+        let keys = try await vault.apiKeys(tenant: call.tenant)
+        return JSONResponse.make(.ok, ["data": .array(keys.map { key in
+            .object(JSONObject([
+                ("id", .string(key.id.rawValue)),
+                ("label", .string(key.label)),
+                ("roles", .array(key.roles.sorted().map { .string($0.rawValue) })),
+                ("limits", Self.json(key.limits)),
+                ("createdAt", timestamp(key.createdAt)),
+                ("revokedAt", key.revokedAt.map(timestamp) ?? .null),
+                ("lastUsedAt", key.lastUsedAt.map(timestamp) ?? .null),
+            ]))
+        })])
+    }
+
     @Sendable func revokeAPIKey(_ call: APICall) async throws -> HTTPResponse {
         let id = try call.identifier("id", as: APIKeyID.self, notFound: .keyNotFound)
         try await vault.revokeAPIKey(id, tenant: call.tenant, actor: call.actor)

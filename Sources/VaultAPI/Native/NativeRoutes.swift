@@ -20,6 +20,7 @@ enum NativeRoutes {
 
         let access = AccessRoutes(vault: vault)
         router.add("POST", "/vault/v1/apikeys", RouteHandler(access: .role(.admin), run: access.createAPIKey))
+        router.add("GET", "/vault/v1/apikeys", RouteHandler(access: .role(.admin), run: access.apiKeys))
         router.add("DELETE", "/vault/v1/apikeys/{id}", RouteHandler(access: .role(.admin), run: access.revokeAPIKey))
         router.add("POST", "/vault/v1/tenants", RouteHandler(access: .role(.admin), run: access.createTenant))
         let manager = Access.anyRole([.admin, .operator])

@@ -58,9 +58,11 @@ public struct APIKeyRecord: Sendable, Equatable {
     public var label: String
     public var createdAt: Date
     public var revokedAt: Date?
+    /// To the minute (`Vault.keyUseResolution`); nil when not used since it was recorded.
+    public var lastUsedAt: Date?
 
     public init(id: APIKeyID, tenantID: TenantID, secretHash: [UInt8], roles: Set<Role>, limits: RateLimits,
-                label: String, createdAt: Date, revokedAt: Date? = nil) {
+                label: String, createdAt: Date, revokedAt: Date? = nil, lastUsedAt: Date? = nil) {
         self.id = id
         self.tenantID = tenantID
         self.secretHash = secretHash
@@ -69,6 +71,7 @@ public struct APIKeyRecord: Sendable, Equatable {
         self.label = label
         self.createdAt = createdAt
         self.revokedAt = revokedAt
+        self.lastUsedAt = lastUsedAt
     }
 }
 

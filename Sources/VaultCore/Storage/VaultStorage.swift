@@ -68,6 +68,8 @@ public protocol StorageWriter: StorageReader, SealedRecordWriter, WrappedKeyWrit
     func insertAPIKey(_ key: APIKeyRecord) throws
     /// Returns false when no unrevoked key with this id belongs to the tenant.
     func revokeAPIKey(_ id: APIKeyID, tenant: TenantID, at date: Date) throws -> Bool
+    /// Sets the key's last use to `date` unless a later one is stored.
+    func recordAPIKeyUse(_ id: APIKeyID, at date: Date) throws
     func insertDataKey(_ key: DataKeyRecord) throws
     /// Removes the version's wrapped key (overwritten with `secure_delete`); false if absent. Fails
     /// with `.constraintViolation` while any record still names the version.

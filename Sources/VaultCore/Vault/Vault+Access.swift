@@ -51,14 +51,28 @@ extension Vault {
     /// `forbidden`). Disabling empties the cache of authenticated keys, as a revocation does.
     public func setTenantDisabled(_ id: TenantID, _ disabled: Bool, by principal: Principal,
                                   actor: AuditActor) async throws -> TenantRecord {
+        try await setTenantDisabled(id, disabled, actor: actor) { record in
+            guard principal.mayManage(record) else {
+                throw id == principal.tenantID || principal.has(.operator) ? VaultError.forbidden : VaultError.tenantNotFound
+            }
+        }
+    }
+
+    /// Disables or enables any tenant: for whoever holds the master key, at the command line
+    /// (`coffer tenants disable`). A running server stops serving the tenant's cached
+    /// authentications within `VaultPolicy.apiKeyCacheLifetime`.
+    public func setTenantDisabled(_ id: TenantID, _ disabled: Bool, actor: AuditActor) async throws -> TenantRecord {
+        try await setTenantDisabled(id, disabled, actor: actor) { _ in }
+    }
+
+    private func setTenantDisabled(_ id: TenantID, _ disabled: Bool, actor: AuditActor,
+                                   checking allowed: @escaping @Sendable (TenantRecord) throws -> Void) async throws -> TenantRecord {
         let now = clock()
         let event = AuditEvent(tenantID: id, actor: actor, action: disabled ? .tenantDisable : .tenantEnable,
                                subject: id.rawValue, outcome: .success)
         let record = try await write { writer in
             guard var record = try writer.tenant(id) else { throw VaultError.tenantNotFound }
-            guard principal.mayManage(record) else {
-                throw id == principal.tenantID || principal.has(.operator) ? VaultError.forbidden : VaultError.tenantNotFound
-            }
+            try allowed(record)
             record.disabledAt = disabled ? record.disabledAt ?? now : nil
             try writer.setTenantDisabled(id, at: record.disabledAt)
             try self.auditLog.append(event, at: now, to: writer)
@@ -78,6 +92,18 @@ extension Vault {
             next = record.parentID
         }
         return false
+    }
+
+    /// Every tenant, sub-tenants included, for the master-key holder (`coffer tenants list`).
+    public func tenants() async throws -> [TenantRecord] {
+        try await read { try $0.tenants() }
+    }
+
+    /// The tenant's API keys, revoked ones included: never their secrets, which only their hashes
+    /// stand for.
+    public func apiKeys(tenant: TenantID) async throws -> [APIKeyRecord] {
+        _ = try await self.tenant(tenant)
+        return try await read { try $0.apiKeys(tenant: tenant) }
     }
 
     public func tenant(_ id: TenantID) async throws -> TenantRecord {

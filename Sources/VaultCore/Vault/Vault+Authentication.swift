@@ -14,7 +14,10 @@ extension Vault {
         guard Self.isAPIKeyShaped(presented) else { try await refuse(.malformedCredential, actor: actor) }
         let hash = SHA256.hash(presented.utf8)
         let key = PrincipalCache.Key(digest: hash)
-        if let principal = principals.principal(for: key) { return principal }
+        if let principal = principals.principal(for: key) {
+            try await noteUse(of: principal)
+            return principal
+        }
         let generation = principals.generation
         let found = try await read { reader -> (record: APIKeyRecord, tenantDisabled: Bool)? in
             guard let record = try reader.apiKey(secretHash: hash) else { return nil }
@@ -27,7 +30,25 @@ extension Vault {
         let principal = Principal(tenantID: record.tenantID, credential: .apiKey(record.id), roles: record.roles,
                                   limits: record.limits)
         principals.insert(principal, for: key, generation: generation)
+        try await noteUse(of: principal)
         return principal
+    }
+
+    /// How precisely a key's last use is kept: each node records it at most this often, so the
+    /// record costs one write per key per interval, not one per request.
+    public static let keyUseResolution: TimeInterval = 60
+
+    /// Records that the key authenticated a request, unless this node recorded it within the
+    /// resolution.
+    private func noteUse(of principal: Principal) async throws {
+        guard let id = principal.apiKeyID else { return }
+        let now = clock()
+        let due = keyUses.withLock { recorded in
+            if let last = recorded[id], now.timeIntervalSince(last) < Self.keyUseResolution { return false }
+            recorded[id] = now
+            return true
+        }
+        if due { try await write { try $0.recordAPIKeyUse(id, at: now) } }
     }
 
     /// Refuses a credential another layer found wanting (no header, another scheme, a bad SSO token).

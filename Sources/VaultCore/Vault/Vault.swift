@@ -18,6 +18,8 @@ public final class Vault: Sendable {
     /// Low-priority threads for CPU-heavy work, so that callers' threads stay free (`heavy(_:)`).
     private let heavyWork: BoundedWorkPool
     let keyGenerations = KeyGenerations()
+    /// When this node last recorded each API key's use (`Vault+Authentication`).
+    let keyUses = Mutex<[APIKeyID: Date]>([:])
 
     private init(storage: any VaultStorage, keyring: Keyring, auditLog: AuditLog, policy: VaultPolicy,
                  clock: @escaping @Sendable () -> Date) throws {
