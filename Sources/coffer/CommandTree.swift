@@ -50,6 +50,11 @@ enum CommandTree {
                     Without TLS the server binds only to loopback unless --allow-plaintext is given. \
                     With --dev, a missing data directory (default ./data) is initialized first and its \
                     admin API key printed once. Prints "listening on URL" on stdout; logs are JSON lines on stderr.
+
+                    Every option and flag may also come from an environment variable, COFFER_ and its name \
+                    in capitals with '_' for '-' (COFFER_LISTEN, COFFER_DATA_DIR, …), and from the --config \
+                    file, keyed by its name (listen = 127.0.0.1:8080). A flag beats the environment, which \
+                    beats the file, which beats the default.
                     """,
                 options: [
                     OptionSpec("data-dir", short: "d", valueName: "DIR",
@@ -62,10 +67,14 @@ enum CommandTree {
                     OptionSpec("max-body-bytes", valueName: "N", help: "Largest request body accepted.",
                                defaultValue: "1048576"),
                     checkpointFile,
+                    OptionSpec("log-level", valueName: "LEVEL", help: "The least severe log lines written: debug, info, warning or error.",
+                               defaultValue: "info"),
+                    OptionSpec("config", valueName: "FILE", help: "Read settings from FILE: 'key = value' lines, '#' comments (or set COFFER_CONFIG)."),
                 ],
                 flags: [
                     FlagSpec("dev", help: "Development mode: initialize the data directory if needed, its master key inside it."),
                     FlagSpec("allow-plaintext", help: "Allow plain HTTP on a non-loopback address."),
+                    FlagSpec("print-config", help: "Print the effective settings and where each comes from, then exit."),
                 ]),
             CommandSpec(
                 "migrate", abstract: "Apply pending database migrations.",
@@ -156,5 +165,6 @@ enum CommandTree {
                                   OptionSpec("after", valueName: "N", help: "Export entries after sequence N.", defaultValue: "0"),
                                   OptionSpec("out", valueName: "FILE", help: "Write to a new file instead of stdout.")]),
                 ]),
-        ])
+        ],
+        version: "coffer \(BuildInfo.version) (commit \(BuildInfo.commit))")
 }

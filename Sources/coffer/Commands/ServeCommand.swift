@@ -14,7 +14,13 @@ import VaultStore
 enum ServeCommand {
     static let developmentDataDirectory = "./data"
 
-    static func run(_ command: ParsedCommand, _ launch: LaunchEnvironment) async throws {
+    static func run(_ given: ParsedCommand, _ launch: LaunchEnvironment) async throws {
+        let command = try ServeSettings.layered(given, environment: ProcessInfo.processInfo.environment)
+        if command.flag("print-config") {
+            Output.result(ServeSettings.printed(command, launch))
+            return
+        }
+        let logLevel = try ServeSettings.logLevel(command)
         let isDevelopment = command.flag("dev")
         guard let path = command.string("data-dir") ?? (isDevelopment ? developmentDataDirectory : nil) else {
             throw ArgumentError.missingRequiredOption("--data-dir")
@@ -22,7 +28,7 @@ enum ServeCommand {
         let directory = DataDirectory(path: path)
 
         var configuration = HTTPServerConfiguration()
-        (configuration.host, configuration.port) = try listenAddress(command.string("listen") ?? "127.0.0.1:8080")
+        (configuration.host, configuration.port) = try listenAddress(command)
         configuration.allowsPlaintextOffLoopback = command.flag("allow-plaintext")
         switch (command.string("tls-cert"), command.string("tls-key")) {
         case (let certificate?, let key?):
@@ -50,7 +56,7 @@ enum ServeCommand {
         let masterKey = try await source.load()
         let storage = try await directory.openStorage()
         let vault = try await Vault.open(storage: storage, masterKey: masterKey)
-        let logger = Logger(label: "coffer", sink: StreamLogSink.standardError)
+        let logger = Logger(label: "coffer", logLevel: logLevel, sink: StreamLogSink.standardError)
         log(launch.hardening, logger)
         if !isDevelopment, case .file(let url) = source, directory.contains(url) {
             logger.warning("the master key is kept inside the data directory: a copy of the directory holds the key beside what it protects; move it to another volume (--master-key-file) or a key manager (--master-key-command)",
@@ -139,11 +145,12 @@ enum ServeCommand {
         }
     }
 
-    /// `HOST:PORT`, `[IPv6]:PORT` or `:PORT` (loopback).
-    static func listenAddress(_ text: String) throws -> (String, Int) {
+    /// `--listen`: `HOST:PORT`, `[IPv6]:PORT` or `:PORT` (loopback).
+    static func listenAddress(_ command: ParsedCommand) throws -> (String, Int) {
+        let text = try command.require("listen")
         guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
               (0...65535).contains(port) else {
-            throw ArgumentError.invalidValue(option: "--listen", value: text, reason: "expected HOST:PORT")
+            throw command.invalidValue("listen", text, reason: "expected HOST:PORT")
         }
         var host = String(text[..<colon])
         if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
