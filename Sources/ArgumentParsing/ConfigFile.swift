@@ -37,12 +37,13 @@ public struct ConfigFile: Sendable, Equatable {
     /// Parses `text`; `path` names the file in errors and sources.
     public static func parse(_ text: String, path: String, keys: [String]) throws(ConfigFileError) -> ConfigFile {
         var entries: [Entry] = []
-        for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        // `\r\n` is one Character, and a newline: CRLF files count lines like LF ones.
+        for (index, rawLine) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             let number = index + 1
             func fail(_ problem: ConfigFileError.Problem) -> ConfigFileError {
                 ConfigFileError(path: path, line: number, problem: problem)
             }
-            let line = rawLine.trimmingCharacters(in: .whitespaces.union(["\r"]))
+            let line = rawLine.trimmingCharacters(in: .whitespaces)
             if line.isEmpty || line.hasPrefix("#") { continue }
             guard let equals = line.firstIndex(of: "=") else { throw fail(.notKeyValue) }
             let key = line[..<equals].trimmingCharacters(in: .whitespaces)
