@@ -7,7 +7,10 @@ enum CommandTree {
     /// Where the master key comes from (`MasterKeySource` has the precedence).
     static let masterKey = [
         OptionSpec("master-key-file", valueName: "FILE",
-                   help: "The master key file (else \(LaunchEnvironment.masterKeyVariable), then DIR/keys/master.key)."),
+                   help: """
+                       The master key file (or set \(LaunchEnvironment.masterKeyFileVariable); else \
+                       \(LaunchEnvironment.masterKeyVariable), then DIR/keys/master.key).
+                       """),
         OptionSpec("master-key-command", valueName: "CMD",
                    help: "A shell command that prints the master key, e.g. a KMS CLI (or set \(LaunchEnvironment.masterKeyCommandVariable))."),
         OptionSpec("master-key-command-timeout", valueName: "SECONDS",

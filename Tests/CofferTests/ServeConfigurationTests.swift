@@ -151,7 +151,7 @@ struct ServeConfigurationTests {
         #expect(!FileManager.default.fileExists(atPath: directory.path("data")), "a refused setting creates nothing")
     }
 
-    @Test("the master key: a variable beats the file's master-key-file; two in the file are refused")
+    @Test("the master key: a variable beats the file's master-key-file; two on one level are refused")
     func masterKeyLayers() async throws {
         let directory = try TemporaryDirectory()
         let dataDir = directory.path("data"), keyFile = directory.path("master.key")
@@ -163,6 +163,18 @@ struct ServeConfigurationTests {
                                              environment: Self.environment(["COFFER_MASTER_KEY_FILE": keyFile]))
         #expect(try await server.request("GET", "/healthz").status == 200)
         #expect(await server.stop() == 0)
+
+        // COFFER_MASTER_KEY_FILE serves every command, on the environment's level: beside COFFER_MASTER_KEY, refused.
+        let status = try await ProcessRunner.coffer(["keys", "status", "--data-dir", dataDir],
+                                                    environment: Self.environment(["COFFER_MASTER_KEY_FILE": keyFile]))
+        #expect(status.status == 0, "\(status.standardError)")
+        let key = try String(contentsOfFile: keyFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let twoVariables = try await ProcessRunner.coffer(
+            ["keys", "status", "--data-dir", dataDir],
+            environment: Self.environment(["COFFER_MASTER_KEY_FILE": keyFile, "COFFER_MASTER_KEY": key]))
+        #expect(twoVariables.status == 64)
+        #expect(twoVariables.standardError.contains("COFFER_MASTER_KEY and COFFER_MASTER_KEY_FILE both name a master key"),
+                "\(twoVariables.standardError)")
 
         try "master-key-file = \(keyFile)\nmaster-key-command = cat \(keyFile)\n"
             .write(toFile: directory.path("coffer.conf"), atomically: true, encoding: .utf8)
