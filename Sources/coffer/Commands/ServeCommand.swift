@@ -77,6 +77,7 @@ enum ServeCommand {
         let server = try HTTPServer(configuration: configuration) { request, context in
             await api.handle(request, context)
         }
+        let termination = TerminationSignal()
         let port = try server.start()
         let scheme = configuration.tls == nil ? "http" : "https"
         Output.result("listening on \(scheme)://\(configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host):\(port)")
@@ -101,7 +102,7 @@ enum ServeCommand {
                 await checkpoint(checkpointer, logger)
             }
         }
-        let signal = await TerminationSignal.next()
+        let signal = await termination.next()
         logger.notice("stopping", metadata: ["signal": .int(Int(signal))])
         maintenance.cancel()
         // A round under way finishes before the last flush and checkpoint, never beside them.
@@ -158,21 +159,28 @@ enum ServeCommand {
     }
 }
 
-/// Waits for SIGTERM or SIGINT, delivered through Dispatch rather than a C signal handler.
-enum TerminationSignal {
-    static func next() async -> Int32 {
+/// SIGTERM and SIGINT, delivered through Dispatch rather than a C signal handler. Created before
+/// the server says it is listening, so a stop sent right after that drains instead of killing.
+final class TerminationSignal {
+    private let signals: AsyncStream<Int32>
+    private let sources: [any DispatchSourceSignal]
+
+    init() {
         let (signals, continuation) = AsyncStream<Int32>.makeStream()
         let queue = DispatchQueue(label: "coffer.signals")
-        let sources = [SIGTERM, SIGINT].map { number in
+        self.signals = signals
+        sources = [SIGTERM, SIGINT].map { number in
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
             source.setEventHandler { continuation.yield(number) }
             source.resume()
             return source
         }
+    }
+
+    /// The first signal received (at once if one already was).
+    func next() async -> Int32 {
         var iterator = signals.makeAsyncIterator()
-        let received = await iterator.next() ?? SIGTERM
-        withExtendedLifetime(sources) {}
-        return received
+        return await iterator.next() ?? SIGTERM
     }
 }
