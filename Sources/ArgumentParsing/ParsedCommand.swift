@@ -89,7 +89,7 @@ public struct ParsedCommand: Sendable, Equatable {
             default: throw .invalidSetting(name: name, value: value, source: source, reason: "expected 'true' or 'false'")
             }
         } else {
-            guard values[name] == nil, sources[name] == nil else { return }
+            guard values[name] == nil else { return }
             _ = entry(name)
             values[name] = [value]
         }
