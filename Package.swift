@@ -35,12 +35,16 @@ let package = Package(
         .executableTarget(
             name: "coffer",
             dependencies: ["VaultCore", "VaultStore", "VaultCrypto", "VaultAPI", "HTTPServer", "Logging", "Metrics",
-                           "ArgumentParsing"]),
+                           "ArgumentParsing"],
+            plugins: ["EmbedBuildInfo"]),
         .executableTarget(name: "CofferBench", dependencies: ["VaultCore", "VaultStore", "VaultCrypto", "ArgumentParsing"]),
 
         // Compiles `migrations/NNNN_name.sql` into VaultStore, so the binary carries its schema.
         .executableTarget(name: "MigrationEmbedder"),
         .plugin(name: "EmbedMigrations", capability: .buildTool(), dependencies: ["MigrationEmbedder"]),
+        // Compiles `VERSION` and the checked-out commit into `coffer` for `coffer --version`.
+        .executableTarget(name: "BuildInfoEmbedder"),
+        .plugin(name: "EmbedBuildInfo", capability: .buildTool(), dependencies: ["BuildInfoEmbedder"]),
 
         // Helpers the test targets share: running external programs, a seeded generator.
         .target(name: "TestSupport", dependencies: ["Executors"], path: "Tests/TestSupport"),

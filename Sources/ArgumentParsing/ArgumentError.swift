@@ -17,6 +17,9 @@ public enum ArgumentError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A non-repeatable option or a flag given twice.
     case repeatedOption(String)
     case invalidValue(option: String, value: String, reason: String)
+    /// A value from outside the command line (`ParsedCommand.fill`) that does not make sense:
+    /// a configuration mistake rather than a usage one.
+    case invalidSetting(name: String, value: String, source: SettingSource, reason: String)
 
     /// One line for stderr; user-supplied text is quoted with control characters escaped.
     public var description: String {
@@ -41,7 +44,14 @@ public enum ArgumentError: Error, Sendable, Equatable, CustomStringConvertible {
             "Option \(quoted(option)) was given more than once."
         case .invalidValue(let option, let value, let reason):
             "Invalid value \(quoted(value)) for \(quoted(option)): \(reason)."
+        case .invalidSetting(let name, let value, let source, let reason):
+            "Invalid value \(quoted(value)) for \(quoted(name)) (\(source)): \(reason)."
         }
+    }
+
+    /// `.config` for `.invalidSetting`, else `.usage`.
+    public var exitCode: ExitCode {
+        if case .invalidSetting = self { .config } else { .usage }
     }
 }
 

@@ -4,23 +4,26 @@ public enum ParseOutcome: Sendable, Equatable {
     case run(ParsedCommand)
     /// `-h`/`--help` was given (anywhere before `--`): print this to stdout, exit `.success`.
     case help(String)
+    /// `--version` was the only argument, for a root that declares a version: print this to
+    /// stdout, exit `.success`.
+    case version(String)
     /// The command line is wrong: print `message` to stderr, exit `.usage` (64).
     /// `usage` is the usage line of the command reached, plus a pointer to its `--help`; for
     /// `.missingSubcommand` (a group run with no subcommand, including an empty command line
     /// on a root with subcommands) it is that group's full help text instead.
     case failure(ArgumentError, usage: String)
 
-    /// `.success` for `.run` and `.help`, `.usage` for `.failure`.
+    /// `.success` for `.run`, `.help` and `.version`, `.usage` for `.failure`.
     public var exitCode: ExitCode {
         if case .failure = self { .usage } else { .success }
     }
 
-    /// The text to print: help (stdout), or the error (stderr) as `Error: <description>`
+    /// The text to print: help or version (stdout), or the error (stderr) as `Error: <description>`
     /// followed by the usage; for `.missingSubcommand` just the group's help. `nil` for `.run`.
     public var message: String? {
         switch self {
         case .run: nil
-        case .help(let text): text
+        case .help(let text), .version(let text): text
         case .failure(.missingSubcommand, let usage): usage
         case .failure(let error, let usage): "Error: \(error)\n\(usage)"
         }
@@ -32,6 +35,7 @@ public enum CommandLineTool {
     /// against the tree rooted at `root`, whose name is the program name.
     public static func parse(_ arguments: [String], root: CommandSpec) -> ParseOutcome {
         assert(root.validationProblems().isEmpty, "\(root.validationProblems())")
+        if let version = root.version, arguments == ["--version"] { return .version(version) }
         var parser = Parser(path: [root])
         if parser.wantsHelp(arguments) { return .help(Help.text(for: parser.path)) }
         parser = Parser(path: [root])
@@ -192,7 +196,8 @@ private struct Parser {
         }
         return ParsedCommand(
             path: path.dropFirst().map(\.name), commandName: commandName,
-            usage: Help.usageBlock(for: path), values: values, setFlags: flags,
+            usage: Help.usageBlock(for: path),
+            settingNames: path.flatMap { $0.options.map(\.name) + $0.flags.map(\.name) }, values: values, setFlags: flags,
             declared: declared, declaredFlags: Set(path.flatMap { $0.flags.map(\.name) }))
     }
 }

@@ -31,7 +31,8 @@ enum Help {
             (name: flag.name, label: (flag.short.map { "-\($0), " } ?? "") + "--\(flag.name)", help: flag.help)
         }
         let rows = (options + flags).sorted { $0.name < $1.name }.map { ($0.label, $0.help) }
-        lines += ["", "OPTIONS:"] + table(rows + [("-h, --help", "Show help information.")])
+        let version = path.count == 1 && command.version != nil ? [("--version", "Show the version and exit.")] : []
+        lines += ["", "OPTIONS:"] + table(rows + version + [("-h, --help", "Show help information.")])
         if !command.subcommands.isEmpty {
             lines += ["", "SUBCOMMANDS:"] + table(command.subcommands.map { ($0.name, $0.abstract) })
             lines += ["", "  See '\(name) <subcommand> --help' for detailed help."]

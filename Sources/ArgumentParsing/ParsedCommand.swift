@@ -16,10 +16,14 @@ public struct ParsedCommand: Sendable, Equatable {
         var defaultValue: String?
     }
 
-    let values: [String: [String]]
-    let setFlags: Set<String>
+    /// The long names of every option and flag the command path declares, in declaration order.
+    public let settingNames: [String]
+    var values: [String: [String]]
+    var setFlags: Set<String>
     let declared: [String: Declared]
     let declaredFlags: Set<String>
+    /// Values (and flags, set or cleared) that came from somewhere else than the command line.
+    var sources: [String: SettingSource] = [:]
 
     private func entry(_ name: String) -> Declared {
         guard let entry = declared[name] else {
@@ -39,6 +43,11 @@ public struct ParsedCommand: Sendable, Equatable {
         values[name] ?? entry(name).defaultValue.map { [$0] } ?? []
     }
 
+    /// Whether `name` is a flag (rather than an option) of this command path.
+    public func isFlag(_ name: String) -> Bool {
+        declaredFlags.contains(name)
+    }
+
     /// Whether the flag was given.
     public func flag(_ name: String) -> Bool {
         precondition(declaredFlags.contains(name), "'\(name)' is not a flag of '\(commandName)'")
@@ -51,11 +60,51 @@ public struct ParsedCommand: Sendable, Equatable {
         return values[name]?.first
     }
 
-    /// Whether the option, flag or positional appeared on the command line (defaults don't count).
+    /// Whether the option, flag or positional appeared on the command line (defaults and values
+    /// filled from elsewhere don't count).
     public func wasGiven(_ name: String) -> Bool {
-        if declaredFlags.contains(name) { return setFlags.contains(name) }
-        _ = entry(name)
-        return values[name] != nil
+        source(of: name) == .commandLine
+    }
+
+    /// Where the option's or flag's current value comes from; nil for an option with neither a
+    /// value nor a default, and for a flag that is not set by anything.
+    public func source(of name: String) -> SettingSource? {
+        if let source = sources[name] { return source }
+        if declaredFlags.contains(name) { return setFlags.contains(name) ? .commandLine : nil }
+        if values[name] != nil { return .commandLine }
+        return entry(name).defaultValue == nil ? nil : .defaultValue
+    }
+
+    /// Sets an option or flag from another layer of settings (an environment variable, a
+    /// configuration file) unless the command line or an earlier `fill` already did: fill from
+    /// the most important layer down. A flag takes `true`/`false` (also `yes`/`no`, `on`/`off`,
+    /// `1`/`0`); anything else is `.invalidSetting`.
+    public mutating func fill(_ name: String, with value: String, from source: SettingSource) throws(ArgumentError) {
+        precondition(source != .commandLine && source != .defaultValue, "fill(_:with:from:) is for other layers")
+        if declaredFlags.contains(name) {
+            guard self.source(of: name) == nil else { return }
+            switch value.lowercased() {
+            case "true", "yes", "on", "1": setFlags.insert(name)
+            case "false", "no", "off", "0": break
+            default: throw .invalidSetting(name: name, value: value, source: source, reason: "expected 'true' or 'false'")
+            }
+        } else {
+            guard values[name] == nil else { return }
+            _ = entry(name)
+            values[name] = [value]
+        }
+        sources[name] = source
+    }
+
+    /// The error for a value of `name` that does not make sense: `.invalidValue` naming the
+    /// option when it came from the command line, else `.invalidSetting` naming its source.
+    public func invalidValue(_ name: String, _ value: String, reason: String) -> ArgumentError {
+        switch source(of: name) {
+        case let source? where source != .commandLine && source != .defaultValue:
+            .invalidSetting(name: name, value: value, source: source, reason: reason)
+        default:
+            .invalidValue(option: entry(name).display, value: value, reason: reason)
+        }
     }
 
     /// The value, or `.missingRequiredOption` / `.missingRequiredArgument` when there is none:
@@ -78,7 +127,7 @@ public struct ParsedCommand: Sendable, Equatable {
             case is Bool.Type: "expected 'true' or 'false'"
             default: "expected a value of type \(T.self)"
             }
-            throw .invalidValue(option: entry(name).display, value: raw, reason: reason)
+            throw invalidValue(name, raw, reason: reason)
         }
         return converted
     }

@@ -16,11 +16,13 @@ public struct CommandSpec: Sendable, Equatable {
     public var flags: [FlagSpec]
     public var positionals: [PositionalSpec]
     public var subcommands: [CommandSpec]
+    /// On the root only: what `PROGRAM --version` (alone) prints.
+    public var version: String?
 
     public init(
         _ name: String, abstract: String = "", discussion: String = "",
         options: [OptionSpec] = [], flags: [FlagSpec] = [], positionals: [PositionalSpec] = [],
-        subcommands: [CommandSpec] = []
+        subcommands: [CommandSpec] = [], version: String? = nil
     ) {
         self.name = name
         self.abstract = abstract
@@ -29,6 +31,7 @@ public struct CommandSpec: Sendable, Equatable {
         self.flags = flags
         self.positionals = positionals
         self.subcommands = subcommands
+        self.version = version
     }
 
     /// Problems in this tree's declaration (empty when it is sound): duplicate or reserved

@@ -22,7 +22,7 @@ let root = CommandSpec(
 
 let outcome = CommandLineTool.parse(Array(CommandLine.arguments.dropFirst()), root: root)
 switch outcome {
-case .help(let text):
+case .help(let text), .version(let text):
     print(text)
 case .failure:
     FileHandle.standardError.write(Data(((outcome.message ?? "") + "\n").utf8))

@@ -70,7 +70,9 @@ func describe(_ error: any Error) -> (message: String, exitCode: ExitCode) {
     case let error as CLIError:
         (error.message, error.exitCode)
     case let error as ArgumentError:
-        (error.description, .usage)
+        (error.description, error.exitCode)
+    case let error as ConfigFileError:
+        (error.description, .config)
     case let error as HTTPServerError:
         (error.commandLineMessage, error.exitCode)
     case let error as StorageError, VaultError.storage(let error):

@@ -7,7 +7,10 @@ enum CommandTree {
     /// Where the master key comes from (`MasterKeySource` has the precedence).
     static let masterKey = [
         OptionSpec("master-key-file", valueName: "FILE",
-                   help: "The master key file (else \(LaunchEnvironment.masterKeyVariable), then DIR/keys/master.key)."),
+                   help: """
+                       The master key file (or set \(LaunchEnvironment.masterKeyFileVariable); else \
+                       \(LaunchEnvironment.masterKeyVariable), then DIR/keys/master.key).
+                       """),
         OptionSpec("master-key-command", valueName: "CMD",
                    help: "A shell command that prints the master key, e.g. a KMS CLI (or set \(LaunchEnvironment.masterKeyCommandVariable))."),
         OptionSpec("master-key-command-timeout", valueName: "SECONDS",
@@ -52,6 +55,11 @@ enum CommandTree {
                     Without TLS the server binds only to loopback unless --allow-plaintext is given. \
                     With --dev, a missing data directory (default ./data) is initialized first and its \
                     admin API key printed once. Prints "listening on URL" on stdout; logs are JSON lines on stderr.
+
+                    Every option and flag may also come from an environment variable, COFFER_ and its name \
+                    in capitals with '_' for '-' (COFFER_LISTEN, COFFER_DATA_DIR, …), and from the --config \
+                    file, keyed by its name (listen = 127.0.0.1:8080). A flag beats the environment, which \
+                    beats the file, which beats the default.
                     """,
                 options: [
                     OptionSpec("data-dir", short: "d", valueName: "DIR",
@@ -64,10 +72,14 @@ enum CommandTree {
                     OptionSpec("max-body-bytes", valueName: "N", help: "Largest request body accepted.",
                                defaultValue: "1048576"),
                     checkpointFile,
+                    OptionSpec("log-level", valueName: "LEVEL", help: "The least severe log lines written: debug, info, warning or error.",
+                               defaultValue: "info"),
+                    OptionSpec("config", valueName: "FILE", help: "Read settings from FILE: 'key = value' lines, '#' comments (or set COFFER_CONFIG)."),
                 ],
                 flags: [
                     FlagSpec("dev", help: "Development mode: initialize the data directory if needed, its master key inside it."),
                     FlagSpec("allow-plaintext", help: "Allow plain HTTP on a non-loopback address."),
+                    FlagSpec("print-config", help: "Print the effective settings and where each comes from, then exit."),
                 ]),
             CommandSpec(
                 "migrate", abstract: "Apply pending database migrations.",
@@ -161,7 +173,8 @@ enum CommandTree {
             CommandSpec(
                 "tenants", abstract: "List, create, disable and enable tenants (master-key holder).",
                 discussion: """
-                    Works on the data directory, beside a running server; each change is audited (actor cli).                     A server stops serving a disabled tenant within its key cache's lifetime (2 s).
+                    Works on the data directory, beside a running server; each change is audited (actor cli). \
+                    A server stops serving a disabled tenant within its key cache's lifetime (2 s).
                     """,
                 subcommands: [
                     CommandSpec("list", abstract: "Every tenant as one JSON object per line.", options: [dataDirectory] + masterKey),
@@ -177,7 +190,8 @@ enum CommandTree {
             CommandSpec(
                 "apikeys", abstract: "List, create and revoke a tenant's API keys (master-key holder).",
                 discussion: """
-                    Recovers a lost admin key: create a new one with --roles admin, revoke the lost one. Works                     beside a running server; each change is audited (actor cli). Lists never show a secret.
+                    Recovers a lost admin key: create a new one with --roles admin, revoke the lost one. Works \
+                    beside a running server; each change is audited (actor cli). Lists never show a secret.
                     """,
                 subcommands: [
                     CommandSpec("list", abstract: "The tenant's keys as one JSON object per line.",
@@ -196,7 +210,10 @@ enum CommandTree {
             CommandSpec(
                 "backup", abstract: "Write a consistent snapshot of the vault to a file, while it runs.",
                 discussion: """
-                    The snapshot is the database (ciphertext and wrapped keys only) and a manifest: schema,                     data-key versions, the audit head sealed under the audit key, and a SHA-256 checksum.                     The master key is needed to check the copy, and is never in it: store the two apart.                     Prints the manifest as one JSON object.
+                    The snapshot is the database (ciphertext and wrapped keys only) and a manifest: schema, \
+                    data-key versions, the audit head sealed under the audit key, and a SHA-256 checksum. \
+                    The master key is needed to check the copy, and is never in it: store the two apart. \
+                    Prints the manifest as one JSON object.
                     """,
                 options: [dataDirectory] + masterKey + [
                     OptionSpec("out", valueName: "FILE", help: "The snapshot file to create.", isRequired: true),
@@ -204,10 +221,13 @@ enum CommandTree {
             CommandSpec(
                 "restore", abstract: "Make a new data directory from a snapshot.",
                 discussion: """
-                    Refuses (exit 65, nothing restored) a snapshot whose checksum does not match or whose audit                     log is broken or does not reach its sealed head, and (exit 78) one the master key does not open.                     DIR must not hold a vault.
+                    Refuses (exit 65, nothing restored) a snapshot whose checksum does not match or whose audit \
+                    log is broken or does not reach its sealed head, and (exit 78) one the master key does not open. \
+                    DIR must not hold a vault.
                     """,
                 options: [dataDirectory] + masterKey + [
                     OptionSpec("from", valueName: "FILE", help: "The snapshot file.", isRequired: true),
                 ]),
-        ])
+        ],
+        version: "coffer \(BuildInfo.version) (commit \(BuildInfo.commit))")
 }

@@ -9,7 +9,7 @@ umask(0o077)
 
 let outcome = CommandLineTool.parse(Array(CommandLine.arguments.dropFirst()), root: CommandTree.root)
 switch outcome {
-case .help(let text):
+case .help(let text), .version(let text):
     Output.result(text)
     exit(outcome.exitCode.rawValue)
 case .failure:

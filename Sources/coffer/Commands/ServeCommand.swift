@@ -14,7 +14,13 @@ import VaultStore
 enum ServeCommand {
     static let developmentDataDirectory = "./data"
 
-    static func run(_ command: ParsedCommand, _ launch: LaunchEnvironment) async throws {
+    static func run(_ given: ParsedCommand, _ launch: LaunchEnvironment) async throws {
+        let command = try ServeSettings.layered(given, environment: ProcessInfo.processInfo.environment)
+        if command.flag("print-config") {
+            Output.result(ServeSettings.printed(command, launch))
+            return
+        }
+        let logLevel = try ServeSettings.logLevel(command)
         let isDevelopment = command.flag("dev")
         guard let path = command.string("data-dir") ?? (isDevelopment ? developmentDataDirectory : nil) else {
             throw ArgumentError.missingRequiredOption("--data-dir")
@@ -22,7 +28,7 @@ enum ServeCommand {
         let directory = DataDirectory(path: path)
 
         var configuration = HTTPServerConfiguration()
-        (configuration.host, configuration.port) = try listenAddress(command.string("listen") ?? "127.0.0.1:8080")
+        (configuration.host, configuration.port) = try listenAddress(command)
         configuration.allowsPlaintextOffLoopback = command.flag("allow-plaintext")
         switch (command.string("tls-cert"), command.string("tls-key")) {
         case (let certificate?, let key?):
@@ -50,7 +56,7 @@ enum ServeCommand {
         let masterKey = try await source.load()
         let storage = try await directory.openStorage()
         let vault = try await Vault.open(storage: storage, masterKey: masterKey)
-        let logger = Logger(label: "coffer", sink: StreamLogSink.standardError)
+        let logger = Logger(label: "coffer", logLevel: logLevel, sink: StreamLogSink.standardError)
         log(launch.hardening, logger)
         if !isDevelopment, case .file(let url) = source, directory.contains(url) {
             logger.warning("the master key is kept inside the data directory: a copy of the directory holds the key beside what it protects; move it to another volume (--master-key-file) or a key manager (--master-key-command)",
@@ -71,6 +77,7 @@ enum ServeCommand {
         let server = try HTTPServer(configuration: configuration) { request, context in
             await api.handle(request, context)
         }
+        let termination = TerminationSignal()
         let port = try server.start()
         let scheme = configuration.tls == nil ? "http" : "https"
         Output.result("listening on \(scheme)://\(configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host):\(port)")
@@ -95,7 +102,7 @@ enum ServeCommand {
                 await checkpoint(checkpointer, logger)
             }
         }
-        let signal = await TerminationSignal.next()
+        let signal = await termination.next()
         logger.notice("stopping", metadata: ["signal": .int(Int(signal))])
         maintenance.cancel()
         // A round under way finishes before the last flush and checkpoint, never beside them.
@@ -139,11 +146,12 @@ enum ServeCommand {
         }
     }
 
-    /// `HOST:PORT`, `[IPv6]:PORT` or `:PORT` (loopback).
-    static func listenAddress(_ text: String) throws -> (String, Int) {
+    /// `--listen`: `HOST:PORT`, `[IPv6]:PORT` or `:PORT` (loopback).
+    static func listenAddress(_ command: ParsedCommand) throws -> (String, Int) {
+        let text = try command.require("listen")
         guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
               (0...65535).contains(port) else {
-            throw ArgumentError.invalidValue(option: "--listen", value: text, reason: "expected HOST:PORT")
+            throw command.invalidValue("listen", text, reason: "expected HOST:PORT")
         }
         var host = String(text[..<colon])
         if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
@@ -151,21 +159,28 @@ enum ServeCommand {
     }
 }
 
-/// Waits for SIGTERM or SIGINT, delivered through Dispatch rather than a C signal handler.
-enum TerminationSignal {
-    static func next() async -> Int32 {
+/// SIGTERM and SIGINT, delivered through Dispatch rather than a C signal handler. Created before
+/// the server says it is listening, so a stop sent right after that drains instead of killing.
+final class TerminationSignal {
+    private let signals: AsyncStream<Int32>
+    private let sources: [any DispatchSourceSignal]
+
+    init() {
         let (signals, continuation) = AsyncStream<Int32>.makeStream()
         let queue = DispatchQueue(label: "coffer.signals")
-        let sources = [SIGTERM, SIGINT].map { number in
+        self.signals = signals
+        sources = [SIGTERM, SIGINT].map { number in
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
             source.setEventHandler { continuation.yield(number) }
             source.resume()
             return source
         }
+    }
+
+    /// The first signal received (at once if one already was).
+    func next() async -> Int32 {
         var iterator = signals.makeAsyncIterator()
-        let received = await iterator.next() ?? SIGTERM
-        withExtendedLifetime(sources) {}
-        return received
+        return await iterator.next() ?? SIGTERM
     }
 }

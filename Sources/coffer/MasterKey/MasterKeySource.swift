@@ -5,8 +5,10 @@ import VaultCrypto
 
 /// Where a command's master key comes from, in this order of precedence:
 /// 1. the command line: `--master-key-file FILE` or `--master-key-command CMD`;
-/// 2. the environment: `COFFER_MASTER_KEY` (the key itself) or `COFFER_MASTER_KEY_COMMAND`;
-/// 3. `DIR/keys/master.key`, where `init --master-key-in-data-dir` and `serve --dev` keep it.
+/// 2. the environment: `COFFER_MASTER_KEY` (the key itself), `COFFER_MASTER_KEY_FILE` or
+///    `COFFER_MASTER_KEY_COMMAND`;
+/// 3. `serve`'s configuration file: `master-key-file` or `master-key-command`;
+/// 4. `DIR/keys/master.key`, where `init --master-key-in-data-dir` and `serve --dev` keep it.
 ///
 /// Two sources on one level are refused rather than one silently winning.
 enum MasterKeySource {
@@ -16,27 +18,38 @@ enum MasterKeySource {
     /// `COFFER_MASTER_KEY`'s value, taken from the environment at start-up.
     case environment(SecretBytes)
 
-    /// The source the command line or, failing that, the environment names; nil when neither does.
+    /// The source the command line, the environment or the configuration file names; nil when none does.
     static func given(_ command: ParsedCommand, _ launch: LaunchEnvironment) throws -> MasterKeySource? {
-        if let source = try named(by: command) { return source }
-        switch (launch.masterKey, launch.masterKeyCommand) {
-        case (let key?, nil): return .environment(key)
-        case (nil, let shell?): return .command(shell, timeout: try timeout(command))
-        case (nil, nil): return nil
-        case (_?, _?):
-            throw CLIError.conflictingMasterKeySources(LaunchEnvironment.masterKeyVariable,
-                                                       LaunchEnvironment.masterKeyCommandVariable)
+        if let source = try named(by: command, from: { $0 == .commandLine }) { return source }
+        let environment: [(String, MasterKeySource)] = [
+            launch.masterKey.map { (LaunchEnvironment.masterKeyVariable, .environment($0)) },
+            launch.masterKeyFile.map { (LaunchEnvironment.masterKeyFileVariable, .file(URL(fileURLWithPath: $0))) },
+            try launch.masterKeyCommand.map { (LaunchEnvironment.masterKeyCommandVariable, .command($0, timeout: try timeout(command))) },
+        ].compactMap { $0 }
+        guard environment.count < 2 else {
+            throw CLIError.conflictingMasterKeySources(environment[0].0, environment[1].0)
         }
+        if let (_, source) = environment.first { return source }
+        return try named(by: command) { if case .file? = $0 { true } else { false } }
     }
 
     /// The source given by `--PREFIX-file` or `--PREFIX-command` (`master-key`, or `new-master-key`
-    /// for the key a rotation moves to); nil when neither is.
-    static func named(by command: ParsedCommand, prefix: String = "master-key") throws -> MasterKeySource? {
-        switch (command.string("\(prefix)-file"), command.string("\(prefix)-command")) {
-        case (let path?, nil): .file(URL(fileURLWithPath: path))
-        case (nil, let shell?): .command(shell, timeout: try timeout(command))
-        case (nil, nil): nil
-        case (_?, _?): throw CLIError.conflictingMasterKeySources("--\(prefix)-file", "--\(prefix)-command")
+    /// for the key a rotation moves to) where their values come from a source `accepted` takes;
+    /// nil when neither is.
+    static func named(by command: ParsedCommand, prefix: String = "master-key",
+                      from accepted: (SettingSource?) -> Bool = { $0 == .commandLine }) throws -> MasterKeySource? {
+        let (fileName, commandName) = ("\(prefix)-file", "\(prefix)-command")
+        let path = accepted(command.source(of: fileName)) ? command.string(fileName) : nil
+        let shell = accepted(command.source(of: commandName)) ? command.string(commandName) : nil
+        switch (path, shell) {
+        case (let path?, nil): return .file(URL(fileURLWithPath: path))
+        case (nil, let shell?): return .command(shell, timeout: try timeout(command))
+        case (nil, nil): return nil
+        case (_?, _?):
+            let names = [fileName, commandName].map { name in
+                command.source(of: name) == .commandLine ? "--\(name)" : "\(name) (\(command.source(of: name)!))"
+            }
+            throw CLIError.conflictingMasterKeySources(names[0], names[1])
         }
     }
 
@@ -51,8 +64,8 @@ enum MasterKeySource {
     private static func timeout(_ command: ParsedCommand) throws -> Duration {
         guard let seconds = try command.int("master-key-command-timeout") else { return KeyCommand.defaultTimeout }
         guard seconds > 0 else {
-            throw ArgumentError.invalidValue(option: "--master-key-command-timeout", value: String(seconds),
-                                             reason: "expected a positive number of seconds")
+            throw command.invalidValue("master-key-command-timeout", String(seconds),
+                                       reason: "expected a positive number of seconds")
         }
         return .seconds(seconds)
     }
