@@ -93,6 +93,10 @@ struct ScryptTests {
     }
 
     @Test func parametersBeyondTheLimitsAreRefused() throws {
+        // OWASP's N = 2^17 at r = 8: 128 MiB, though its work (2^20) is within the limit.
+        #expect(throws: ScryptParameterError.memoryLimitExceeded) {
+            try ScryptParameters(cost: 1 << 17, blockSize: 8, parallelization: 1)
+        }
         // RFC 7914's fourth vector: 1 GiB.
         #expect(throws: ScryptParameterError.memoryLimitExceeded) {
             try ScryptParameters(cost: 1 << 20, blockSize: 8, parallelization: 1)
@@ -211,7 +215,8 @@ struct PasswordHashTests {
         let fields = try PasswordHash(hashing: SecretBytes("x".utf8), parameters: Self.quick).encoded
             .split(separator: "$", omittingEmptySubsequences: false).map(String.init)
         let refusals: [(String, ScryptParameterError)] = [
-            ("ln=20,r=8,p=1", .memoryLimitExceeded), ("ln=14,r=8,p=16", .workLimitExceeded),
+            ("ln=20,r=8,p=1", .memoryLimitExceeded), ("ln=17,r=8,p=1", .memoryLimitExceeded),
+            ("ln=14,r=8,p=16", .workLimitExceeded),
             ("ln=10,r=0,p=1", .invalidBlockSize), ("ln=10,r=8,p=0", .invalidParallelization),
             ("ln=17,r=1,p=1", .invalidCost),
         ]
