@@ -24,6 +24,7 @@ static inline EVP_PKEY *coffer_EVP_RSA_gen(unsigned int bits) { return EVP_RSA_g
 
 // ---- VaultCrypto shims -------------------------------------------------------------------
 #include <openssl/encoder.h>
+#include <openssl/kdf.h>
 
 static inline void coffer_OPENSSL_clear_free(void *ptr, size_t len) { OPENSSL_clear_free(ptr, len); }
 

@@ -2,7 +2,7 @@ import COpenSSL
 
 /// An algorithm implementation fetched once from OpenSSL's default library context.
 ///
-/// `@unchecked Sendable` is safe: fetched `EVP_CIPHER`, `EVP_MD` and `EVP_MAC` objects are
+/// `@unchecked Sendable` is safe: fetched `EVP_CIPHER`, `EVP_MD`, `EVP_MAC` and `EVP_KDF` objects are
 /// immutable, reference-counted method tables that OpenSSL 3 allows any number of threads to use
 /// at once; we hold one reference for the life of the process and never free or change it.
 struct FetchedAlgorithm: @unchecked Sendable {
@@ -30,4 +30,5 @@ enum Algorithms {
     static let aes256GCM = FetchedAlgorithm("AES-256-GCM") { EVP_CIPHER_fetch(nil, $0, nil) }
     static let sha256 = FetchedAlgorithm("SHA256") { EVP_MD_fetch(nil, $0, nil) }
     static let hmac = FetchedAlgorithm("HMAC") { EVP_MAC_fetch(nil, $0, nil) }
+    static let scrypt = FetchedAlgorithm("SCRYPT") { EVP_KDF_fetch(nil, $0, nil) }
 }
