@@ -21,6 +21,7 @@ enum CommandTree {
         "master-key-in-data-dir", help: "Allow a new master key file inside the data directory (development only).")
     static let batchSize = OptionSpec("batch-size", valueName: "N", help: "Records per transaction.", defaultValue: "500")
 
+    static let json = FlagSpec("json", help: "Print one JSON object instead of text.")
     static let tenant = OptionSpec("tenant", valueName: "TENANT", help: "The tenant's id.", isRequired: true)
 
     static let checkpointFile = OptionSpec(
@@ -99,7 +100,7 @@ enum CommandTree {
                         options: [dataDirectory] + masterKey + [batchSize]),
                     CommandSpec(
                         "status", abstract: "Show data-key versions and how many records of each kind each seals.",
-                        options: [dataDirectory] + masterKey),
+                        options: [dataDirectory] + masterKey, flags: [json]),
                     CommandSpec(
                         "retire", abstract: "Destroy a data-key version that seals nothing any more.",
                         discussion: """
@@ -151,7 +152,8 @@ enum CommandTree {
                             """,
                         options: [dataDirectory] + masterKey + [checkpointFile,
                                   OptionSpec("checkpoints", valueName: "FILE", help: "More checkpoints (JSON lines), e.g. from a log server.",
-                                             isRepeatable: true)]),
+                                             isRepeatable: true)],
+                        flags: [json]),
                     CommandSpec(
                         "checkpoint", abstract: "Seal the log's head, append it to the checkpoint file and print it.",
                         options: [dataDirectory] + masterKey + [checkpointFile]),

@@ -27,9 +27,12 @@ enum AuditCommand {
         }
         await storage.close()
         switch result {
+        case .intact(let entries, let checkpoints) where command.flag("json"):
+            Output.json(["intact": true, "entries": entries, "checkpointsReached": checkpoints])
         case .intact(let entries, let checkpoints):
             Output.result("audit log intact: \(entries) entries, \(checkpoints) checkpoints reached")
         case .broken(let sequence, let reason):
+            if command.flag("json") { Output.json(["intact": false, "brokenAt": sequence, "reason": reason.rawValue]) }
             throw CLIError.auditBroken(atSequence: sequence, reason: reason.rawValue)
         }
     }

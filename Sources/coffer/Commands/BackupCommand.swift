@@ -19,7 +19,12 @@ enum BackupCommand {
         let masterKey = try await MasterKeySource.resolve(command, launch, directory: directory).load()
         let copy = out.path + ".db-partial"
         defer { removeDatabase(at: copy) }
-        try SQLiteStorage.backup(databaseAt: directory.databasePath, to: copy)
+        let progress = Progress("copied")
+        try SQLiteStorage.backup(databaseAt: directory.databasePath, to: copy) { copied, total in
+            progress.report(copied, of: total, "pages")
+        }
+        progress.finish()
+        Output.note("checking the copy: master key, audit log")
         let storage = try SQLiteStorage.openReadOnly(path: copy)
         let manifest: Snapshot.Manifest
         do {
@@ -42,6 +47,7 @@ enum BackupCommand {
         let source = URL(fileURLWithPath: try command.require("from"))
         guard try !directory.holdsVault() else { throw CLIError.alreadyInitialized(directory.url.path) }
         let snapshot = try Snapshot(reading: source)
+        Output.note("\(source.path): \(snapshot.manifest.databaseBytes) bytes, checksum verified")
         let masterKey = try await MasterKeySource.resolve(command, launch, directory: directory).load()
         try directory.create()
         let staged = directory.databasePath + ".restoring"
@@ -52,6 +58,7 @@ enum BackupCommand {
             throw CLIError.io("cannot write \(staged): \(error.localizedDescription)")
         }
         let storage = try SQLiteStorage.open(path: staged)
+        Output.note("checking the restored database: master key, audit log")
         let verification: AuditChain.Verification
         do {
             verification = try await Vault.verifyAuditLog(storage: storage, masterKey: masterKey,

@@ -7,9 +7,12 @@ enum KeysCommand {
     static func rotate(_ command: ParsedCommand, _ launch: LaunchEnvironment) async throws {
         let batchSize = try batchSize(command)
         try await withVault(command, launch) { vault in
+            let totals = try await recordsToReencrypt(vault)
+            let progress = Progress("re-encrypted")
             let report = try await vault.rotateDataKey(actor: "cli", batchSize: batchSize) { kind, done in
-                Output.result("re-encrypted \(done) \(kind.rawValue)")
+                progress.report(done, of: totals[kind], kind.rawValue)
             }
+            progress.finish()
             Output.result("""
                 data key v\(report.activeVersion) active\(report.resumed ? " (finished an interrupted rotation)" : ""); \
                 \(summary(of: report.reencrypted)) re-encrypted
@@ -17,9 +20,31 @@ enum KeysCommand {
         }
     }
 
+    /// What a rotation will re-encrypt, by kind: the records sealed under older versions when
+    /// one was interrupted, else every record.
+    private static func recordsToReencrypt(_ vault: Vault) async throws -> [SealedRecordKind: Int] {
+        let keys = try await vault.dataKeyStatus()
+        let older = keys.filter { !$0.isActive }.map(\.records)
+        let pending = older.contains { !$0.isEmpty }
+        return (pending ? older : keys.map(\.records)).reduce(into: [:]) { totals, records in
+            totals.merge(records, uniquingKeysWith: +)
+        }
+    }
+
     static func status(_ command: ParsedCommand, _ launch: LaunchEnvironment) async throws {
         try await withVault(command, launch) { vault in
-            for key in try await vault.dataKeyStatus() {
+            let keys = try await vault.dataKeyStatus()
+            if command.flag("json") {
+                Output.json([
+                    "dataKeys": keys.map { key -> [String: any Sendable] in
+                        ["version": key.version, "active": key.isActive, "createdAt": key.createdAt.formatted(.iso8601),
+                         "records": Dictionary(uniqueKeysWithValues: key.records.map { ($0.key.rawValue, $0.value) })]
+                    },
+                    "masterKeyRotationInProgress": try await vault.isMasterKeyRotationInProgress(),
+                ])
+                return
+            }
+            for key in keys {
                 let created = key.createdAt.formatted(.iso8601)
                 Output.result("v\(key.version)\t\(key.isActive ? "active " : "retired")\t\(summary(of: key.records))\tcreated \(created)")
             }
