@@ -38,6 +38,9 @@ struct SealedRecordTable: Sendable {
             SealedRecordTable(name: "platform_clients", primaryKey: ["id"], subject: "id", sealed: ["sealed_profile"])
         case .gatewayCards:
             SealedRecordTable(name: "gateway_cards", primaryKey: ["id"], subject: "id", sealed: ["sealed_cardholder_name"])
+        // A delivered message's payload is wiped, its key version with it: it is not listed.
+        case .outboxMessages:
+            SealedRecordTable(name: "outbox", primaryKey: ["id"], subject: "id", sealed: ["sealed_payload"])
         }
     }
 

@@ -210,6 +210,22 @@ enum CommandTree {
                                 ]),
                 ]),
             CommandSpec(
+                "outbox", abstract: "Inspect outbound delivery and retry dead messages.",
+                discussion: """
+                    Messages are delivered at least once, with exponential backoff; after the last attempt a \
+                    message is dead until retried here. Works beside a running server; a retry is audited.
+                    """,
+                subcommands: [
+                    CommandSpec("list", abstract: "Messages as one JSON object per line (never a payload).",
+                                options: [dataDirectory] + masterKey + [
+                                    OptionSpec("state", valueName: "STATE", help: "Only pending, delivered or dead messages."),
+                                ]),
+                    CommandSpec("retry", abstract: "Queue a dead message again, due now.",
+                                options: [dataDirectory] + masterKey + [
+                                    OptionSpec("id", valueName: "ID", help: "The message's id.", isRequired: true),
+                                ]),
+                ]),
+            CommandSpec(
                 "backup", abstract: "Write a consistent snapshot of the vault to a file, while it runs.",
                 discussion: """
                     The snapshot is the database (ciphertext and wrapped keys only) and a manifest: schema, \

@@ -36,6 +36,8 @@ case .run(let command):
         case ["apikeys", "list"]: try await AdminCommand.listKeys(command, launch)
         case ["apikeys", "create"]: try await AdminCommand.createKey(command, launch)
         case ["apikeys", "revoke"]: try await AdminCommand.revokeKey(command, launch)
+        case ["outbox", "list"]: try await OutboxCommand.list(command, launch)
+        case ["outbox", "retry"]: try await OutboxCommand.retry(command, launch)
         case ["backup"]: try await BackupCommand.backup(command, launch)
         case ["restore"]: try await BackupCommand.restore(command, launch)
         default: preconditionFailure("command \(command.path) is declared but not dispatched")

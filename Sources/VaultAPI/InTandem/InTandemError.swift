@@ -75,7 +75,7 @@ struct InTandemError: Error, Sendable, Equatable {
              .accountKindMismatch, .cardTokenNotFound, .cardTokenExpired, .tenantNotFound, .invalidSubClientID, .subClientIDTaken, .keyNotFound,
              .keyDeleted, .keyExpired, .tooManyActiveKeys, .duplicateCard, .integrityFailure, .masterKeyMismatch,
              .invalidMasterKey, .syncClientNotFound, .brandMismatch, .ssoTokenReused, .storage,
-             .paymentMethodIdentifierTaken:
+             .paymentMethodIdentifierTaken, .outboxMessageNotFound, .outboxMessageNotDead:
             self = .internalError
         }
     }

@@ -44,10 +44,10 @@ extension APIError {
         let status: HTTPStatus = switch error {
         case .card, .bankAccount, .brandMismatch, .keyExpired, .cardTokenNotFound, .cardTokenExpired, .invalidSubClientID,
              .accountKindMismatch: .badRequest
-        case .cardNotFound, .accountNotFound, .tenantNotFound, .keyNotFound, .syncClientNotFound: .notFound
+        case .cardNotFound, .accountNotFound, .tenantNotFound, .keyNotFound, .syncClientNotFound, .outboxMessageNotFound: .notFound
         case .keyDeleted, .accountDeleted: .gone
         case .referenceLookupExpired: .misdirectedRequest
-        case .tooManyActiveKeys, .duplicateCard, .subClientIDTaken, .paymentMethodIdentifierTaken: .conflict
+        case .tooManyActiveKeys, .duplicateCard, .subClientIDTaken, .paymentMethodIdentifierTaken, .outboxMessageNotDead: .conflict
         case .platform: .unprocessableEntity
         case .unauthenticated, .ssoTokenReused: .unauthorized
         case .tooManyFailedAuthentications: .tooManyRequests

@@ -119,7 +119,7 @@ struct TabaPayError: Error, Sendable, Equatable {
         case .busy: self = .busy
         case .syncClientNotFound, .brandMismatch, .ssoTokenReused, .platform,
              .subClientIDTaken, .integrityFailure, .masterKeyMismatch, .invalidMasterKey, .storage,
-             .paymentMethodIdentifierTaken: self = .internalError
+             .paymentMethodIdentifierTaken, .outboxMessageNotFound, .outboxMessageNotDead: self = .internalError
         }
     }
 

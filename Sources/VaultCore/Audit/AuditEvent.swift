@@ -55,6 +55,8 @@ public struct AuditAction: RawRepresentable, Hashable, Sendable, CustomStringCon
     public static let tenantEnable = AuditAction(rawValue: "tenant.enable")
     public static let apiKeyCreate = AuditAction(rawValue: "apikey.create")
     public static let apiKeyRevoke = AuditAction(rawValue: "apikey.revoke")
+    /// A dead outbound message put back in the queue by an operator.
+    public static let outboxRetry = AuditAction(rawValue: "outbox.retry")
     /// Card data stored: a card, a single-use card token, an account's card, a synced card.
     public static let cardTokenize = AuditAction(rawValue: "card.tokenize")
     public static let cardReveal = AuditAction(rawValue: "card.reveal")

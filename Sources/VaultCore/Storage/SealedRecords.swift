@@ -13,6 +13,8 @@ public enum SealedRecordKind: String, CaseIterable, Sendable {
     case paymentSettings = "payment settings"
     case platformClients = "platform clients"
     case gatewayCards = "gateway cards"
+    /// Undelivered ones: a delivered message's payload is wiped.
+    case outboxMessages = "outbox messages"
 }
 
 /// One record's sealed columns as stored, with what their associated data names.

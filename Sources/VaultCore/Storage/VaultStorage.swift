@@ -14,7 +14,7 @@ public protocol VaultStorage: Sendable {
     func close() async
 }
 
-public protocol StorageReader: SealedRecordReader, WrappedKeyReader {
+public protocol StorageReader: SealedRecordReader, WrappedKeyReader, OutboxReader {
     func metadata(_ key: String) throws -> [UInt8]?
     func tenant(_ id: TenantID) throws -> TenantRecord?
     func tenants() throws -> [TenantRecord]
@@ -58,7 +58,7 @@ public protocol StorageReader: SealedRecordReader, WrappedKeyReader {
     func gatewayCards(client: PlatformClientID, tenant: TenantID) throws -> [GatewayCardRecord]
 }
 
-public protocol StorageWriter: StorageReader, SealedRecordWriter, WrappedKeyWriter {
+public protocol StorageWriter: StorageReader, SealedRecordWriter, WrappedKeyWriter, OutboxWriter {
     func setMetadata(_ key: String, value: [UInt8]) throws
     /// Removes the entry (with SQLite `secure_delete` its bytes are overwritten); false if absent.
     func deleteMetadata(_ key: String) throws -> Bool

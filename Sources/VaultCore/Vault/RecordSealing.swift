@@ -17,6 +17,7 @@ enum RecordSealing {
         case stripeAccessToken = "coffer-stripe-access-token-v1|"
         case platformClientProfile = "coffer-platform-client-v1|"
         case cardholderName = "coffer-cardholder-name-v1|"
+        case outboxPayload = "coffer-outbox-payload-v1|"
         /// A recorded idempotent response; its subject is the record's lookup MAC.
         case idempotentResponse = "coffer-idempotent-response-v2|"
     }

@@ -16,6 +16,7 @@ extension SealedRecordKind {
         case .paymentSettings: [.stripeAccessToken]
         case .platformClients: [.platformClientProfile]
         case .gatewayCards: [.cardholderName]
+        case .outboxMessages: [.outboxPayload]
         }
     }
 

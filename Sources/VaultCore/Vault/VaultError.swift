@@ -28,6 +28,9 @@ public enum VaultError: Error, Equatable, Sendable {
     case invalidSubClientID
     case subClientIDTaken
     case keyNotFound
+    case outboxMessageNotFound
+    /// Only a dead message is retried by hand; a pending one is already being retried.
+    case outboxMessageNotDead
     case keyDeleted
     case keyExpired
     case tooManyActiveKeys(limit: Int)
@@ -69,6 +72,8 @@ public enum VaultError: Error, Equatable, Sendable {
         case .invalidSubClientID: "invalid_sub_client_id"
         case .subClientIDTaken: "sub_client_id_taken"
         case .keyNotFound: "key_not_found"
+        case .outboxMessageNotFound: "outbox_message_not_found"
+        case .outboxMessageNotDead: "outbox_message_not_dead"
         case .keyDeleted: "key_deleted"
         case .keyExpired: "key_expired"
         case .tooManyActiveKeys: "too_many_active_keys"
@@ -106,6 +111,8 @@ public enum VaultError: Error, Equatable, Sendable {
         case .invalidSubClientID: "A sub-client ID is 4, 6 or 8 digits and only names a sub-tenant."
         case .subClientIDTaken: "This sub-client ID is already used under this tenant."
         case .keyNotFound: "No key with this keyID."
+        case .outboxMessageNotFound: "No outbox message with this ID."
+        case .outboxMessageNotDead: "Only a dead outbox message can be retried; this one is pending or delivered."
         case .keyDeleted: "This key was deleted."
         case .keyExpired: "This key has expired."
         case .tooManyActiveKeys(let limit): "A tenant may have at most \(limit) active keys; delete one first."
