@@ -29,7 +29,9 @@ let package = Package(
         .target(name: "JSONWebToken", dependencies: ["VaultCrypto", "JSON"]),
         .target(name: "Logging"),
         .target(name: "Metrics", dependencies: ["Logging"]),
-        .target(name: "HTTPServer", dependencies: ["COpenSSL", "JSON", "Executors"]),
+        // OpenSSL's TLS, server and client role, for HTTPServer and HTTPClient.
+        .target(name: "TLS", dependencies: ["COpenSSL"]),
+        .target(name: "HTTPServer", dependencies: ["COpenSSL", "TLS", "JSON", "Executors"]),
         .target(name: "VaultAPI",
                 dependencies: ["VaultCore", "VaultCrypto", "HTTPServer", "JSON", "JSONWebToken", "Logging", "Metrics"]),
         .executableTarget(
@@ -53,7 +55,7 @@ let package = Package(
         .testTarget(name: "JSONWebTokenTests", dependencies: ["JSONWebToken", "VaultCrypto", "JSON", "TestSupport"]),
         .testTarget(name: "LoggingTests", dependencies: ["Logging", "TestSupport"]),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "TestSupport"]),
-        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TestSupport"]),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TLS", "TestSupport"]),
         .testTarget(name: "CofferTests",
                     dependencies: ["Executors", "VaultCore", "VaultStore", "VaultCrypto", "VaultAPI", "HTTPServer", "Logging", "Metrics",
                                    "TestSupport"]),
