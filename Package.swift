@@ -32,6 +32,8 @@ let package = Package(
         // OpenSSL's TLS, server and client role, for HTTPServer and HTTPClient.
         .target(name: "TLS", dependencies: ["COpenSSL"]),
         .target(name: "HTTPServer", dependencies: ["COpenSSL", "TLS", "JSON", "Executors"]),
+        // Outbound HTTP/1.1 (card gateways, webhooks), reusing the server's message parsing.
+        .target(name: "HTTPClient", dependencies: ["TLS", "HTTPServer", "Executors"]),
         .target(name: "VaultAPI",
                 dependencies: ["VaultCore", "VaultCrypto", "HTTPServer", "JSON", "JSONWebToken", "Logging", "Metrics"]),
         .executableTarget(
