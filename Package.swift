@@ -34,6 +34,8 @@ let package = Package(
         .target(name: "HTTPServer", dependencies: ["COpenSSL", "TLS", "JSON", "Executors"]),
         // Outbound HTTP/1.1 (card gateways, webhooks), reusing the server's message parsing.
         .target(name: "HTTPClient", dependencies: ["TLS", "HTTPServer", "Executors"]),
+        // The implementations of VaultCore's CardVerifier: none, sandbox, an HTTPS gateway.
+        .target(name: "CardVerifiers", dependencies: ["VaultCore", "HTTPClient", "HTTPServer", "JSON", "Logging"]),
         .target(name: "VaultAPI",
                 dependencies: ["VaultCore", "VaultCrypto", "HTTPServer", "JSON", "JSONWebToken", "Logging", "Metrics"]),
         .executableTarget(
