@@ -1,5 +1,9 @@
 import HTTPServer
 
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#endif
+
 /// A request to send: one per connection, so `Host`, `Content-Length`, `Transfer-Encoding` and
 /// `Connection` are the client's to set — values given for them are replaced.
 public struct HTTPClientRequest: Sendable {
@@ -94,7 +98,9 @@ struct Endpoint: Sendable, Hashable {
 
     /// `localhost` or a loopback literal: the only hosts plain HTTP may go to.
     var isLoopbackHost: Bool {
-        host == "localhost" || host.hasPrefix("127.") || host == "::1"
+        var address = in_addr()
+        guard inet_pton(AF_INET, host, &address) == 1 else { return host == "localhost" || host == "::1" }
+        return UInt32(bigEndian: address.s_addr) >> 24 == 127
     }
 
     /// The `Host` field: the authority as the URL gave it, without a default port.

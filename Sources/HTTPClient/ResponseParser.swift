@@ -87,6 +87,7 @@ struct ResponseParser {
                 headers.add(name, value)
                 headerBytes += length + 2
                 index += length + 2
+                state = .headers(scanned: 0)
 
             case .fixedBody(let remaining):
                 let available = min(remaining, buffer.count - index)
