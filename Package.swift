@@ -61,6 +61,8 @@ let package = Package(
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "TestSupport"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TLS", "TestSupport"]),
         .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "HTTPServer", "TestSupport"]),
+        .testTarget(name: "CardVerifiersTests",
+                    dependencies: ["CardVerifiers", "VaultCore", "HTTPClient", "HTTPServer", "JSON", "TestSupport"]),
         .testTarget(name: "CofferTests",
                     dependencies: ["Executors", "VaultCore", "VaultStore", "VaultCrypto", "VaultAPI", "HTTPServer", "Logging", "Metrics",
                                    "TestSupport"]),

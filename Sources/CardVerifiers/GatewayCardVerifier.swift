@@ -80,10 +80,7 @@ public final class GatewayCardVerifier: CardVerifier {
     }
 
     public func void(_ authorization: CardAuthorizationID) async throws(CardVerifierFailure) {
-        guard let id = authorization.rawValue.addingPercentEncoding(withAllowedCharacters: .alphanumerics) else {
-            throw .invalidResponse("the authorization id cannot be sent")
-        }
-        let transaction = try await call(path: "authorizations/\(id)/void", body: [])
+        let transaction = try await call(path: "authorizations/\(Self.pathSegment(authorization.rawValue))/void", body: [])
         let status: String
         do throws(JSONFieldError) {
             status = try transaction.string("status")
@@ -96,7 +93,7 @@ public final class GatewayCardVerifier: CardVerifier {
     /// POSTs `body` and returns the `transaction` object of a 2xx answer.
     private func call(path: String, body: [UInt8]) async throws(CardVerifierFailure) -> JSONReader {
         let base = configuration.baseURL.hasSuffix("/") ? String(configuration.baseURL.dropLast()) : configuration.baseURL
-        let merchant = configuration.merchantID.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
+        let merchant = Self.pathSegment(configuration.merchantID)
         let request = HTTPClientRequest(
             method: "POST", url: "\(base)/merchants/\(merchant)/\(path)",
             headers: ["Authorization": authorization, "Content-Type": "application/json", "Accept": "application/json"],
@@ -148,6 +145,22 @@ public final class GatewayCardVerifier: CardVerifier {
             members.append(("billingAddress", .object(JSONObject(fields.compactMap { name, value in value.map { (name, .string($0)) } }))))
         }
         return JSONWriter.write(.object(JSONObject(members)))
+    }
+
+    /// `text` as one path segment: RFC 3986 unreserved bytes as they are, every other byte
+    /// percent-encoded.
+    private static func pathSegment(_ text: String) -> String {
+        var out = ""
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+                out.unicodeScalars.append(Unicode.Scalar(byte))
+            default:
+                out += "%" + (byte < 16 ? "0" : "") + String(byte, radix: 16, uppercase: true)
+            }
+        }
+        return out
     }
 
     /// Text from the gateway, fit for a reason: card-number-like digit runs replaced, and at
