@@ -30,7 +30,7 @@ public final class HTTPClient: Sendable {
         }
         do throws(ThreadStartError) {
             pool = try BoundedWorkPool(
-                name: "coffer-http-client", threads: max(1, configuration.threads),
+                name: "coffer-client", threads: max(1, configuration.threads),
                 queueLimit: configuration.queueLimit, priority: .normal)
         } catch {
             throw .setup("cannot start the client's threads (errno \(error.code))")
