@@ -76,7 +76,7 @@ struct ResponseParser {
                 if length == 0 {
                     index += 2
                     if let response = try finishHead() { return response }
-                    continue
+                    continue  // to the body, or to the final response after a 1xx
                 }
                 let start = index
                 let (name, value) = try buffer.withUnsafeBufferPointer { bytes throws(HTTPParseError) in
@@ -161,7 +161,7 @@ struct ResponseParser {
         } else {
             state = .untilClose
         }
-        return try advance()
+        return nil
     }
 
     private mutating func complete() -> HTTPClientResponse {

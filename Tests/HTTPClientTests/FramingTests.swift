@@ -162,8 +162,8 @@ struct FramingTests {
     }
 
     @Test func refusedConnectionIsAConnectFailure() async throws {
-        let port = try freePort()
-        let error = await sendError(try client(), "http://127.0.0.1:\(port)/")
+        let refusing = try RefusingPort()
+        let error = await sendError(try client(), "http://127.0.0.1:\(refusing.port)/")
         #expect(error?.code == "connect_failed", "\(String(describing: error))")
     }
 

@@ -79,13 +79,21 @@ struct TLSClientTests {
     /// `openssl s_server` speaking only TLS 1.1 (at security level 0, where OpenSSL 3 still
     /// allows it): `s_client -tls1_1` completes a handshake with it, Coffer's client refuses.
     @Test func tls11ServerIsRefused() async throws {
-        let port = try freePort()
         let server = try await ChildProcess(
             "/usr/bin/openssl",
-            ["s_server", "-accept", "127.0.0.1:\(port)", "-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0",
+            ["s_server", "-accept", "127.0.0.1:0", "-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0",
              "-cert", pki.server("good").certificateChainPath, "-key", pki.server("good").privateKeyPath, "-www"],
             timeLimit: .seconds(60))
-        #expect(await server.standardOutput.wait(within: .seconds(10), forText: "ACCEPT"))
+        // s_server binds the port itself and prints it: "ACCEPT 127.0.0.1:PORT".
+        let listening = await server.standardOutput.wait(within: .seconds(10)) { $0.contains("ACCEPT 127.0.0.1:") && $0.contains("\n") }
+        guard listening, let line = server.standardOutput.text.split(separator: "\n").first(where: { $0.hasPrefix("ACCEPT") }),
+            let port = Int(line.split(separator: ":").last ?? "")
+        else {
+            server.signal(SIGTERM)
+            _ = await server.exit()
+            Issue.record("s_server did not start: \(server.standardError.text)")
+            return
+        }
 
         let control = try await ProcessRunner.run(
             "/usr/bin/openssl",
