@@ -9,7 +9,8 @@ import TLS
 /// Each exchange's blocking socket and TLS calls run on threads of the client's own (a
 /// `BoundedWorkPool`), never on Swift's cooperative pool, which has only one thread per core:
 /// a slow gateway would otherwise stall every request handler of the process. The caller awaits
-/// the result and resumes on its own executor.
+/// the result and resumes on its own executor. A caller cancelled while its exchange runs still
+/// waits for it to end, which `totalTimeout` bounds.
 public final class HTTPClient: Sendable {
     public let configuration: HTTPClientConfiguration
     private let pool: BoundedWorkPool

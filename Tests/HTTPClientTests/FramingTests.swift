@@ -161,6 +161,19 @@ struct FramingTests {
         #expect(error == .timedOut(.connect))
     }
 
+    /// Exchanges beyond `queueLimit` are refused at once rather than queued behind a stalled one.
+    @Test func admissionIsBounded() async throws {
+        let server = try RawServer { _ in pause(.seconds(2)) }
+        let client = try client {
+            $0.queueLimit = 1
+            $0.readTimeout = .seconds(1)
+        }
+        async let stalled = sendError(client, "http://127.0.0.1:\(server.port)/")
+        #expect(await waitUntil(within: .seconds(2)) { !server.request.isEmpty })
+        #expect(await sendError(client, "http://127.0.0.1:\(server.port)/") == .busy)
+        #expect(await stalled == .timedOut(.read))
+    }
+
     @Test func refusedConnectionIsAConnectFailure() async throws {
         let refusing = try RefusingPort()
         let error = await sendError(try client(), "http://127.0.0.1:\(refusing.port)/")
