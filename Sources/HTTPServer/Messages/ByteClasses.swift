@@ -4,13 +4,13 @@
 /// / …" with a single load, which keeps the per-byte loops free of chains of comparisons.
 package enum ASCII {
     static let tab: UInt8 = 0x09
-    package static let lf: UInt8 = 0x0A
-    package static let cr: UInt8 = 0x0D
+    static let lf: UInt8 = 0x0A
+    static let cr: UInt8 = 0x0D
     package static let space: UInt8 = 0x20
     static let quote: UInt8 = 0x22
     static let percent: UInt8 = 0x25
     static let star: UInt8 = 0x2A
-    package static let comma: UInt8 = 0x2C
+    static let comma: UInt8 = 0x2C
     static let dot: UInt8 = 0x2E
     static let slash: UInt8 = 0x2F
     package static let zero: UInt8 = 0x30

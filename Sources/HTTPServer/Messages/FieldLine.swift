@@ -1,5 +1,5 @@
 /// The header fields whose meaning the parser itself needs.
-package enum KnownField: Sendable {
+enum KnownField: Sendable {
     case host
     case contentLength
     case transferEncoding
@@ -69,7 +69,7 @@ package enum FieldLineParser {
         return text
     }
 
-    package static func known(_ bytes: UnsafeBufferPointer<UInt8>, _ line: FieldLine) -> KnownField? {
+    static func known(_ bytes: UnsafeBufferPointer<UInt8>, _ line: FieldLine) -> KnownField? {
         let length = line.nameEnd - line.nameStart
         switch length {
         case 4: return matches(bytes, line.nameStart, host) ? .host : nil
@@ -105,7 +105,7 @@ package enum FieldLineParser {
 
     /// The comma-separated elements of a list value (RFC 9110 §5.6.1), trimmed of OWS, with
     /// empty elements dropped.
-    package static func listElements(_ value: String) -> [Substring] {
+    static func listElements(_ value: String) -> [Substring] {
         value.split(separator: ",", omittingEmptySubsequences: false).compactMap { element in
             let trimmed = element.drop(while: { $0 == " " || $0 == "\t" })
             let end = trimmed.lastIndex(where: { $0 != " " && $0 != "\t" })
