@@ -29,7 +29,13 @@ let package = Package(
         .target(name: "JSONWebToken", dependencies: ["VaultCrypto", "JSON"]),
         .target(name: "Logging"),
         .target(name: "Metrics", dependencies: ["Logging"]),
-        .target(name: "HTTPServer", dependencies: ["COpenSSL", "JSON", "Executors"]),
+        // OpenSSL's TLS, server and client role, for HTTPServer and HTTPClient.
+        .target(name: "TLS", dependencies: ["COpenSSL"]),
+        .target(name: "HTTPServer", dependencies: ["COpenSSL", "TLS", "JSON", "Executors"]),
+        // Outbound HTTP/1.1 (card gateways, webhooks), reusing the server's message parsing.
+        .target(name: "HTTPClient", dependencies: ["TLS", "HTTPServer", "Executors"]),
+        // The implementations of VaultCore's CardVerifier: none, sandbox, an HTTPS gateway.
+        .target(name: "CardVerifiers", dependencies: ["VaultCore", "HTTPClient", "HTTPServer", "JSON", "Logging"]),
         .target(name: "VaultAPI",
                 dependencies: ["VaultCore", "VaultCrypto", "HTTPServer", "JSON", "JSONWebToken", "Logging", "Metrics"]),
         .executableTarget(
@@ -57,7 +63,10 @@ let package = Package(
         .testTarget(name: "JSONWebTokenTests", dependencies: ["JSONWebToken", "VaultCrypto", "JSON", "TestSupport"]),
         .testTarget(name: "LoggingTests", dependencies: ["Logging", "TestSupport"]),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "TestSupport"]),
-        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TestSupport"]),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TLS", "TestSupport"]),
+        .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "HTTPServer", "TestSupport"]),
+        .testTarget(name: "CardVerifiersTests",
+                    dependencies: ["CardVerifiers", "VaultCore", "HTTPClient", "HTTPServer", "JSON", "TestSupport"]),
         .testTarget(name: "CofferTests",
                     dependencies: ["Executors", "VaultCore", "VaultStore", "VaultCrypto", "VaultAPI", "HTTPServer", "Logging", "Metrics",
                                    "TestSupport"]),

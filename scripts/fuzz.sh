@@ -16,24 +16,24 @@ cd "$(dirname "$0")/.."
 
 readonly build=.build-fuzz
 readonly harnesses=Tests/Fuzz/Harnesses
-readonly flags=(-O -g -swift-version 6 -enable-testing -sanitize=fuzzer,address -parse-as-library
+readonly flags=(-O -g -swift-version 6 -package-name Coffer -enable-testing -sanitize=fuzzer,address -parse-as-library
                 -I "$build/modules" -I Sources/COpenSSL)
 
 # The modules each harness links (dependencies first), and what each module imports.
 declare -A modules=(
-  [http]="JSON Executors HTTPServer"
+  [http]="JSON Executors TLS HTTPServer"
   [json]="JSON"
   [base64url]="VaultCrypto"
   [jwt]="VaultCrypto JSON JSONWebToken"
   [card]="VaultCrypto Executors VaultCore"
-  [tabapay]="JSON VaultCrypto Executors VaultCore HTTPServer JSONWebToken Logging Metrics VaultAPI"
-  [clientsync]="JSON VaultCrypto Executors VaultCore HTTPServer JSONWebToken Logging Metrics VaultAPI"
-  [intandem]="JSON VaultCrypto Executors VaultCore HTTPServer JSONWebToken Logging Metrics VaultAPI"
-  [cardinput]="JSON VaultCrypto Executors VaultCore HTTPServer JSONWebToken Logging Metrics VaultAPI"
+  [tabapay]="JSON VaultCrypto Executors VaultCore TLS HTTPServer JSONWebToken Logging Metrics VaultAPI"
+  [clientsync]="JSON VaultCrypto Executors VaultCore TLS HTTPServer JSONWebToken Logging Metrics VaultAPI"
+  [intandem]="JSON VaultCrypto Executors VaultCore TLS HTTPServer JSONWebToken Logging Metrics VaultAPI"
+  [cardinput]="JSON VaultCrypto Executors VaultCore TLS HTTPServer JSONWebToken Logging Metrics VaultAPI"
 )
-declare -A imports=([JSON]="" [VaultCrypto]="" [Logging]="" [Executors]="" [HTTPServer]="JSON Executors" [JSONWebToken]="VaultCrypto JSON"
+declare -A imports=([JSON]="" [VaultCrypto]="" [Logging]="" [Executors]="" [TLS]="" [HTTPServer]="JSON Executors TLS" [JSONWebToken]="VaultCrypto JSON"
                     [Metrics]="Logging" [VaultCore]="VaultCrypto Executors"
-                    [VaultAPI]="JSON VaultCrypto Executors VaultCore HTTPServer JSONWebToken Logging Metrics")
+                    [VaultAPI]="JSON VaultCrypto Executors VaultCore TLS HTTPServer JSONWebToken Logging Metrics")
 # Harness files besides Support.swift and TARGET.swift.
 declare -A extra_sources=([tabapay]=Dialects.swift [clientsync]=Dialects.swift [intandem]=Dialects.swift
                           [cardinput]=Dialects.swift)

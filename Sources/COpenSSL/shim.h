@@ -69,18 +69,24 @@ static inline int coffer_http_accept4(int fd, struct sockaddr *address, socklen_
     return (int)syscall(SYS_accept4, fd, address, length, flags);
 }
 #endif
+// ---- end HTTPServer shims ----------------------------------------------------------------
 
-static inline int coffer_http_SSL_CTX_set_min_proto_version(SSL_CTX *ctx, int version) {
+// ---- TLS shims (Sources/TLS) ------------------------------------------------------------
+static inline int coffer_tls_SSL_CTX_set_min_proto_version(SSL_CTX *ctx, int version) {
     return (int)SSL_CTX_set_min_proto_version(ctx, version);
 }
-static inline long coffer_http_SSL_CTX_set_mode(SSL_CTX *ctx, long mode) { return SSL_CTX_set_mode(ctx, mode); }
-static inline int coffer_http_SSL_CTX_get_min_proto_version(SSL_CTX *ctx) {
+static inline long coffer_tls_SSL_CTX_set_mode(SSL_CTX *ctx, long mode) { return SSL_CTX_set_mode(ctx, mode); }
+static inline int coffer_tls_SSL_CTX_get_min_proto_version(SSL_CTX *ctx) {
     return (int)SSL_CTX_get_min_proto_version(ctx);
 }
 // Option bits are 64-bit macros built with casts, which Swift does not import.
-static inline uint64_t coffer_http_SSL_OP_NO_RENEGOTIATION(void) { return SSL_OP_NO_RENEGOTIATION; }
-static inline uint64_t coffer_http_SSL_OP_NO_COMPRESSION(void) { return SSL_OP_NO_COMPRESSION; }
-static inline uint64_t coffer_http_SSL_OP_CIPHER_SERVER_PREFERENCE(void) { return SSL_OP_CIPHER_SERVER_PREFERENCE; }
-// ---- end HTTPServer shims ----------------------------------------------------------------
+static inline uint64_t coffer_tls_SSL_OP_NO_RENEGOTIATION(void) { return SSL_OP_NO_RENEGOTIATION; }
+static inline uint64_t coffer_tls_SSL_OP_NO_COMPRESSION(void) { return SSL_OP_NO_COMPRESSION; }
+static inline uint64_t coffer_tls_SSL_OP_CIPHER_SERVER_PREFERENCE(void) { return SSL_OP_CIPHER_SERVER_PREFERENCE; }
+// SNI: SSL_set_tlsext_host_name is a macro over SSL_ctrl.
+static inline int coffer_tls_SSL_set_tlsext_host_name(SSL *ssl, const char *name) {
+    return (int)SSL_set_tlsext_host_name(ssl, name);
+}
+// ---- end TLS shims ------------------------------------------------------------------------
 
 #endif

@@ -1,6 +1,7 @@
 import Foundation
 @testable import HTTPServer
 import TestSupport
+import TLS
 import Testing
 
 /// A self-signed certificate for `localhost` / 127.0.0.1 in a temporary directory.
@@ -125,7 +126,7 @@ struct ServerTLSTests {
     }
 
     @Test func contextRequiresTLS12() throws {
-        let context = try TLSContext(configuration: certificate.configuration)
+        let context = try TLSContext(server: certificate.configuration)
         #expect(context.minimumProtocolVersion == 0x0303)  // TLS1_2_VERSION
     }
 

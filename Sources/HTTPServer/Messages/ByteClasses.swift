@@ -2,19 +2,19 @@
 ///
 /// One 256-entry table of bit flags answers "is this byte a tchar / target byte / field-vchar
 /// / …" with a single load, which keeps the per-byte loops free of chains of comparisons.
-enum ASCII {
+package enum ASCII {
     static let tab: UInt8 = 0x09
     static let lf: UInt8 = 0x0A
     static let cr: UInt8 = 0x0D
-    static let space: UInt8 = 0x20
+    package static let space: UInt8 = 0x20
     static let quote: UInt8 = 0x22
     static let percent: UInt8 = 0x25
     static let star: UInt8 = 0x2A
     static let comma: UInt8 = 0x2C
     static let dot: UInt8 = 0x2E
     static let slash: UInt8 = 0x2F
-    static let zero: UInt8 = 0x30
-    static let nine: UInt8 = 0x39
+    package static let zero: UInt8 = 0x30
+    package static let nine: UInt8 = 0x39
     static let colon: UInt8 = 0x3A
     static let semicolon: UInt8 = 0x3B
     static let equals: UInt8 = 0x3D
@@ -44,13 +44,13 @@ enum ASCII {
     }
 }
 
-enum ByteClass {
+package enum ByteClass {
     /// RFC 9110 §5.6.2 tchar.
-    static let token: UInt8 = 1 << 0
+    package static let token: UInt8 = 1 << 0
     /// Bytes allowed in a request target: visible ASCII except '#' (a fragment is never sent).
     static let target: UInt8 = 1 << 1
     /// RFC 9110 §5.5 field-vchar plus SP and HTAB: what may appear inside a field value.
-    static let fieldValue: UInt8 = 1 << 2
+    package static let fieldValue: UInt8 = 1 << 2
     /// RFC 3986 authority bytes without '@': unreserved, sub-delims, ':', '[', ']', '%'.
     static let authority: UInt8 = 1 << 3
     /// RFC 9110 §5.6.4 qdtext.
@@ -58,7 +58,7 @@ enum ByteClass {
     /// Visible ASCII (VCHAR).
     static let visible: UInt8 = 1 << 5
 
-    static let table: [UInt8] = {
+    package static let table: [UInt8] = {
         var table = [UInt8](repeating: 0, count: 256)
         for byte in 0..<256 {
             var flags: UInt8 = 0

@@ -6,7 +6,7 @@
 /// 1–8 hex digits and nothing else as a size, extensions checked against their grammar and then
 /// ignored, CRLF — and only CRLF — after each chunk's data, trailer fields validated like header
 /// fields (against a budget as large as the header section's) and then discarded.
-struct ChunkedBodyDecoder: Sendable, Hashable {
+package struct ChunkedBodyDecoder: Sendable, Hashable {
     enum State: Sendable, Hashable {
         case sizeLine(scanned: Int)
         case data(remaining: Int)
@@ -17,9 +17,11 @@ struct ChunkedBodyDecoder: Sendable, Hashable {
 
     private(set) var state = State.sizeLine(scanned: 0)
 
+    package init() {}
+
     /// Decodes from `bytes[index...]`, appending chunk data to `body` and advancing `index`
     /// past every byte consumed. Returns true once the final CRLF has been consumed.
-    mutating func decode(
+    package mutating func decode(
         _ bytes: UnsafeBufferPointer<UInt8>, index: inout Int, body: inout [UInt8],
         limits: HTTPParserLimits
     ) throws(HTTPParseError) -> Bool {

@@ -8,7 +8,7 @@ enum KnownField: Sendable {
 }
 
 /// Byte offsets of one validated `name: value` line.
-struct FieldLine {
+package struct FieldLine {
     var nameStart: Int
     var nameEnd: Int
     var valueStart: Int
@@ -18,9 +18,9 @@ struct FieldLine {
 
 /// Validates field lines (`field-name ":" OWS field-value OWS`, RFC 9112 §5) and recognizes
 /// the fields that decide framing, without building any String for the checks.
-enum FieldLineParser {
+package enum FieldLineParser {
     /// Validates a complete, non-empty line of `length` bytes at `start`.
-    static func parse(
+    package static func parse(
         _ bytes: UnsafeBufferPointer<UInt8>, start: Int, length: Int
     ) throws(HTTPParseError) -> FieldLine {
         let end = start + length
@@ -50,13 +50,13 @@ enum FieldLineParser {
             valueIsASCII: high < 0x80)
     }
 
-    static func name(_ bytes: UnsafeBufferPointer<UInt8>, _ line: FieldLine) -> String {
+    package static func name(_ bytes: UnsafeBufferPointer<UInt8>, _ line: FieldLine) -> String {
         RequestLineParser.string(bytes, line.nameStart, line.nameEnd)
     }
 
     /// The value as a String. Non-ASCII (obs-text) values must be valid UTF-8: a lossy decode
     /// would let two different byte strings look equal to the application.
-    static func value(
+    package static func value(
         _ bytes: UnsafeBufferPointer<UInt8>, _ line: FieldLine
     ) throws(HTTPParseError) -> String {
         let slice = UnsafeBufferPointer(rebasing: bytes[line.valueStart..<line.valueEnd])
@@ -99,7 +99,7 @@ enum FieldLineParser {
     }
 
     /// ASCII case-insensitive equality of a value with a lowercase literal.
-    static func equalsIgnoringCase(_ value: Substring.UTF8View, _ lowercase: String) -> Bool {
+    package static func equalsIgnoringCase(_ value: Substring.UTF8View, _ lowercase: String) -> Bool {
         value.elementsEqual(lowercase.utf8) { ASCII.lowercased($0) == $1 }
     }
 

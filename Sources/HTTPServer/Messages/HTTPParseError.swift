@@ -61,10 +61,10 @@ extension HTTPParseError {
         "invalid_header_name", "A header line has no colon or its name is not a token.")
     static let invalidHeaderValue = bad(
         "invalid_header_value", "A header value contains a control character or invalid UTF-8.")
-    static let headersTooLarge = HTTPParseError(
+    package static let headersTooLarge = HTTPParseError(
         status: .requestHeaderFieldsTooLarge, code: "headers_too_large",
         message: "The header section is too large.")
-    static let tooManyHeaders = HTTPParseError(
+    package static let tooManyHeaders = HTTPParseError(
         status: .requestHeaderFieldsTooLarge, code: "too_many_headers",
         message: "The request has too many header fields.")
     static let missingHost = bad("missing_host", "An HTTP/1.1 request must carry a Host header.")
@@ -83,7 +83,7 @@ extension HTTPParseError {
     static let unsupportedTransferEncoding = HTTPParseError(
         status: .notImplemented, code: "unsupported_transfer_encoding",
         message: "The only supported Transfer-Encoding is 'chunked'.")
-    static let bodyTooLarge = HTTPParseError(
+    package static let bodyTooLarge = HTTPParseError(
         status: .payloadTooLarge, code: "body_too_large", message: "The request body is too large.")
 
     // Chunked bodies.

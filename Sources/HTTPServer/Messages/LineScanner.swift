@@ -1,5 +1,5 @@
 /// Where a scan for the end of a line stopped.
-enum LineScan: Equatable {
+package enum LineScan: Equatable {
     /// No CRLF yet; `scanned` content bytes are known to be free of CR and LF, so the next scan
     /// resumes there instead of re-reading the line from its start.
     case incomplete(scanned: Int)
@@ -9,13 +9,13 @@ enum LineScan: Equatable {
 
 /// Finds CRLF-terminated lines in the receive buffer, enforcing CRLF-only line endings and a
 /// length bound while the line is still arriving.
-enum LineScanner {
+package enum LineScanner {
     /// Scans the line beginning at `start`, resuming after `scanned` already-checked bytes.
     ///
     /// Throws `bare_line_feed` for an LF not preceded by CR, `bare_carriage_return` for a CR
     /// followed by anything but LF, and `tooLong` as soon as the line has more than
     /// `maxContent` content bytes — before its end has arrived.
-    static func scan(
+    package static func scan(
         _ bytes: UnsafeBufferPointer<UInt8>, start: Int, scanned: Int, maxContent: Int,
         tooLong: HTTPParseError
     ) throws(HTTPParseError) -> LineScan {

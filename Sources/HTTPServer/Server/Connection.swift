@@ -1,4 +1,5 @@
 import COpenSSL
+import TLS
 
 #if canImport(Glibc)
 @preconcurrency import Glibc
@@ -400,28 +401,11 @@ final class Connection {
 
     private func receive(into buffer: UnsafeMutableRawBufferPointer) -> IOResult {
         if let tls { return tls.read(into: buffer) }
-        while true {
-            let count = Glibc.read(fd, buffer.baseAddress, buffer.count)
-            if count > 0 { return .done(count) }
-            if count == 0 { return .closed }
-            switch errno {
-            case EINTR: continue
-            case EAGAIN, EWOULDBLOCK: return .wouldBlock(wantsWrite: false)
-            default: return .failed
-            }
-        }
+        return PlainStream.read(fd, into: buffer)
     }
 
     private func transmit(_ bytes: UnsafeRawBufferPointer) -> IOResult {
         if let tls { return tls.write(bytes) }
-        while true {
-            let count = Glibc.send(fd, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL))
-            if count >= 0 { return .done(count) }
-            switch errno {
-            case EINTR: continue
-            case EAGAIN, EWOULDBLOCK: return .wouldBlock(wantsWrite: true)
-            default: return .failed
-            }
-        }
+        return PlainStream.write(fd, bytes)
     }
 }

@@ -1,6 +1,7 @@
 import COpenSSL
 import Executors
 import Synchronization
+import TLS
 
 #if canImport(Glibc)
 @preconcurrency import Glibc

@@ -1,4 +1,5 @@
 import Executors
+import TLS
 import Synchronization
 
 #if canImport(Glibc)
@@ -66,7 +67,11 @@ public final class HTTPServer: Sendable {
         self.configuration = configuration
         self.handler = handler
         if let tlsConfiguration = configuration.tls {
-            self.tls = try TLSContext(configuration: tlsConfiguration)
+            do throws(TLSError) {
+                self.tls = try TLSContext(server: tlsConfiguration)
+            } catch {
+                throw .tls(error.message)
+            }
         } else {
             self.tls = nil
         }

@@ -1,17 +1,8 @@
 import Executors
+import TLS
 
 /// Where the server's certificate and key are: PEM files, read once by `HTTPServer.init`.
-public struct TLSConfiguration: Sendable, Hashable {
-    /// The leaf certificate first, then any intermediates (a "fullchain" PEM).
-    public var certificateChainPath: String
-    /// The private key matching the leaf certificate, unencrypted PEM (PKCS#8 or traditional).
-    public var privateKeyPath: String
-
-    public init(certificateChainPath: String, privateKeyPath: String) {
-        self.certificateChainPath = certificateChainPath
-        self.privateKeyPath = privateKeyPath
-    }
-}
+public typealias TLSConfiguration = TLSServerIdentity
 
 /// Everything `HTTPServer` needs to know before it binds.
 public struct HTTPServerConfiguration: Sendable {

@@ -1,5 +1,6 @@
 import Executors
 import Synchronization
+import TLS
 
 #if canImport(Glibc)
 @preconcurrency import Glibc

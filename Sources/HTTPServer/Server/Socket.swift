@@ -101,10 +101,10 @@ enum SocketAddress: Sendable {
 }
 
 /// Small wrappers over the POSIX socket calls the server makes.
-enum Socket {
+package enum Socket {
     /// Ignores SIGPIPE for the process, once. Plain sends pass MSG_NOSIGNAL, but OpenSSL writes
     /// with `write(2)`, which would otherwise kill the process when a TLS peer goes away.
-    static func ignoreSIGPIPE() {
+    package static func ignoreSIGPIPE() {
         _ = ignoreSIGPIPEOnce
     }
 
