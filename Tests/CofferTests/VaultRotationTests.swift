@@ -124,12 +124,13 @@ struct SealedRecordsFixture {
     let idempotentCard: Token
     let syncClient: SyncClientID
     let platformClient: PlatformClientID
+    let outboxMessage: OutboxMessageID
 
     /// The live sealed records `make` leaves: its cards include the card account's and the card
     /// payment method's; its accounts include the bank payment method's.
     static let counts: [SealedRecordKind: Int] = [
         .cards: 4, .cardTokens: 1, .accounts: 3, .idempotencyRecords: 1, .syncClients: 1, .paymentMethods: 2,
-        .paymentSettings: 1, .platformClients: 1, .gatewayCards: 1,
+        .paymentSettings: 1, .platformClients: 1, .gatewayCards: 1, .outboxMessages: 1,
     ]
 
     static func make(_ test: TestVault) async throws -> SealedRecordsFixture {
@@ -180,9 +181,16 @@ struct SealedRecordsFixture {
                            vaultToken: nil),
             tenant: tenant, staff: try await vault.authenticate(apiKey: staffKey.secret, actor: "test"), actor: "test")
 
+        // One message waiting, and one delivered: its payload wiped, nothing sealed, nothing to move.
+        let outbox = OutboxService(vault)
+        _ = try await outbox.enqueue(topic: "delivered", payload: Array("sent".utf8), tenant: tenant)
+        try await outbox.deliverDue(via: OutboxTests.ScriptedReceiver([.delivered]))
+        let outboxMessage = try await outbox.enqueue(topic: "waiting", payload: Array("outbox payload".utf8), tenant: tenant)
+
         return SealedRecordsFixture(tenant: tenant, card: card, cardToken: cardToken, cardAccount: cardAccount,
                                     bankAccount: bankAccount, deletedAccount: deletedAccount, idempotency: idempotency,
-                                    idempotentCard: idempotentCard, syncClient: synced.clientID, platformClient: platformClient)
+                                    idempotentCard: idempotentCard, syncClient: synced.clientID, platformClient: platformClient,
+                                    outboxMessage: outboxMessage)
     }
 
     static func bank(_ routing: String, _ number: String) throws -> BankAccount {
@@ -229,6 +237,11 @@ struct SealedRecordsFixture {
                                            subject: tenant.rawValue) == SecretBytes("sk_test_rotation".utf8))
         #expect(try await Self.profile(of: platformClient, tenant: tenant, in: vault) == SecretBytes("client profile".utf8))
         #expect(try await PlatformService(vault).gatewayCards(client: platformClient, tenant: tenant).map(\.cardholderName) == ["Ada Lovelace"])
+        let stored = try await vault.storage.read { [outboxMessage] in try $0.outboxMessage(outboxMessage) }
+        let message = try #require(stored)
+        let sealed = try #require(message.sealedPayload), version = try #require(message.keyVersion)
+        #expect(try await vault.openSealed(.outboxPayload, sealed, version: version, tenant: tenant,
+                                           subject: outboxMessage.rawValue) == SecretBytes("outbox payload".utf8))
     }
 
     private func bankNumber(of token: Token, in vault: Vault) async throws -> SecretBytes {
@@ -250,7 +263,7 @@ struct SealedRecordsFixture {
     static func allUnder(_ version: Int) -> [String: [Int]] {
         Dictionary(uniqueKeysWithValues: [
             "cards", "card_tokens", "accounts", "idempotency_records", "sync_clients", "payment_methods", "payment_settings",
-            "platform_clients", "gateway_cards",
+            "platform_clients", "gateway_cards", "outbox",
         ].map { ($0, [version]) })
     }
 
@@ -265,7 +278,7 @@ struct SealedRecordsFixture {
                 "SELECT m.name FROM sqlite_schema m JOIN pragma_table_info(m.name) c "
                 "WHERE m.type = 'table' AND c.name = 'key_version'")]
             live = {"accounts": "deleted_at IS NULL", "payment_settings": "key_version IS NOT NULL",
-                    "idempotency_records": "key_version IS NOT NULL"}
+                    "idempotency_records": "key_version IS NOT NULL", "outbox": "key_version IS NOT NULL"}
             print(json.dumps({table: sorted({version for (version,) in db.execute(
                 f"SELECT key_version FROM {table} WHERE {live.get(table, '1')}")}) for table in tables}))
             """, [path])
