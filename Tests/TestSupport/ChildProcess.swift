@@ -81,6 +81,9 @@ public final class ChildProcess: Sendable {
         descriptor.send(signal)
     }
 
+    /// Whether the child has exited (and its output streams ended), without waiting.
+    public var hasExited: Bool { end.known != nil }
+
     /// Waits until the child has exited and both its output streams have ended.
     public func exit() async -> Exit {
         await end.value()
@@ -146,6 +149,8 @@ private final class ExitState: Sendable {
         }
         for waiter in waiters { waiter.resume(returning: exit) }
     }
+
+    var known: ChildProcess.Exit? { state.withLock { $0.exit } }
 
     func value() async -> ChildProcess.Exit {
         await withCheckedContinuation { continuation in

@@ -60,11 +60,37 @@ final class ServerProcess: Sendable {
     /// Everything the server logged so far.
     var log: String { process.standardError.text }
 
-    /// Sends SIGTERM and returns the exit status once the server has exited.
+    /// Sends SIGTERM and returns the exit status once the server has exited. A server still
+    /// running a minute later fails the test with its log, and is killed: a shutdown that hangs
+    /// is a finding, never a test run that waits for ever.
     @discardableResult
     func stop() async -> Int32 {
         process.signal(SIGTERM)
+        if await !waitUntil(within: .seconds(60), { [process] in process.hasExited }) {
+            Issue.record("""
+                coffer serve did not exit within 60 s of SIGTERM. Threads (name: kernel wait channel):
+                \(threads())
+                stdout:
+                \(process.standardOutput.text)
+                stderr:
+                \(log)
+                """)
+            process.signal(SIGKILL)
+        }
         return await process.exit().status
+    }
+
+    /// Each of the server's threads with where the kernel has it waiting, from /proc.
+    private func threads() -> String {
+        let tasks = "/proc/\(process.id)/task"
+        let ids = (try? FileManager.default.contentsOfDirectory(atPath: tasks)) ?? []
+        return ids.sorted().map { id in
+            func read(_ file: String) -> String {
+                ((try? String(contentsOfFile: "\(tasks)/\(id)/\(file)", encoding: .utf8)) ?? "?")
+                    .trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+            return "\(read("comm")): \(read("wchan"))"
+        }.joined(separator: "\n")
     }
 
     struct Response {
