@@ -40,6 +40,9 @@ struct Snapshot {
             activeDataKeyVersion = dataKeys.first(where: \.isActive)?.version
             self.auditHead = auditHead
             databaseBytes = database.count
+            // Unkeyed on purpose: the input is the whole database file — ciphertext, keyed
+            // fingerprints, wrapped keys — never a PAN or bank number in the clear, so the digest
+            // answers no guess; it catches damage, and the sealed audit head catches forgery.
             sha256 = SHA256.hash(database)
         }
 
