@@ -40,8 +40,8 @@ let package = Package(
                 dependencies: ["VaultCore", "VaultCrypto", "HTTPServer", "JSON", "JSONWebToken", "Logging", "Metrics"]),
         .executableTarget(
             name: "coffer",
-            dependencies: ["VaultCore", "VaultStore", "VaultCrypto", "VaultAPI", "HTTPServer", "Logging", "Metrics",
-                           "ArgumentParsing"],
+            dependencies: ["VaultCore", "VaultStore", "VaultCrypto", "VaultAPI", "CardVerifiers", "HTTPServer", "Logging",
+                           "Metrics", "ArgumentParsing"],
             plugins: ["EmbedBuildInfo"]),
         .executableTarget(name: "CofferBench", dependencies: ["VaultCore", "VaultStore", "VaultCrypto", "ArgumentParsing"]),
 
@@ -68,8 +68,8 @@ let package = Package(
         .testTarget(name: "CardVerifiersTests",
                     dependencies: ["CardVerifiers", "VaultCore", "HTTPClient", "HTTPServer", "JSON", "TestSupport"]),
         .testTarget(name: "CofferTests",
-                    dependencies: ["Executors", "VaultCore", "VaultStore", "VaultCrypto", "VaultAPI", "HTTPServer", "Logging", "Metrics",
-                                   "TestSupport"]),
+                    dependencies: ["Executors", "VaultCore", "VaultStore", "VaultCrypto", "VaultAPI", "CardVerifiers", "HTTPServer",
+                                   "Logging", "Metrics", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

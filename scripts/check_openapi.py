@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Checks docs/openapi.yaml and the running server against each other.
+"""Checks docs/openapi.yaml, each dialect's docs/openapi/<dialect>.yaml, and the running server against each other.
 
 Usage: scripts/check_openapi.py PATH/TO/coffer
 1. Validates the document as OpenAPI 3.1 (openapi-spec-validator).
@@ -9,7 +9,7 @@ Usage: scripts/check_openapi.py PATH/TO/coffer
    carries every declared required header with a value its schema allows.
 4. Stops the server with SIGTERM (it must exit 0). Prints `N passed, N failed`; exits 1 on failure.
 """
-import base64, json, os, signal, subprocess, sys, tempfile, urllib.request, urllib.error
+import importlib, json, os, signal, subprocess, sys, tempfile, urllib.request, urllib.error
 
 import yaml
 from jsonschema import Draft202012Validator
@@ -17,83 +17,126 @@ from openapi_spec_validator import validate as validate_spec
 from referencing import Registry, Resource
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SPEC = yaml.safe_load(open(os.path.join(ROOT, "docs", "openapi.yaml")))
-validate_spec(SPEC)
-REGISTRY = Registry().with_resource("spec", Resource.opaque(SPEC))
 passed, failed = 0, []
+SPECS = []
 
 
-def resolve(node):
-    while isinstance(node, dict) and "$ref" in node:
-        node = REGISTRY.resolver(base_uri="spec").lookup(node["$ref"].replace("#", "spec#", 1)).contents
-    return node
+class Spec:
+    """One OpenAPI document: the native API's, or a dialect's (`docs/openapi/<dialect>.yaml`)."""
 
+    def __init__(self, path):
+        self.name = os.path.relpath(path, ROOT)
+        self.document = yaml.safe_load(open(path))
+        validate_spec(self.document)
+        self.registry = Registry().with_resource("spec", Resource.opaque(self.document))
+        self.called = set()
+        SPECS.append(self)
 
-def check(method, template, status, body, content_type, headers):
-    global passed
-    operation = SPEC["paths"][template][method.lower()]
-    response = operation["responses"].get(str(status))
-    where = f"{method} {template} -> {status}"
-    if response is None:
-        failed.append(f"{where}: status not declared")
-        return
-    response = resolve(response)
-    for name, header in response.get("headers", {}).items():
-        header = resolve(header)
-        value = headers.get(name)
-        if value is None:
-            if header.get("required"):
-                failed.append(f"{where}: no {name} header")
+    def uncalled(self):
+        """The operations no call exercised: every one the spec declares must be checked."""
+        return [f"{self.name}: {method.upper()} {template} never called"
+                for template, item in self.document["paths"].items() for method in item
+                if method in ("get", "put", "post", "delete", "patch") and (method, template) not in self.called]
+
+    def resolve(self, node):
+        while isinstance(node, dict) and "$ref" in node:
+            node = self.registry.resolver(base_uri="spec").lookup(node["$ref"].replace("#", "spec#", 1)).contents
+        return node
+
+    def check(self, method, template, status, body, headers):
+        global passed
+        operation = self.document["paths"][template][method.lower()]
+        self.called.add((method.lower(), template))
+        response = operation["responses"].get(str(status))
+        where = f"{self.name}: {method} {template} -> {status}"
+        if response is None:
+            failed.append(f"{where}: status not declared")
+            return
+        response = self.resolve(response)
+        for name, header in response.get("headers", {}).items():
+            header = self.resolve(header)
+            value = headers.get(name)
+            if value is None:
+                if header.get("required"):
+                    failed.append(f"{where}: no {name} header")
+                    return
+                continue
+            schema = header.get("schema", {})
+            if schema.get("type") == "integer":
+                value = int(value) if value.isdigit() else value
+            errors = list(Draft202012Validator(schema).iter_errors(value))
+            if errors:
+                failed.append(f"{where}: header {name} {value!r}: {errors[0].message}")
                 return
-            continue
-        schema = header.get("schema", {})
-        if schema.get("type") == "integer":
-            value = int(value) if value.isdigit() else value
-        errors = list(Draft202012Validator(schema).iter_errors(value))
-        if errors:
-            failed.append(f"{where}: header {name} {value!r}: {errors[0].message}")
+        content = response.get("content")
+        if not content:
+            if body:
+                failed.append(f"{where}: body where none is declared")
+            else:
+                passed += 1
             return
-    content = response.get("content")
-    if not content:
-        if body:
-            failed.append(f"{where}: body where none is declared")
-        else:
-            passed += 1
-        return
-    if "application/json" in content:
-        schema = {"$ref": "spec#" + "/paths/" + template.replace("~", "~0").replace("/", "~1")
-                  + f"/{method.lower()}/responses/{status}/content/application~1json/schema"}
-        if "$ref" in operation["responses"][str(status)]:
-            ref = operation["responses"][str(status)]["$ref"].lstrip("#")
-            schema = {"$ref": "spec#" + ref + "/content/application~1json/schema"}
+        if "application/json" in content:
+            schema = {"$ref": "spec#" + "/paths/" + template.replace("~", "~0").replace("/", "~1")
+                      + f"/{method.lower()}/responses/{status}/content/application~1json/schema"}
+            if "$ref" in operation["responses"][str(status)]:
+                ref = operation["responses"][str(status)]["$ref"].lstrip("#")
+                schema = {"$ref": "spec#" + ref + "/content/application~1json/schema"}
+            try:
+                document = json.loads(body)
+            except ValueError:
+                failed.append(f"{where}: body is not JSON")
+                return
+            errors = list(Draft202012Validator(schema, registry=self.registry).iter_errors(document))
+            if errors:
+                failed.append(f"{where}: {errors[0].message}")
+                return
+        passed += 1
+
+
+class Client:
+    """Calls one server and checks every answer against one spec."""
+
+    def __init__(self, base, spec):
+        self.base, self.spec = base, spec
+
+    def call(self, key, method, path, template, body=None, headers=None):
+        """`body`: a JSON value, or bytes sent as they are (a signed request). `key`: a bearer
+        credential, or None (a dialect's own credential headers go in `headers`)."""
+        data = body if isinstance(body, bytes) or body is None else json.dumps(body).encode()
+        request = urllib.request.Request(self.base + path, method=method, data=data)
+        request.add_header("Content-Type", "application/json")
+        if key:
+            request.add_header("Authorization", "Bearer " + key)
+        for name, value in (headers or {}).items():
+            request.add_header(name, value)
         try:
-            document = json.loads(body)
-        except ValueError:
-            failed.append(f"{where}: body is not JSON")
-            return
-        errors = list(Draft202012Validator(schema, registry=REGISTRY).iter_errors(document))
-        if errors:
-            failed.append(f"{where}: {errors[0].message}")
-            return
-    passed += 1
+            with urllib.request.urlopen(request, timeout=10) as response:
+                status, text, received = response.status, response.read().decode(), response.headers
+        except urllib.error.HTTPError as error:
+            status, text, received = error.code, error.read().decode(), error.headers
+        ctype = received.get("Content-Type", "")
+        self.spec.check(method, template, status, text, received)
+        return status, (json.loads(text) if text and ctype.startswith("application/json") else None)
+
+
+NATIVE = Spec(os.path.join(ROOT, "docs", "openapi.yaml"))
 
 
 def call(base, key, method, path, template, body=None, headers=None):
-    request = urllib.request.Request(base + path, method=method,
-                                     data=None if body is None else json.dumps(body).encode())
-    request.add_header("Content-Type", "application/json")
-    if key:
-        request.add_header("Authorization", "Bearer " + key)
-    for name, value in (headers or {}).items():
-        request.add_header(name, value)
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            status, text, received = response.status, response.read().decode(), response.headers
-    except urllib.error.HTTPError as error:
-        status, text, received = error.code, error.read().decode(), error.headers
-    ctype = received.get("Content-Type", "")
-    check(method, template, status, text, ctype, received)
-    return status, (json.loads(text) if text and ctype.startswith("application/json") else None)
+    return Client(base, NATIVE).call(key, method, path, template, body, headers)
+
+
+def dialect_checks(base, key):
+    """Each `scripts/openapi_checks/<dialect>.py` defines `run(base, admin_key, client_for)`, where
+    `client_for("docs/openapi/<dialect>.yaml")` is a `Client` checking answers against that spec."""
+    folder = os.path.join(ROOT, "scripts", "openapi_checks")
+    if not os.path.isdir(folder):
+        return
+    sys.path.insert(0, folder)
+    for name in sorted(f[:-3] for f in os.listdir(folder) if f.endswith(".py")):
+        module = importlib.import_module(name)
+        specs = {}
+        module.run(base, key, lambda path: Client(base, specs.setdefault(path, Spec(os.path.join(ROOT, path)))))
 
 
 def main():
@@ -218,11 +261,14 @@ def main():
         call(base, None, "GET", "/metrics", "/metrics")
         call(base, apikey["apiKey"], "GET", "/metrics", "/metrics")
         call(base, key, "GET", "/metrics", "/metrics")
+        dialect_checks(base, key)
     finally:
         server.send_signal(signal.SIGTERM)
         code = server.wait(timeout=20)
         if code != 0:
             failed.append(f"server exited {code} after SIGTERM")
+    for spec in SPECS:
+        failed.extend(spec.uncalled())
     for failure in failed:
         print("FAIL", failure)
     print(f"{passed} passed, {len(failed)} failed")

@@ -17,15 +17,18 @@ public final class VaultAPI: Sendable {
     let router: Router<RouteHandler>
     let ssoTokens: SSOTokens
     let rejectionLog: RejectionLog
+    let cardVerifier: any CardVerifier
 
     /// The longest a client-sync SSO token lives unless configured: Q2's example asks for an
     /// expiration years ahead and answers a token of `exp = iat + 24 h` (docs/api/client-sync.md).
     public static let defaultSSOTokenLifetime: TimeInterval = 24 * 3600
 
-    /// `ssoTokenLifetime`: the longest a client-sync SSO token lives.
-    public init(vault: Vault, logger: Logger, metrics: MetricsRegistry,
+    /// `cardVerifier`: checks cards with a processor where a dialect asks for it (Ticket
+    /// Evolution); `ssoTokenLifetime`: the longest a client-sync SSO token lives.
+    public init(vault: Vault, logger: Logger, metrics: MetricsRegistry, cardVerifier: any CardVerifier,
                 ssoTokenLifetime: TimeInterval = VaultAPI.defaultSSOTokenLifetime) throws {
         self.vault = vault
+        self.cardVerifier = cardVerifier
         self.logger = logger
         self.metrics = try APIMetrics(registry: metrics, vault: vault)
         rejectionLog = RejectionLog(logger: logger)
@@ -112,7 +115,7 @@ public final class VaultAPI: Sendable {
             outcome.errors = matched.handler.errors
             var call = APICall(request: request, parameters: parameters, source: context.remoteAddress, requestID: requestID)
             if case .everyone = matched.handler.access {} else {
-                let principal = try await authenticate(request, actor: call.actor)
+                let principal = try await authenticate(request, for: matched.handler.access, actor: call.actor)
                 outcome.tenant = principal.tenantID
                 guard Self.allows(matched.handler.access, principal) else { throw APIError.forbidden }
                 call.principal = principal
@@ -162,7 +165,8 @@ public final class VaultAPI: Sendable {
     /// The caller of a request, or a refusal (`AuthenticationRefusal`, which `handle` counts by
     /// cause in the metrics and answers 401 — or 429 once the source has spent its failure
     /// budget — in the route's envelope).
-    private func authenticate(_ request: HTTPRequest, actor: AuditActor) async throws -> Principal {
+    private func authenticate(_ request: HTTPRequest, for access: Access, actor: AuditActor) async throws -> Principal {
+        if case .dialect(let dialect) = access { return try await dialect.authenticate(request, actor) }
         let credential = try await BearerCredential.require(request, vault: vault, actor: actor)
         if SSOTokens.looksLikeToken(credential) {
             return try await ssoTokens.authenticate(String(credential), actor: actor)
@@ -177,6 +181,7 @@ public final class VaultAPI: Sendable {
         case .anyRole(let roles): roles.contains(where: principal.has)
         case .roleOrClientSession(let role):
             if case .clientSession = principal.credential { true } else { principal.has(role) }
+        case .dialect: true
         }
     }
 

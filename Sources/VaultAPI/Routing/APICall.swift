@@ -75,6 +75,15 @@ enum Access: Sendable {
     /// The role, or an SSO session of a sync client; the handler checks the client with
     /// `APICall.requireAccess(to:)`.
     case roleOrClientSession(Role)
+    /// A dialect's own credential instead of `Authorization: Bearer` (connectFi's session token,
+    /// Ticket Evolution's signed `X-Token`): whoever it answers may call the route.
+    case dialect(DialectAuthentication)
+}
+
+/// How a dialect with its own credential headers authenticates a request: it answers the caller,
+/// or throws the refusal (counted against the source, as a bad bearer credential is).
+struct DialectAuthentication: Sendable {
+    var authenticate: @Sendable (HTTPRequest, AuditActor) async throws -> Principal
 }
 
 struct RouteHandler: Sendable {

@@ -1,4 +1,5 @@
 import ArgumentParsing
+import CardVerifiers
 import Dispatch
 import Foundation
 import HTTPServer
@@ -72,7 +73,7 @@ enum ServeCommand {
         try registry.gauge("coffer_store_write_batch_largest", help: "The most writes one transaction has carried.") {
             Double(storage.writeStats.largestBatch)
         }
-        let api = try VaultAPI(vault: vault, logger: logger, metrics: registry)
+        let api = try VaultAPI(vault: vault, logger: logger, metrics: registry, cardVerifier: SandboxCardVerifier())
         configuration.rejectionObserver = api.record
         let server = try HTTPServer(configuration: configuration) { request, context in
             await api.handle(request, context)

@@ -1,3 +1,4 @@
+import CardVerifiers
 import Foundation
 import HTTPServer
 import Logging
@@ -18,12 +19,14 @@ struct APIHarness {
     let client: TenantID
     let key: String
 
-    static func make(policy: VaultPolicy = VaultPolicy(), synchronous: SQLiteSynchronous = .full) async throws -> APIHarness {
+    static func make(policy: VaultPolicy = VaultPolicy(), synchronous: SQLiteSynchronous = .full,
+                     cardVerifier: any CardVerifier = SandboxCardVerifier()) async throws -> APIHarness {
         let clock = TestClock()
         let test = try await TestVault.make(policy: policy, synchronous: synchronous, clock: { clock.now })
         let created = try await test.vault.createTenant(name: "client", actor: "test")
         let log = CapturingLogSink()
-        let api = try VaultAPI(vault: test.vault, logger: Logger(label: "test", sink: log), metrics: MetricsRegistry())
+        let api = try VaultAPI(vault: test.vault, logger: Logger(label: "test", sink: log), metrics: MetricsRegistry(),
+                               cardVerifier: cardVerifier)
         return APIHarness(test: test, api: api, clock: clock, log: log, client: created.id, key: created.adminKey.secret)
     }
 
