@@ -36,12 +36,14 @@ let package = Package(
         .target(name: "HTTPClient", dependencies: ["TLS", "HTTPServer", "Executors"]),
         // The implementations of VaultCore's CardVerifier: none, sandbox, an HTTPS gateway.
         .target(name: "CardVerifiers", dependencies: ["VaultCore", "HTTPClient", "HTTPServer", "JSON", "Logging"]),
+        // Outbound delivery in `coffer serve`: the signed HTTP transport of VaultCore's outbox, and its worker.
+        .target(name: "OutboxDelivery", dependencies: ["VaultCore", "VaultCrypto", "HTTPClient", "HTTPServer", "Executors", "Logging"]),
         .target(name: "VaultAPI",
                 dependencies: ["VaultCore", "VaultCrypto", "HTTPServer", "JSON", "JSONWebToken", "Logging", "Metrics"]),
         .executableTarget(
             name: "coffer",
-            dependencies: ["VaultCore", "VaultStore", "VaultCrypto", "VaultAPI", "CardVerifiers", "HTTPServer", "Logging",
-                           "Metrics", "ArgumentParsing"],
+            dependencies: ["VaultCore", "VaultStore", "VaultCrypto", "VaultAPI", "CardVerifiers", "OutboxDelivery", "HTTPServer",
+                           "Logging", "Metrics", "ArgumentParsing"],
             plugins: ["EmbedBuildInfo"]),
         .executableTarget(name: "CofferBench", dependencies: ["VaultCore", "VaultStore", "VaultCrypto", "ArgumentParsing"]),
 
@@ -68,7 +70,8 @@ let package = Package(
         .testTarget(name: "CardVerifiersTests",
                     dependencies: ["CardVerifiers", "VaultCore", "HTTPClient", "HTTPServer", "JSON", "TestSupport"]),
         .testTarget(name: "CofferTests",
-                    dependencies: ["Executors", "VaultCore", "VaultStore", "VaultCrypto", "VaultAPI", "CardVerifiers", "HTTPServer",
+                    dependencies: ["Executors", "VaultCore", "VaultStore", "VaultCrypto", "VaultAPI", "CardVerifiers", "OutboxDelivery",
+                                   "HTTPServer", "HTTPClient",
                                    "Logging", "Metrics", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

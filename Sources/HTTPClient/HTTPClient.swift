@@ -43,8 +43,7 @@ public final class HTTPClient: Sendable {
     /// Sends `request` on a new connection and returns the complete response — any status; a 4xx
     /// or 5xx is the caller's to interpret.
     public func send(_ request: HTTPClientRequest) async throws(HTTPClientError) -> HTTPClientResponse {
-        let endpoint = try Endpoint(url: request.url)
-        guard endpoint.isTLS || endpoint.isLoopbackHost else { throw .plaintextOffLoopback(endpoint.host) }
+        let endpoint = try Self.endpoint(request.url)
         let bytes = try RequestWriter.serialize(request, to: endpoint)
         let exchange = Exchange(
             endpoint: endpoint, request: bytes, isHEAD: request.method == "HEAD",
@@ -58,6 +57,18 @@ public final class HTTPClient: Sendable {
             throw .cancelled
         }
         return try result.get()
+    }
+
+    /// Checks `url` as `send` does before connecting — its form, and plain `http://` only to
+    /// loopback — so that a configured URL is refused at start-up, not at its first use.
+    public static func check(url: String) throws(HTTPClientError) {
+        _ = try endpoint(url)
+    }
+
+    private static func endpoint(_ url: String) throws(HTTPClientError) -> Endpoint {
+        let endpoint = try Endpoint(url: url)
+        guard endpoint.isTLS || endpoint.isLoopbackHost else { throw .plaintextOffLoopback(endpoint.host) }
+        return endpoint
     }
 }
 

@@ -14,6 +14,10 @@ extension SQLiteBackedReader {
     func outboxMessages(state: OutboxState?, after id: OutboxMessageID?, limit: Int) throws -> [OutboxRecord] {
         try connection.query(OutboxSQL.list, state?.rawValue, id?.rawValue ?? "", max(limit, 0)) { try $0.outboxRecord() }
     }
+
+    func outboxMessageCount(state: OutboxState) throws -> Int {
+        try connection.queryFirst(OutboxSQL.count, state.rawValue) { $0.int(0) } ?? 0
+    }
 }
 
 extension SQLiteWriter {
@@ -38,6 +42,7 @@ enum OutboxSQL {
         """
     static let byID = "SELECT \(columns) FROM outbox WHERE id = ?"
     static let list = "SELECT \(columns) FROM outbox WHERE (?1 IS NULL OR state = ?1) AND id > ?2 ORDER BY id LIMIT ?3"
+    static let count = "SELECT count(*) FROM outbox WHERE state = ?"
     static let insert = "INSERT INTO outbox (\(columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     static let recordAttempt = """
         UPDATE outbox SET sealed_payload = ?, key_version = ?, state = ?, attempts = ?, next_attempt_at = ?, last_error = ?,

@@ -64,6 +64,9 @@ public enum DeliveryResult: Sendable, Equatable {
     case delivered
     /// Worth retrying later: the reason is recorded (never the payload).
     case failed(String)
+    /// Refused for good (an HTTP 4xx): the same message would be refused again, so it is dead at
+    /// once, kept until an operator retries it.
+    case rejected(String)
 }
 
 /// How messages leave the vault (an HTTP POST to a configured receiver, in `coffer serve`).

@@ -33,12 +33,16 @@ public struct OutboxService: Sendable {
     /// Attempts every message due now, up to `limit`, one after another, and records each
     /// outcome; returns how many were attempted. `unit` draws the backoff jitter in [0, 1].
     /// An outcome is recorded only if nothing changed the message meanwhile (another worker, an
-    /// operator's retry): delivery stays at least once, never lost.
+    /// operator's retry): delivery stays at least once, never lost. A cancelled task stops before
+    /// its next message (the rest stay due), so a worker stops after the delivery in flight.
     @discardableResult
     public func deliverDue(via transport: some OutboxTransport, policy: DeliveryPolicy = DeliveryPolicy(), limit: Int = 100,
                            unit: @Sendable () -> Double = { Double.random(in: 0...1) }) async throws -> Int {
         let due = try await vault.read { [now = vault.clock()] in try $0.dueOutboxMessages(at: now, limit: limit) }
+        var attempted = 0
         for message in due {
+            guard !Task.isCancelled else { break }
+            attempted += 1
             guard let sealed = message.sealedPayload, let version = message.keyVersion else { continue }
             let payload = try await vault.openSealed(.outboxPayload, sealed, version: version, tenant: message.tenantID,
                                                      subject: message.id.rawValue)
@@ -53,9 +57,11 @@ public struct OutboxService: Sendable {
             case .delivered:
                 (outcome.state, outcome.deliveredAt, outcome.lastError) = (.delivered, now, nil)
                 (outcome.sealedPayload, outcome.keyVersion) = (nil, nil)
-            case .failed(let reason):
+            case .failed(let reason), .rejected(let reason):
                 outcome.lastError = String(reason.prefix(500))
-                if attempt >= policy.maximumAttempts {
+                if case .rejected = result {
+                    outcome.state = .dead
+                } else if attempt >= policy.maximumAttempts {
                     outcome.state = .dead
                 } else {
                     outcome.nextAttemptAt = now.addingTimeInterval(policy.delay(after: attempt, unit: unit()))
@@ -66,7 +72,12 @@ public struct OutboxService: Sendable {
                 try $0.recordOutboxAttempt(recorded, expectedState: .pending, expectedAttempts: message.attempts)
             }
         }
-        return due.count
+        return attempted
+    }
+
+    /// How many messages are in `state`: for the worker's gauges.
+    public func count(state: OutboxState) async throws -> Int {
+        try await vault.read { try $0.outboxMessageCount(state: state) }
     }
 
     /// Messages, oldest first, without their payloads.

@@ -7,6 +7,7 @@ public protocol OutboxReader {
     func dueOutboxMessages(at date: Date, limit: Int) throws -> [OutboxRecord]
     /// Messages in `state` (any state when nil), oldest first, after `id` (from the first when nil).
     func outboxMessages(state: OutboxState?, after id: OutboxMessageID?, limit: Int) throws -> [OutboxRecord]
+    func outboxMessageCount(state: OutboxState) throws -> Int
 }
 
 public protocol OutboxWriter {
