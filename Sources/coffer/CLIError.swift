@@ -21,6 +21,9 @@ enum CLIError: Error {
     case conflictingMasterKeySources(String, String)
     /// The master-key command failed; the reason never includes its output.
     case masterKeyCommandFailed(String)
+    /// Settings that cannot work together or cannot be used (a missing secret file, a gateway
+    /// without its keys), found before anything starts.
+    case invalidConfiguration(String)
 
     var message: String {
         switch self {
@@ -50,6 +53,7 @@ enum CLIError: Error {
         case .conflictingMasterKeySources(let first, let second):
             "\(first) and \(second) both name a master key; give one"
         case .masterKeyCommandFailed(let reason): "the master-key command \(reason)"
+        case .invalidConfiguration(let reason): reason
         }
     }
 
@@ -57,7 +61,7 @@ enum CLIError: Error {
         switch self {
         case .alreadyInitialized, .io: .failure
         case .dataDirectoryInaccessible: .unavailable
-        case .notInitialized, .noMasterKey, .masterKeyInDataDirectory, .masterKeyCommandFailed: .config
+        case .notInitialized, .noMasterKey, .masterKeyInDataDirectory, .masterKeyCommandFailed, .invalidConfiguration: .config
         case .conflictingMasterKeySources: .usage
         case .auditBroken, .snapshotRefused: .dataError
         }

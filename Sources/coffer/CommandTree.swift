@@ -76,7 +76,7 @@ enum CommandTree {
                     OptionSpec("log-level", valueName: "LEVEL", help: "The least severe log lines written: debug, info, warning or error.",
                                defaultValue: "info"),
                     OptionSpec("config", valueName: "FILE", help: "Read settings from FILE: 'key = value' lines, '#' comments (or set COFFER_CONFIG)."),
-                ],
+                ] + CardVerifierSettings.options + OutboxSettings.options,
                 flags: [
                     FlagSpec("dev", help: "Development mode: initialize the data directory if needed, its master key inside it."),
                     FlagSpec("allow-plaintext", help: "Allow plain HTTP on a non-loopback address."),

@@ -5,6 +5,7 @@ import Foundation
 import HTTPServer
 import Logging
 import Metrics
+import OutboxDelivery
 import VaultAPI
 import VaultCore
 import VaultCrypto
@@ -43,6 +44,8 @@ enum ServeCommand {
         }
         if let maxBody = try command.int("max-body-bytes") { configuration.limits.maxBodyBytes = maxBody }
         configuration.parseErrorResponse = VaultAPI.parseErrorResponse
+        let cardVerification = try CardVerifierSettings.verifier(command)
+        let delivery = try OutboxSettings.delivery(command)
 
         // After the command line is checked (a mistake there creates nothing) and before the master
         // key is fetched (a directory without a vault is not reported as a missing key).
@@ -73,7 +76,12 @@ enum ServeCommand {
         try registry.gauge("coffer_store_write_batch_largest", help: "The most writes one transaction has carried.") {
             Double(storage.writeStats.largestBatch)
         }
-        let api = try VaultAPI(vault: vault, logger: logger, metrics: registry, cardVerifier: SandboxCardVerifier())
+        let api = try VaultAPI(vault: vault, logger: logger, metrics: registry, cardVerifier: cardVerification.verifier)
+        logger.notice("card verifier", metadata: ["mode": .string(cardVerification.mode.rawValue)])
+        let worker = try delivery.map { delivery in
+            try startDelivery(OutboxService(vault), delivery.transport, delivery.settings, logger, registry)
+        }
+        if worker == nil { logger.notice("outbound delivery off (no outbox-url): outbox messages wait") }
         configuration.rejectionObserver = api.record
         let server = try HTTPServer(configuration: configuration) { request, context in
             await api.handle(request, context)
@@ -106,15 +114,42 @@ enum ServeCommand {
         let signal = await termination.next()
         logger.notice("stopping", metadata: ["signal": .int(Int(signal))])
         maintenance.cancel()
+        // The delivery in flight ends (its outcome recorded) while the server drains.
+        async let deliveryStopped: Void? = worker?.stop()
         // A round under way finishes before the last flush and checkpoint, never beside them.
         await maintenance.value
         await server.shutdown()
+        await deliveryStopped
         // No request is in flight any more: what the tally still counts goes into the log, and
         // the last checkpoint covers it.
         await flushFailedAuthentications(vault, all: true, logger)
         await checkpoint(checkpointer, logger)
         await storage.close()
         logger.notice("stopped")
+    }
+
+    /// Starts the outbox's delivery worker and its `coffer_outbox_*` metrics.
+    private static func startDelivery(_ outbox: OutboxService, _ transport: HTTPOutboxTransport, _ settings: DeliveryWorker.Settings,
+                                      _ logger: Logger, _ registry: MetricsRegistry) throws -> DeliveryWorker {
+        let worker = try DeliveryWorker(outbox: outbox, transport: transport, settings: settings, logger: logger)
+        for (name, help, value) in [
+            ("coffer_outbox_delivered_total", "Outbox messages delivered (2xx from the receiver).", \DeliveryStatistics.delivered),
+            ("coffer_outbox_failed_attempts_total", "Delivery attempts that failed (retried, or the last).", \.failedAttempts),
+            ("coffer_outbox_dead_total", "Messages made dead: last attempt failed, or refused with a 4xx.", \.dead),
+        ] {
+            try registry.counter(name, help: help) { Double(worker.statistics[keyPath: value]) }
+        }
+        try registry.gauge("coffer_outbox_pending_messages", help: "Messages waiting for delivery, at the last round.") {
+            Double(worker.statistics.pending)
+        }
+        try registry.gauge("coffer_outbox_dead_messages", help: "Dead messages waiting for `coffer outbox retry`, at the last round.") {
+            Double(worker.statistics.deadWaiting)
+        }
+        worker.start()
+        logger.notice("outbound delivery on", metadata: [
+            "pollSeconds": .string("\(settings.pollInterval)"), "maxAttempts": .int(settings.policy.maximumAttempts),
+        ])
+        return worker
     }
 
     private static func flushFailedAuthentications(_ vault: Vault, all: Bool, _ logger: Logger) async {
