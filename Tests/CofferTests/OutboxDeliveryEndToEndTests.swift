@@ -137,6 +137,24 @@ struct OutboxDeliveryEndToEndTests {
         #expect(!server.log.contains("@example.com"), "no payload in the logs")
     }
 
+    @Test("Over HTTPS: a receiver whose CA is not trusted is retried (tls_failed); with outbox-ca-file it gets the message")
+    func https() async throws {
+        let fixture = try await Fixture(messages: 1)
+        let pki = try await TestPKI()
+        let receiver = try OutboxReceiver([.answer(200)], tls: pki)
+        let untrusted = try await fixture.serve(to: receiver.url)
+        #expect(await untrusted.process.standardError.wait(within: .seconds(30), forText: #""reason":"tls_failed""#), "\(untrusted.log)")
+        #expect(await untrusted.stop() == 0)
+        #expect(receiver.deliveries.isEmpty)
+
+        let trusted = try await fixture.serve(to: receiver.url, ["--outbox-ca-file", pki.caPath])
+        #expect(await waitUntil(within: .seconds(30)) { receiver.deliveries.count == 1 })
+        #expect(await trusted.stop() == 0)
+        await receiver.stop()
+        #expect(receiver.deliveries.first?.headers["Idempotency-Key"] == fixture.ids[0].rawValue)
+        #expect(try await fixture.list(.delivered).count == 1)
+    }
+
     @Test("SIGTERM during a delivery: the delivery finishes and is recorded, the server exits 0")
     func stopsAfterTheDeliveryInFlight() async throws {
         let fixture = try await Fixture(messages: 3)

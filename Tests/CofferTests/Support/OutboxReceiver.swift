@@ -28,13 +28,18 @@ final class OutboxReceiver: Sendable {
 
     private let server: HTTPServer
     private let state: State
+    private let isTLS: Bool
     let port: Int
 
-    /// Answers with each behaviour of `script` in turn, the last one for ever.
-    init(_ script: [Behaviour]) throws {
+    /// Answers with each behaviour of `script` in turn, the last one for ever; over TLS with
+    /// `pki`'s `good` certificate (localhost) when given.
+    init(_ script: [Behaviour], tls pki: TestPKI? = nil) throws {
         let state = State(script)
         var configuration = HTTPServerConfiguration()
         configuration.handlerThreads = 2
+        if let pki {
+            configuration.tls = TLSConfiguration(certificateChainPath: pki.certificatePath("good"), privateKeyPath: pki.keyPath("good"))
+        }
         server = try HTTPServer(configuration: configuration) { request, _ in
             state.recorded.withLock {
                 $0.append(Delivery(method: request.method, path: request.target, headers: request.headers, body: request.body))
@@ -49,9 +54,10 @@ final class OutboxReceiver: Sendable {
         }
         port = try server.start()
         self.state = state
+        isTLS = pki != nil
     }
 
-    var url: String { "http://127.0.0.1:\(port)/hooks/coffer" }
+    var url: String { isTLS ? "https://localhost:\(port)/hooks/coffer" : "http://127.0.0.1:\(port)/hooks/coffer" }
     var deliveries: [Delivery] { state.recorded.withLock { $0 } }
 
     /// From now on, answers every request with `behaviour`.
