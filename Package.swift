@@ -14,6 +14,7 @@ let package = Package(
         // C libraries, reached only through VaultCrypto and VaultStore.
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CPostgreSQL", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
 
         .target(name: "VaultCrypto", dependencies: ["COpenSSL"]),
         // Threads of our own: the HTTP server's task executor and the vault's pool for heavy work.
@@ -21,7 +22,7 @@ let package = Package(
         .target(name: "VaultCore", dependencies: ["VaultCrypto", "Executors"]),
         .target(
             name: "VaultStore",
-            dependencies: ["VaultCore", "VaultCrypto", "CSQLite"],
+            dependencies: ["VaultCore", "VaultCrypto", "CSQLite", "CPostgreSQL"],
             plugins: ["EmbedMigrations"]
         ),
         .target(name: "ArgumentParsing"),

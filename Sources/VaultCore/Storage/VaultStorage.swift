@@ -1,12 +1,29 @@
 import Foundation
 
-/// The only way the vault reaches its data. SQLite implements it today; PostgreSQL can follow
-/// without the core changing, because the core composes its own atomic operations from these
-/// primitives inside `write`, and never sees SQL.
+/// The only way the vault reaches its data. SQLite implements it, PostgreSQL next: the core
+/// composes its own atomic operations from these primitives inside `write` and never sees SQL.
 ///
-/// `write` bodies run inside one transaction (an engine may group several callers' bodies into a
-/// single commit). A body that throws changes nothing; the call returns only once the write is
-/// durable. Bodies must be quick and must not block: do crypto before calling `write`.
+/// What every engine guarantees (and the storage conformance suite checks):
+/// - **Atomic, durable writes.** A `write` body runs inside one transaction (an engine may group
+///   several callers' bodies into one commit). A body that throws changes nothing; the call
+///   returns only once the write is durable.
+/// - **Serializable write bodies.** A body behaves as if no other write ran between its first
+///   read and its commit: a check-then-insert (a duplicate card, a sub-client id, the audit
+///   chain's "read the head, then append") holds across every node of a deployment. SQLite has one
+///   writer; PostgreSQL runs SERIALIZABLE transactions and retries a serialization failure, so
+///   **a body may run more than once**: it must change nothing outside the writer it is given
+///   (no captured counters, no side effects) and be quick — do crypto before calling `write`.
+/// - **Reads see every acknowledged write** of the same engine instance: a token just stored
+///   reveals at once (an engine reading from a replica never serves those reads from it).
+/// - **Insertion order.** "In the order they were stored" and "oldest first" follow a sequence
+///   the engine assigns at insert, increasing with every row (SQLite's `rowid`, a PostgreSQL
+///   identity column), never a timestamp, which can tie.
+/// - **Typed failures.** `StorageError.constraintViolation` only for a uniqueness or integrity
+///   rule; contention and lost connections are `.unavailable` (after the engine's own retries).
+/// - **Deletion.** A delete removes the row from every later read. With SQLite's
+///   `secure_delete` the bytes are overwritten in the file at once; PostgreSQL leaves a dead row
+///   version until `VACUUM` (and in its WAL until recycled). Either way what was deleted is only
+///   ever ciphertext or a wrapped key, sealed under keys the database does not hold.
 public protocol VaultStorage: Sendable {
     func read<T: Sendable>(_ body: @escaping @Sendable (any StorageReader) throws -> T) async throws -> T
     func write<T: Sendable>(_ body: @escaping @Sendable (any StorageWriter) throws -> T) async throws -> T
