@@ -47,10 +47,12 @@ struct Migration: Sendable, Equatable {
     }
 }
 
-/// Applies the migrations a binary carries, each in its own transaction together with its
-/// `schema_migrations` row, after checking that what the database already has is exactly a
-/// prefix of them: a changed applied file, a renamed one or a version this binary does not know
-/// stops everything before anything is applied.
+/// Applies the migrations a binary carries for one engine, each in its own transaction together
+/// with its `schema_migrations` row, after checking that what the database already has is exactly
+/// a prefix of them: a changed applied file, a renamed one or a version this binary does not know
+/// stops everything before anything is applied. The checks are the same for every engine; only
+/// how a migration is applied differs (`migrate(_:)` for SQLite here, for PostgreSQL in
+/// `Migrator+PostgreSQL.swift`).
 struct Migrator: Sendable {
     let migrations: [Migration]
 
@@ -72,9 +74,14 @@ struct Migrator: Sendable {
         self.migrations = migrations
     }
 
-    /// The migrations compiled into this binary from `migrations/*.sql`.
+    /// The SQLite migrations compiled into this binary from `migrations/*.sql`.
     static func embedded() throws(StorageError) -> Migrator {
         try Migrator(files: embeddedMigrationFiles)
+    }
+
+    /// The PostgreSQL migrations compiled into this binary from `migrations/postgresql/*.sql`.
+    static func embeddedPostgreSQL() throws(StorageError) -> Migrator {
+        try Migrator(files: embeddedPostgreSQLMigrationFiles)
     }
 
     static let createBookkeeping = """
@@ -86,7 +93,8 @@ struct Migrator: Sendable {
         ) STRICT
         """
 
-    private struct Applied {
+    /// A `schema_migrations` row.
+    struct Applied {
         let version: Int
         let name: String
         let checksum: String
@@ -136,7 +144,7 @@ struct Migrator: Sendable {
     }
 
     /// Compares the database's record with this binary's files; throws `.migration` on any mismatch.
-    private func pending(applied: [Applied]) throws(StorageError) -> [Migration] {
+    func pending(applied: [Applied]) throws(StorageError) -> [Migration] {
         let known = Dictionary(uniqueKeysWithValues: migrations.map { ($0.version, $0) })
         for record in applied {
             guard let migration = known[record.version] else {
