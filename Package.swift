@@ -22,7 +22,7 @@ let package = Package(
         .target(name: "VaultCore", dependencies: ["VaultCrypto", "Executors"]),
         .target(
             name: "VaultStore",
-            dependencies: ["VaultCore", "VaultCrypto", "CSQLite", "CPostgreSQL"],
+            dependencies: ["VaultCore", "VaultCrypto", "Executors", "CSQLite", "CPostgreSQL"],
             plugins: ["EmbedMigrations"]
         ),
         .target(name: "ArgumentParsing"),

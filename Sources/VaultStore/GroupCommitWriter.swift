@@ -35,13 +35,13 @@ public struct GroupCommitStats: Sendable, Equatable {
 /// The thread is a real thread, not a Task: `sqlite3_step` and fsync block, and the cooperative
 /// pool has only as many threads as cores.
 final class GroupCommitWriter: Sendable {
-    private let core: WriterCore
+    private let core: WriterCore<SQLiteWriter>
     let maxBatchSize: Int
 
     /// Takes ownership of `connection` (already configured and migrated) and starts the thread.
     init(connection: SQLiteConnection, maxBatchSize: Int) {
         self.maxBatchSize = max(1, maxBatchSize)
-        let core = WriterCore(maxBatchSize: self.maxBatchSize)
+        let core = WriterCore<SQLiteWriter>(maxBatchSize: self.maxBatchSize)
         self.core = core
         let thread = Thread {
             // Foundation's `Thread.name` does not reach the kernel on Linux.
@@ -77,10 +77,13 @@ final class GroupCommitWriter: Sendable {
 }
 
 /// A queued write, type-erased: one object per job holds the body and the caller's
-/// continuation, so queueing, running and answering a job builds no closures.
-protocol WriteJob: AnyObject, Sendable {
+/// continuation, so queueing, running and answering a job builds no closures. `Writer` is what
+/// the engine's bodies get (`SQLiteWriter`, `PGWriter`).
+protocol WriteJob<Writer>: AnyObject, Sendable {
+    associatedtype Writer
     /// Runs the body on the writer thread and keeps what it returned or threw; false when it threw.
-    func run(_ writer: SQLiteWriter) -> Bool
+    /// An engine that retries runs it again: the last run's outcome is what `finish` answers.
+    func run(_ writer: Writer) -> Bool
     /// Answers the caller once the batch's fate is known: with what the body returned or threw
     /// when `transactionError` is nil (the batch committed), else with `transactionError`, whether
     /// the body ran or not.
@@ -92,17 +95,17 @@ protocol WriteJob: AnyObject, Sendable {
 /// initialisation before the writer thread's first access), and from then on only the writer
 /// thread uses it (`run` writes `outcome`, `finish` reads it, both in `commit`); the caller only
 /// awaits the continuation.
-final class TypedWriteJob<T: Sendable>: WriteJob, @unchecked Sendable {
-    private let body: @Sendable (SQLiteWriter) throws -> T
+final class TypedWriteJob<Writer, T: Sendable>: WriteJob, @unchecked Sendable {
+    private let body: @Sendable (Writer) throws -> T
     private let continuation: CheckedContinuation<T, any Error>
     private var outcome: Result<T, any Error> = .failure(StorageError.unavailable("the write never ran"))
 
-    init(body: @escaping @Sendable (SQLiteWriter) throws -> T, continuation: CheckedContinuation<T, any Error>) {
+    init(body: @escaping @Sendable (Writer) throws -> T, continuation: CheckedContinuation<T, any Error>) {
         self.body = body
         self.continuation = continuation
     }
 
-    func run(_ writer: SQLiteWriter) -> Bool {
+    func run(_ writer: Writer) -> Bool {
         outcome = Result { try body(writer) }
         if case .success = outcome { return true }
         return false
@@ -113,11 +116,12 @@ final class TypedWriteJob<T: Sendable>: WriteJob, @unchecked Sendable {
     }
 }
 
-/// The queue and the thread's loop, shared by the thread and the `GroupCommitWriter` handle
-/// (the thread does not retain the handle, so dropping the handle can stop the thread).
-final class WriterCore: Sendable {
+/// The queue and the thread's loop, shared by the thread and the engine's handle (the thread does
+/// not retain the handle, so dropping the handle can stop the thread). The loop is the engine's:
+/// SQLite's below, PostgreSQL's in `PGWriterLoop.swift`.
+final class WriterCore<Writer>: Sendable {
     private struct State {
-        var queue: [any WriteJob] = []
+        var queue: [any WriteJob<Writer>] = []
         var closing = false
         var finished = false
         /// True while the thread waits (or is about to wait) on `wakeUp`.
@@ -133,7 +137,7 @@ final class WriterCore: Sendable {
     init(maxBatchSize: Int) { self.maxBatchSize = maxBatchSize }
 
     /// False when the writer no longer accepts jobs.
-    func enqueue(_ job: any WriteJob) -> Bool {
+    func enqueue(_ job: any WriteJob<Writer>) -> Bool {
         let (accepted, signal) = state.withLock { state -> (Bool, Bool) in
             guard !state.closing else { return (false, false) }
             state.queue.append(job)
@@ -159,9 +163,9 @@ final class WriterCore: Sendable {
     }
 
     /// The next batch, waiting for one; nil once closing and the queue is empty.
-    private func nextBatch() -> [any WriteJob]? {
+    func nextBatch() -> [any WriteJob<Writer>]? {
         while true {
-            let batch = state.withLock { state -> [any WriteJob]?? in
+            let batch = state.withLock { state -> [any WriteJob<Writer>]?? in
                 if !state.queue.isEmpty {
                     let count = min(state.queue.count, maxBatchSize)
                     let batch = Array(state.queue.prefix(count))
@@ -177,6 +181,27 @@ final class WriterCore: Sendable {
         }
     }
 
+    /// Called by the thread once its loop has ended: answers `close()`.
+    func finished() {
+        let waiters = state.withLock { state in
+            state.finished = true
+            defer { state.closeWaiters.removeAll() }
+            return state.closeWaiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    func record(jobs: Int, failed: Bool) {
+        stats.withLock { stats in
+            stats.batches += 1
+            stats.jobs += jobs
+            stats.largestBatch = max(stats.largestBatch, jobs)
+            if failed { stats.failedBatches += 1 }
+        }
+    }
+}
+
+extension WriterCore where Writer == SQLiteWriter {
     /// The writer thread's body.
     func run(connection: SQLiteConnection) {
         let writer = SQLiteWriter(connection: connection)
@@ -187,15 +212,10 @@ final class WriterCore: Sendable {
         // file and empty it, then close (the last connection to close also deletes the WAL).
         _ = try? connection.queryFirst("PRAGMA wal_checkpoint(TRUNCATE)") { $0.int(0) }
         connection.close()
-        let waiters = state.withLock { state in
-            state.finished = true
-            defer { state.closeWaiters.removeAll() }
-            return state.closeWaiters
-        }
-        for waiter in waiters { waiter.resume() }
+        finished()
     }
 
-    private func commit(_ batch: [any WriteJob], writer: SQLiteWriter) {
+    private func commit(_ batch: [any WriteJob<Writer>], writer: SQLiteWriter) {
         let connection = writer.connection
         do {
             try connection.execute("BEGIN IMMEDIATE")
@@ -230,14 +250,5 @@ final class WriterCore: Sendable {
         if transactionError != nil, connection.isInTransaction { try? connection.execute("ROLLBACK") }
         record(jobs: batch.count, failed: transactionError != nil)
         for job in batch { job.finish(transactionError: transactionError) }
-    }
-
-    private func record(jobs: Int, failed: Bool) {
-        stats.withLock { stats in
-            stats.batches += 1
-            stats.jobs += jobs
-            stats.largestBatch = max(stats.largestBatch, jobs)
-            if failed { stats.failedBatches += 1 }
-        }
     }
 }

@@ -100,14 +100,15 @@ enum RecordSQL {
         """
 }
 
-extension SQLiteRow {
-    func identifier<ID: RandomIdentifier>(_ column: Int32, as type: ID.Type, _ what: String) throws(StorageError) -> ID {
-        guard let id = ID(validating: text(column)) else { throw .corrupt("\(what) is not a 22-character identifier") }
+/// Row -> record mapping for both engines (`StoredRow`: SQLite's and PostgreSQL's rows).
+extension StoredRow {
+    func identifier<ID: RandomIdentifier>(_ column: Int32, as type: ID.Type, _ what: String) throws -> ID {
+        guard let id = try ID(validating: text(column)) else { throw StorageError.corrupt("\(what) is not a 22-character identifier") }
         return id
     }
 
-    func tenantRecord() throws(StorageError) -> TenantRecord {
-        TenantRecord(
+    func tenantRecord() throws -> TenantRecord {
+        try TenantRecord(
             id: try identifier(0, as: TenantID.self, "tenants.id"),
             name: text(1),
             parentID: isNull(2) ? nil : try identifier(2, as: TenantID.self, "tenants.parent_id"),
@@ -117,8 +118,8 @@ extension SQLiteRow {
             disabledAt: optionalInt64(6).map(SQLiteTime.date))
     }
 
-    func apiKeyRecord() throws(StorageError) -> APIKeyRecord {
-        APIKeyRecord(
+    func apiKeyRecord() throws -> APIKeyRecord {
+        try APIKeyRecord(
             id: try identifier(0, as: APIKeyID.self, "api_keys.id"),
             tenantID: try identifier(1, as: TenantID.self, "api_keys.tenant_id"),
             secretHash: blob(2),
@@ -131,25 +132,25 @@ extension SQLiteRow {
     }
 
     /// The limits stored in `RateLimitColumns` order from `column` on.
-    func rateLimits(from column: Int32) throws(StorageError) -> RateLimits {
+    func rateLimits(from column: Int32) throws -> RateLimits {
         var limits = RateLimits.unlimited
         for (index, operation) in RateLimitColumns.operations.enumerated() {
             let perSecond = column + Int32(2 * index)
             if isNull(perSecond) { continue }
-            guard let rate = TokenBucket.Rate(perSecond: double(perSecond), burst: double(perSecond + 1)) else {
-                throw .corrupt("api_keys.\(operation.rawValue)_* is not a valid rate")
+            guard let rate = try TokenBucket.Rate(perSecond: double(perSecond), burst: double(perSecond + 1)) else {
+                throw StorageError.corrupt("api_keys.\(operation.rawValue)_* is not a valid rate")
             }
             limits[operation] = rate
         }
         return limits
     }
 
-    func dataKeyRecord() -> DataKeyRecord {
-        DataKeyRecord(version: int(0), wrappedKey: blob(1), createdAt: SQLiteTime.date(int64(2)))
+    func dataKeyRecord() throws -> DataKeyRecord {
+        try DataKeyRecord(version: int(0), wrappedKey: blob(1), createdAt: SQLiteTime.date(int64(2)))
     }
 
-    func cardDataKeyRecord() throws(StorageError) -> CardDataKeyRecord {
-        CardDataKeyRecord(
+    func cardDataKeyRecord() throws -> CardDataKeyRecord {
+        try CardDataKeyRecord(
             id: try identifier(0, as: KeyID.self, "card_data_keys.id"),
             tenantID: try identifier(1, as: TenantID.self, "card_data_keys.tenant_id"),
             wrappedPrivateKey: blob(2),
@@ -159,12 +160,12 @@ extension SQLiteRow {
             deletedAt: optionalInt64(6).map(SQLiteTime.date))
     }
 
-    func cardRecord() throws(StorageError) -> CardRecord {
+    func cardRecord() throws -> CardRecord {
         var expiration: ExpirationDate?
-        if let yyyymm = optionalText(8) {
-            do { expiration = try ExpirationDate(yyyymm: yyyymm) } catch { throw .corrupt("cards.expiration is not YYYYMM") }
+        if let yyyymm = try optionalText(8) {
+            do { expiration = try ExpirationDate(yyyymm: yyyymm) } catch { throw StorageError.corrupt("cards.expiration is not YYYYMM") }
         }
-        return CardRecord(
+        return try CardRecord(
             token: try identifier(0, as: Token.self, "cards.token"),
             tenantID: try identifier(1, as: TenantID.self, "cards.tenant_id"),
             ciphertext: blob(2),
@@ -179,8 +180,8 @@ extension SQLiteRow {
     }
 
     /// A neutralised record has NULL status, body and version (a CHECK keeps the three together).
-    func idempotencyRecord() throws(StorageError) -> IdempotencyRecord {
-        IdempotencyRecord(
+    func idempotencyRecord() throws -> IdempotencyRecord {
+        try IdempotencyRecord(
             tenantID: try identifier(0, as: TenantID.self, "idempotency_records.tenant_id"),
             lookup: text(1),
             requestMAC: blob(2),
@@ -188,8 +189,8 @@ extension SQLiteRow {
             createdAt: SQLiteTime.date(int64(6)))
     }
 
-    func cardTokenRecord() throws(StorageError) -> CardTokenRecord {
-        CardTokenRecord(
+    func cardTokenRecord() throws -> CardTokenRecord {
+        try CardTokenRecord(
             token: try identifier(0, as: Token.self, "card_tokens.token"),
             tenantID: try identifier(1, as: TenantID.self, "card_tokens.tenant_id"),
             ciphertext: blob(2),
@@ -200,14 +201,14 @@ extension SQLiteRow {
 
     /// Audit rows are read as stored, without validating identifiers: a tampered value must
     /// reach `AuditChain.verify` (and show as a broken chain) rather than fail the read.
-    func auditEntry() throws(StorageError) -> AuditEntry {
-        guard let outcome = AuditOutcome(rawValue: text(6)) else {
-            throw .corrupt("audit_log entry \(int64(0)) has an unknown outcome")
+    func auditEntry() throws -> AuditEntry {
+        guard let outcome = try AuditOutcome(rawValue: text(6)) else {
+            throw StorageError.corrupt("audit_log entry \((try? int64(0)) ?? 0) has an unknown outcome")
         }
-        guard let version = AuditChain.Version(rawValue: int(12)) else {
-            throw .corrupt("audit_log entry \(int64(0)) has an unknown chain version")
+        guard let version = try AuditChain.Version(rawValue: int(12)) else {
+            throw StorageError.corrupt("audit_log entry \((try? int64(0)) ?? 0) has an unknown chain version")
         }
-        return AuditEntry(
+        return try AuditEntry(
             sequence: int64(0),
             timestampMillis: int64(1),
             event: AuditEvent(
@@ -229,8 +230,8 @@ enum RateLimitColumns {
     static let operations = RateLimits.Operation.allCases
     static let names = operations.map { "\($0.rawValue)_per_second, \($0.rawValue)_burst" }.joined(separator: ", ")
 
-    static func values(_ limits: RateLimits) -> [any SQLiteBindable] {
-        operations.flatMap { operation -> [any SQLiteBindable] in
+    static func values(_ limits: RateLimits) -> [Double?] {
+        operations.flatMap { operation -> [Double?] in
             [limits[operation]?.perSecond, limits[operation]?.burst]
         }
     }
@@ -248,15 +249,15 @@ enum RoleList {
     }
 }
 
-extension SQLiteRow {
-    func accountRecord() throws(StorageError) -> AccountRecord {
+extension StoredRow {
+    func accountRecord() throws -> AccountRecord {
         var bank: StoredBankAccount?
         if !isNull(6) {
-            guard let type = BankAccountType(rawValue: text(9)) else { throw .corrupt("accounts.bank_account_type") }
-            bank = StoredBankAccount(sealedNumber: blob(6), fingerprint: blob(7), routingNumber: text(8),
+            guard let type = try BankAccountType(rawValue: text(9)) else { throw StorageError.corrupt("accounts.bank_account_type") }
+            bank = try StoredBankAccount(sealedNumber: blob(6), fingerprint: blob(7), routingNumber: text(8),
                                      accountType: type, last4: text(10))
         }
-        return AccountRecord(
+        return try AccountRecord(
             token: try identifier(0, as: Token.self, "accounts.token"),
             tenantID: try identifier(1, as: TenantID.self, "accounts.tenant_id"),
             referenceID: isNull(2) ? nil : text(2),
@@ -269,20 +270,20 @@ extension SQLiteRow {
     }
 }
 
-extension SQLiteRow {
-    func syncClientRecord() throws(StorageError) -> SyncClientRecord {
-        guard let id = SyncClientID(validating: text(0)) else { throw .corrupt("sync_clients.id") }
-        return SyncClientRecord(
+extension StoredRow {
+    func syncClientRecord() throws -> SyncClientRecord {
+        guard let id = try SyncClientID(validating: text(0)) else { throw StorageError.corrupt("sync_clients.id") }
+        return try SyncClientRecord(
             id: id, tenantID: try identifier(1, as: TenantID.self, "sync_clients.tenant_id"), identifier: text(2),
             sealedMeta: blob(3), keyVersion: int(4),
             createdAt: SQLiteTime.date(int64(5)), updatedAt: SQLiteTime.date(int64(6)))
     }
 
-    func paymentMethodRecord() throws(StorageError) -> PaymentMethodRecord {
-        guard let id = PaymentMethodID(validating: text(0)), let client = SyncClientID(validating: text(2)),
-              let kind = PaymentMethodRecord.Kind(rawValue: text(4))
-        else { throw .corrupt("payment_methods row") }
-        return PaymentMethodRecord(
+    func paymentMethodRecord() throws -> PaymentMethodRecord {
+        guard let id = try PaymentMethodID(validating: text(0)), let client = try SyncClientID(validating: text(2)),
+              let kind = try PaymentMethodRecord.Kind(rawValue: text(4))
+        else { throw StorageError.corrupt("payment_methods row") }
+        return try PaymentMethodRecord(
             id: id, tenantID: try identifier(1, as: TenantID.self, "payment_methods.tenant_id"), clientID: client,
             identifier: isNull(3) ? nil : text(3), kind: kind,
             token: try identifier(5, as: Token.self, "payment_methods.token"), ownsInstrument: int(6) != 0,

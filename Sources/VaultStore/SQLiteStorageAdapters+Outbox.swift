@@ -56,10 +56,10 @@ enum OutboxSQL {
     }
 }
 
-extension SQLiteRow {
-    func outboxRecord() throws(StorageError) -> OutboxRecord {
-        guard let state = OutboxState(rawValue: text(5)) else { throw .corrupt("outbox.state is not a known state") }
-        return OutboxRecord(
+extension StoredRow {
+    func outboxRecord() throws -> OutboxRecord {
+        guard let state = try OutboxState(rawValue: text(5)) else { throw StorageError.corrupt("outbox.state is not a known state") }
+        return try OutboxRecord(
             id: try identifier(0, as: OutboxMessageID.self, "outbox.id"),
             tenantID: try identifier(1, as: TenantID.self, "outbox.tenant_id"),
             topic: text(2),

@@ -73,9 +73,9 @@ enum PlatformSQL {
     static let deleteGatewayCard = "DELETE FROM gateway_cards WHERE id = ? AND tenant_id = ? RETURNING \(gatewayCardColumns)"
 }
 
-extension SQLiteRow {
-    func paymentSettingsRecord() throws(StorageError) -> PaymentSettingsRecord {
-        PaymentSettingsRecord(
+extension StoredRow {
+    func paymentSettingsRecord() throws -> PaymentSettingsRecord {
+        try PaymentSettingsRecord(
             tenantID: try identifier(0, as: TenantID.self, "payment_settings.tenant_id"),
             stripeUserID: optionalText(1),
             sealedStripeAccessToken: isNull(2) ? nil : blob(2),
@@ -86,8 +86,8 @@ extension SQLiteRow {
             updatedAt: SQLiteTime.date(int64(7)))
     }
 
-    func platformClientRecord() throws(StorageError) -> PlatformClientRecord {
-        PlatformClientRecord(
+    func platformClientRecord() throws -> PlatformClientRecord {
+        try PlatformClientRecord(
             id: try identifier(0, as: PlatformClientID.self, "platform_clients.id"),
             tenantID: try identifier(1, as: TenantID.self, "platform_clients.tenant_id"),
             sealedProfile: blob(2),
@@ -95,8 +95,8 @@ extension SQLiteRow {
             createdAt: SQLiteTime.date(int64(4)))
     }
 
-    func gatewayCardRecord() throws(StorageError) -> GatewayCardRecord {
-        GatewayCardRecord(
+    func gatewayCardRecord() throws -> GatewayCardRecord {
+        try GatewayCardRecord(
             id: try identifier(0, as: GatewayCardID.self, "gateway_cards.id"),
             tenantID: try identifier(1, as: TenantID.self, "gateway_cards.tenant_id"),
             clientID: try identifier(2, as: PlatformClientID.self, "gateway_cards.client_id"),

@@ -42,7 +42,7 @@ extension SQLiteBackedReader {
     }
 
     func dataKeys() throws -> [DataKeyRecord] {
-        try connection.query(RecordSQL.allDataKeys) { $0.dataKeyRecord() }
+        try connection.query(RecordSQL.allDataKeys) { try $0.dataKeyRecord() }
     }
 
     func cardDataKey(_ id: KeyID, tenant: TenantID) throws -> CardDataKeyRecord? {
@@ -147,7 +147,7 @@ extension SQLiteWriter {
         try connection.execute(RecordSQL.insertAPIKey, arguments: [
             key.id.rawValue, key.tenantID.rawValue, key.secretHash, RoleList.format(key.roles), key.label,
             SQLiteTime.milliseconds(key.createdAt), key.revokedAt.map(SQLiteTime.milliseconds),
-        ] + RateLimitColumns.values(key.limits))
+        ] + RateLimitColumns.values(key.limits).map { $0 as any SQLiteBindable })
     }
 
     func revokeAPIKey(_ id: APIKeyID, tenant: TenantID, at date: Date) throws -> Bool {

@@ -137,6 +137,12 @@ final class PGConnection: @unchecked Sendable {
         return status == PQTRANS_INTRANS || status == PQTRANS_INERROR
     }
 
+    /// True inside a transaction block that a failed statement aborted: its COMMIT would roll back.
+    var isInFailedTransaction: Bool {
+        guard let handle else { return false }
+        return PQtransactionStatus(handle) == PQTRANS_INERROR
+    }
+
     /// False once the server closed the connection or a network error broke it.
     var isHealthy: Bool {
         guard let handle else { return false }

@@ -1,0 +1,150 @@
+import Foundation
+import VaultCore
+
+/// How the PostgreSQL writer retries a write that lost a race with another node.
+struct PGRetryPolicy: Sendable {
+    /// Runs of one body at most, the first included.
+    var maximumAttempts = 12
+    /// The first backoff's upper bound; it doubles with each attempt up to `maximumDelay`. Each
+    /// wait is drawn uniformly below its bound, so two nodes that collided do not collide again.
+    var baseDelay = 0.002
+    var maximumDelay = 0.1
+
+    func delay(beforeAttempt attempt: Int) -> TimeInterval {
+        let bound = min(maximumDelay, baseDelay * Double(1 << min(attempt, 16)))
+        return Double.random(in: 0...bound)
+    }
+}
+
+/// The PostgreSQL writer thread: group commit like SQLite's (`GroupCommitWriter`), in
+/// SERIALIZABLE transactions. Each queued body runs in its own SAVEPOINT of one transaction, one
+/// COMMIT (one WAL flush) acknowledges them all. A body that fails on its own is rolled back to
+/// its savepoint and fails alone. When the batch loses a race with another node — a
+/// serialization failure or deadlock at any statement or at COMMIT, or a unique violation of the
+/// audit sequence — the whole transaction is rolled back and each body runs again in a
+/// transaction of its own, retried with jittered exponential backoff up to
+/// `PGRetryPolicy.maximumAttempts` runs; after that it fails with `.unavailable`.
+///
+/// A broken connection fails the batch (`.unavailable`; a COMMIT whose answer was lost may or
+/// may not have committed) and is replaced before the next one.
+extension WriterCore where Writer == PGWriter {
+    func run(uri: String, connection: PGConnection, retry: PGRetryPolicy) {
+        var connection: PGConnection? = connection
+        while let batch = nextBatch() {
+            if connection?.isHealthy != true {
+                connection?.close()
+                connection = try? PGConnection.connect(uri)
+            }
+            guard let connection else {
+                record(jobs: batch.count, failed: true)
+                for job in batch { job.finish(transactionError: StorageError.unavailable("PostgreSQL: cannot reconnect")) }
+                continue
+            }
+            commit(batch, writer: PGWriter(connection: connection, attempt: PGAttempt()), retry: retry)
+        }
+        connection?.close()
+        finished()
+    }
+
+    private enum Outcome {
+        case committed
+        /// Lost a race: run the bodies again.
+        case lostRace
+        /// A lone body failed on its own: nothing was committed, the body's failure is its answer.
+        case rolledBack
+        case failed(any Error)
+    }
+
+    /// What a transaction's body decided.
+    private enum Decision {
+        case commit, rollBack, lostRace
+    }
+
+    private func commit(_ batch: [any WriteJob<Writer>], writer: PGWriter, retry: PGRetryPolicy) {
+        guard batch.count > 1 else {
+            commitAlone(batch[0], writer: writer, retry: retry)
+            return
+        }
+        let outcome = transaction(writer) { () throws -> Decision in
+            for job in batch {
+                try writer.connection.executeScript("SAVEPOINT coffer_write")
+                writer.attempt.lostRace = false
+                if !job.run(writer) {
+                    if writer.attempt.lostRace { return .lostRace }
+                    try writer.connection.executeScript("ROLLBACK TO coffer_write")
+                }
+                try writer.connection.executeScript("RELEASE coffer_write")
+            }
+            return .commit
+        }
+        switch outcome {
+        case .committed, .rolledBack:
+            record(jobs: batch.count, failed: false)
+            for job in batch { job.finish(transactionError: nil) }
+        case .failed(let error):
+            record(jobs: batch.count, failed: true)
+            for job in batch { job.finish(transactionError: error) }
+        case .lostRace:
+            // One at a time: a batch that keeps colliding would otherwise never commit.
+            for job in batch { commitAlone(job, writer: writer, retry: retry) }
+        }
+    }
+
+    private func commitAlone(_ job: any WriteJob<Writer>, writer: PGWriter, retry: PGRetryPolicy) {
+        for attempt in 0..<retry.maximumAttempts {
+            if attempt > 0 { Thread.sleep(forTimeInterval: retry.delay(beforeAttempt: attempt)) }
+            let outcome = transaction(writer) { () -> Decision in
+                writer.attempt.lostRace = false
+                if job.run(writer) { return .commit }
+                return writer.attempt.lostRace ? .lostRace : .rollBack
+            }
+            switch outcome {
+            case .committed, .rolledBack:
+                record(jobs: 1, failed: false)
+                job.finish(transactionError: nil)
+                return
+            case .lostRace:
+                continue
+            case .failed(let error):
+                record(jobs: 1, failed: true)
+                job.finish(transactionError: error)
+                return
+            }
+        }
+        record(jobs: 1, failed: true)
+        job.finish(transactionError: StorageError.unavailable(
+            "PostgreSQL: the write lost a race with another transaction \(retry.maximumAttempts) times (SQLSTATE 40001)"))
+    }
+
+    /// BEGIN SERIALIZABLE, `body`, then COMMIT or ROLLBACK as it decides; a serialization failure
+    /// or deadlock anywhere (COMMIT included) is a lost race.
+    private func transaction(_ writer: PGWriter, _ body: () throws -> Decision) -> Outcome {
+        let connection = writer.connection
+        do {
+            try connection.executeScript("BEGIN ISOLATION LEVEL SERIALIZABLE")
+            switch try body() {
+            case .commit:
+                // A body that swallowed a failed statement left the transaction aborted: COMMIT
+                // would quietly roll it back.
+                guard !connection.isInFailedTransaction else {
+                    try connection.executeScript("ROLLBACK")
+                    return .failed(StorageError.unavailable("PostgreSQL: a statement of the write failed and the write was rolled back"))
+                }
+                try connection.executeScript("COMMIT")
+                return .committed
+            case .rollBack:
+                try connection.executeScript("ROLLBACK")
+                return .rolledBack
+            case .lostRace:
+                try connection.executeScript("ROLLBACK")
+                return .lostRace
+            }
+        } catch {
+            if connection.isInTransaction { try? connection.executeScript("ROLLBACK") }
+            if let error = error as? PGError {
+                return error.kind == .serializationFailure ? .lostRace : .failed(error.storageError)
+            }
+            return .failed(error)
+        }
+    }
+}
