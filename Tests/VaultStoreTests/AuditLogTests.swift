@@ -14,9 +14,9 @@ private let log = AuditLog(key: .generate())
                    outcome: index.isMultiple(of: 5) ? .failure : .success)
     }
 
-    @Test func appendedEntriesFormAHashChain() async throws {
-        let directory = try ScratchDirectory()
-        let storage = try SQLiteStorage.open(path: directory.database)
+    @Test(arguments: StorageKind.available) func appendedEntriesFormAHashChain(_ kind: StorageKind) async throws {
+        let store = try await StoreFixture(kind)
+        let storage = try store.open()
         let tenant = TenantID.generate()
         let first = try await storage.write { try log.append(self.event(0, tenant: tenant), at: date(1_700_000_000_000), to: $0) }
         #expect(first.sequence == 1)
@@ -112,17 +112,18 @@ private let log = AuditLog(key: .generate())
         await storage.close()
     }
 
-    @Test func theChainContinuesAfterReopeningAndAppendsByAnotherConnection() async throws {
-        let directory = try ScratchDirectory()
-        let first = try SQLiteStorage.open(path: directory.database)
+    @Test(arguments: StorageKind.available)
+    func theChainContinuesAfterReopeningAndAppendsByAnotherConnection(_ kind: StorageKind) async throws {
+        let store = try await StoreFixture(kind)
+        let first = try store.open()
         for index in 0..<2 {
             _ = try await first.write { try log.append(self.event(index, tenant: nil), at: Sample.now, to: $0) }
         }
         await first.close()
-        let reopened = try SQLiteStorage.open(path: directory.database)
+        let reopened = try store.open()
         #expect(try await reopened.write { try log.append(self.event(2, tenant: nil), at: Sample.now, to: $0) }.sequence == 3)
         // A second storage on the same file, as a CLI command beside a running server.
-        let other = try SQLiteStorage.open(path: directory.database)
+        let other = try store.open()
         var sequences: [Int64] = []
         for (index, storage) in [other, reopened, other, reopened].enumerated() {
             sequences.append(try await storage.write { try log.append(self.event(3 + index, tenant: nil), at: Sample.now, to: $0) }.sequence)

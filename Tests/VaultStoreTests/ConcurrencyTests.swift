@@ -5,9 +5,9 @@ import VaultCore
 @testable import VaultStore
 
 @Suite(.ownThreads) struct ConcurrencyTests {
-    @Test func concurrentWritesAreCommittedInGroups() async throws {
-        let directory = try ScratchDirectory()
-        let (storage, tenant) = try await openWithTenant(directory.database)
+    @Test(arguments: StorageKind.available) func concurrentWritesAreCommittedInGroups(_ kind: StorageKind) async throws {
+        let store = try await StoreFixture(kind)
+        let (storage, tenant) = try await store.openWithTenant()
         let before = storage.writeStats
         let cards = (0..<200).map { _ in Sample.card(tenant: tenant) }
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -31,9 +31,9 @@ import VaultCore
         await storage.close()
     }
 
-    @Test func aThrowingBodyFailsAloneWhileTheOthersCommit() async throws {
-        let directory = try ScratchDirectory()
-        let (storage, tenant) = try await openWithTenant(directory.database)
+    @Test(arguments: StorageKind.available) func aThrowingBodyFailsAloneWhileTheOthersCommit(_ kind: StorageKind) async throws {
+        let store = try await StoreFixture(kind)
+        let (storage, tenant) = try await store.openWithTenant()
         let cards = (0..<60).map { _ in Sample.card(tenant: tenant) }
         let failing = 30
         let results = await withTaskGroup(of: (Int, Bool).self) { group in
@@ -100,9 +100,9 @@ import VaultCore
         await storage.close()
     }
 
-    @Test func writesAndReadsAfterCloseAreUnavailable() async throws {
-        let directory = try ScratchDirectory()
-        let (storage, tenant) = try await openWithTenant(directory.database)
+    @Test(arguments: StorageKind.available) func writesAndReadsAfterCloseAreUnavailable(_ kind: StorageKind) async throws {
+        let store = try await StoreFixture(kind)
+        let (storage, tenant) = try await store.openWithTenant()
         await storage.close()
         await storage.close()  // idempotent
         let writeError = await storageError { try await storage.write { try $0.insertCard(Sample.card(tenant: tenant)) } }
@@ -117,9 +117,9 @@ import VaultCore
         }
     }
 
-    @Test func closeCommitsWhatIsQueued() async throws {
-        let directory = try ScratchDirectory()
-        let (storage, tenant) = try await openWithTenant(directory.database)
+    @Test(arguments: StorageKind.available) func closeCommitsWhatIsQueued(_ kind: StorageKind) async throws {
+        let store = try await StoreFixture(kind)
+        let (storage, tenant) = try await store.openWithTenant()
         let cards = (0..<50).map { _ in Sample.card(tenant: tenant) }
         let writes = Task {
             try await withThrowingTaskGroup(of: Void.self) { group in
@@ -131,16 +131,16 @@ import VaultCore
         await storage.close()
         _ = await writes.result
         let stats = storage.writeStats
-        let reopened = try SQLiteStorage.open(path: directory.database)
+        let reopened = try store.open()
         #expect(try await reopened.read { try $0.cardCount() } == stats.jobs - 1)  // minus the setup write
         await reopened.close()
     }
 
-    @Test func manyConcurrentReadsShareASmallPool() async throws {
-        let directory = try ScratchDirectory()
-        let (opened, tenant) = try await openWithTenant(directory.database)
+    @Test(arguments: StorageKind.available) func manyConcurrentReadsShareASmallPool(_ kind: StorageKind) async throws {
+        let store = try await StoreFixture(kind)
+        let (opened, tenant) = try await store.openWithTenant()
         await opened.close()
-        let storage = try SQLiteStorage.open(path: directory.database, maxReaders: 2)
+        let storage = try store.open(maxReaders: 2)
         let card = Sample.card(tenant: tenant)
         try await storage.write { try $0.insertCard(card) }
         try await withThrowingTaskGroup(of: CardRecord?.self) { group in
@@ -152,9 +152,9 @@ import VaultCore
         await storage.close()
     }
 
-    @Test func aReadBodyThatThrowsReturnsItsConnection() async throws {
-        let directory = try ScratchDirectory()
-        let storage = try SQLiteStorage.open(path: directory.database, maxReaders: 1)
+    @Test(arguments: StorageKind.available) func aReadBodyThatThrowsReturnsItsConnection(_ kind: StorageKind) async throws {
+        let store = try await StoreFixture(kind)
+        let storage = try store.open(maxReaders: 1)
         for _ in 0..<3 {
             await #expect(throws: IntentionalFailure.self) {
                 try await storage.read { _ -> Int in throw IntentionalFailure() }

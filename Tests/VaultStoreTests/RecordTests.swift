@@ -5,9 +5,9 @@ import VaultCore
 @testable import VaultStore
 
 @Suite(.ownThreads) struct RecordTests {
-    @Test func metadataIsSetAndReplaced() async throws {
-        let directory = try ScratchDirectory()
-        let storage = try SQLiteStorage.open(path: directory.database)
+    @Test(arguments: StorageKind.available) func metadataIsSetAndReplaced(_ kind: StorageKind) async throws {
+        let store = try await StoreFixture(kind)
+        let storage = try store.open()
         #expect(try await storage.read { try $0.metadata("check") } == nil)
         try await storage.write { try $0.setMetadata("check", value: [1, 2, 3]) }
         try await storage.write { try $0.setMetadata("check", value: [4]) }
@@ -17,9 +17,9 @@ import VaultCore
         await storage.close()
     }
 
-    @Test func tenantsRoundTrip() async throws {
-        let directory = try ScratchDirectory()
-        let storage = try SQLiteStorage.open(path: directory.database)
+    @Test(arguments: StorageKind.available) func tenantsRoundTrip(_ kind: StorageKind) async throws {
+        let store = try await StoreFixture(kind)
+        let storage = try store.open()
         let parent = Sample.tenant("iso", at: date(1_700_000_000_001))
         let child = Sample.tenant("sub", parent: parent.id, at: date(1_700_000_000_002))
         try await storage.write { writer in
@@ -41,9 +41,9 @@ import VaultCore
         await storage.close()
     }
 
-    @Test func apiKeysRoundTripAndRevoke() async throws {
-        let directory = try ScratchDirectory()
-        let (storage, tenant) = try await openWithTenant(directory.database)
+    @Test(arguments: StorageKind.available) func apiKeysRoundTripAndRevoke(_ kind: StorageKind) async throws {
+        let store = try await StoreFixture(kind)
+        let (storage, tenant) = try await store.openWithTenant()
         // Limits round-trip per operation: a rate, a fractional one, and none (unlimited).
         let limits = RateLimits([.tokenize: TokenBucket.Rate(perSecond: 50, burst: 100)!,
                                  .duplicates: TokenBucket.Rate(perSecond: 2.5, burst: 1)!])
@@ -84,9 +84,9 @@ import VaultCore
         #expect(RoleList.parse("") == [])
     }
 
-    @Test func dataKeysRoundTripAscending() async throws {
-        let directory = try ScratchDirectory()
-        let storage = try SQLiteStorage.open(path: directory.database)
+    @Test(arguments: StorageKind.available) func dataKeysRoundTripAscending(_ kind: StorageKind) async throws {
+        let store = try await StoreFixture(kind)
+        let storage = try store.open()
         try await storage.write { writer in
             try writer.insertDataKey(Sample.dataKey(2))
             try writer.insertDataKey(Sample.dataKey(1))
@@ -100,9 +100,9 @@ import VaultCore
         await storage.close()
     }
 
-    @Test func cardDataKeysRoundTripAndDeleteOverwritesThePrivateKey() async throws {
-        let directory = try ScratchDirectory()
-        let (storage, tenant) = try await openWithTenant(directory.database)
+    @Test(arguments: StorageKind.available) func cardDataKeysRoundTripAndDeleteOverwritesThePrivateKey(_ kind: StorageKind) async throws {
+        let store = try await StoreFixture(kind)
+        let (storage, tenant) = try await store.openWithTenant()
         func key(_ created: Int64) -> CardDataKeyRecord {
             CardDataKeyRecord(id: KeyID(unchecked: IdentifierFormat.random()), tenantID: tenant,
                               wrappedPrivateKey: Sample.bytes(1_250, seed: UInt8(created % 200)),
@@ -130,9 +130,9 @@ import VaultCore
         await storage.close()
     }
 
-    @Test func cardsRoundTripAndAreFoundByFingerprint() async throws {
-        let directory = try ScratchDirectory()
-        let (storage, tenant) = try await openWithTenant(directory.database)
+    @Test(arguments: StorageKind.available) func cardsRoundTripAndAreFoundByFingerprint(_ kind: StorageKind) async throws {
+        let store = try await StoreFixture(kind)
+        let (storage, tenant) = try await store.openWithTenant()
         let fingerprint = Sample.bytes(32, seed: 42)
         let first = Sample.card(tenant: tenant, fingerprint: fingerprint, at: date(1_700_000_000_001))
         let second = Sample.card(tenant: tenant, fingerprint: fingerprint, at: date(1_700_000_000_002))
@@ -161,9 +161,9 @@ import VaultCore
         await storage.close()
     }
 
-    @Test func aDuplicateTokenIsAConstraintViolationAndChangesNothing() async throws {
-        let directory = try ScratchDirectory()
-        let (storage, tenant) = try await openWithTenant(directory.database)
+    @Test(arguments: StorageKind.available) func aDuplicateTokenIsAConstraintViolationAndChangesNothing(_ kind: StorageKind) async throws {
+        let store = try await StoreFixture(kind)
+        let (storage, tenant) = try await store.openWithTenant()
         let card = Sample.card(tenant: tenant)
         try await storage.write { try $0.insertCard(card) }
         var copy = Sample.card(tenant: tenant, ciphertext: Sample.bytes(58, seed: 99))
@@ -180,16 +180,16 @@ import VaultCore
             Issue.record("expected .constraintViolation, got \(String(describing: error))")
             return
         }
-        #expect(message.contains("cards.token"))
+        #expect(message.contains(kind == .sqlite ? "cards.token" : "cards_pkey"))
         #expect(try await storage.read { try $0.card(card.token, tenant: tenant) } == card)
         #expect(try await storage.read { try $0.tenant(marker.id) } == nil)
         #expect(try await storage.read { try $0.cardCount() } == 1)
         await storage.close()
     }
 
-    @Test func foreignKeysAreEnforcedForCards() async throws {
-        let directory = try ScratchDirectory()
-        let (storage, tenant) = try await openWithTenant(directory.database)
+    @Test(arguments: StorageKind.available) func foreignKeysAreEnforcedForCards(_ kind: StorageKind) async throws {
+        let store = try await StoreFixture(kind)
+        let (storage, tenant) = try await store.openWithTenant()
         for card in [Sample.card(tenant: .generate()), Sample.card(tenant: tenant, keyVersion: 9)] {
             let error = await storageError { try await storage.write { try $0.insertCard(card) } }
             guard case .constraintViolation = error else {
@@ -201,9 +201,9 @@ import VaultCore
         await storage.close()
     }
 
-    @Test func cardsAreResealedPagedByKeyVersionAndDeleted() async throws {
-        let directory = try ScratchDirectory()
-        let (storage, tenant) = try await openWithTenant(directory.database)
+    @Test(arguments: StorageKind.available) func cardsAreResealedPagedByKeyVersionAndDeleted(_ kind: StorageKind) async throws {
+        let store = try await StoreFixture(kind)
+        let (storage, tenant) = try await store.openWithTenant()
         let cards = (0..<5).map { _ in Sample.card(tenant: tenant) }
         try await storage.write { writer in
             try writer.insertDataKey(Sample.dataKey(2))
@@ -238,16 +238,16 @@ import VaultCore
         await storage.close()
     }
 
-    @Test func everyRecordSurvivesAReopen() async throws {
-        let directory = try ScratchDirectory()
-        let (storage, tenant) = try await openWithTenant(directory.database)
+    @Test(arguments: StorageKind.available) func everyRecordSurvivesAReopen(_ kind: StorageKind) async throws {
+        let store = try await StoreFixture(kind)
+        let (storage, tenant) = try await store.openWithTenant()
         let cards = (0..<40).map { index in Sample.card(tenant: tenant, at: date(1_700_000_000_000 + Int64(index))) }
         for card in cards {
             try await storage.write { try $0.insertCard(card) }
         }
         await storage.close()
 
-        let reopened = try SQLiteStorage.open(path: directory.database)
+        let reopened = try store.open()
         #expect(reopened.appliedMigrations == [])
         for card in cards {
             #expect(try await reopened.read { try $0.card(card.token, tenant: tenant) } == card)

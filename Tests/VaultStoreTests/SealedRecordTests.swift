@@ -8,9 +8,9 @@ import VaultCore
 /// counted per version, and re-sealed only while they are still what was read.
 @Suite("Sealed records for rotation", .ownThreads)
 struct SealedRecordTests {
-    @Test func accountsAreListedWithBothColumnsAndTombstonesAreLeftOut() async throws {
-        let directory = try ScratchDirectory()
-        let (storage, tenant) = try await openWithTenant(directory.database)
+    @Test(arguments: StorageKind.available) func accountsAreListedWithBothColumnsAndTombstonesAreLeftOut(_ kind: StorageKind) async throws {
+        let store = try await StoreFixture(kind)
+        let (storage, tenant) = try await store.openWithTenant()
         let card = Sample.account(tenant: tenant, bank: nil)
         let bank = Sample.account(tenant: tenant, bank: Sample.bytes(40, seed: 5))
         let deleted = Sample.account(tenant: tenant, bank: Sample.bytes(40, seed: 6))
@@ -26,9 +26,9 @@ struct SealedRecordTests {
         await storage.close()
     }
 
-    @Test func idempotencyRecordsArePagedByTenantAndLookup() async throws {
-        let directory = try ScratchDirectory()
-        let (storage, first) = try await openWithTenant(directory.database)
+    @Test(arguments: StorageKind.available) func idempotencyRecordsArePagedByTenantAndLookup(_ kind: StorageKind) async throws {
+        let store = try await StoreFixture(kind)
+        let (storage, first) = try await store.openWithTenant()
         let second = Sample.tenant("second")
         let records = [first, second.id].flatMap { tenant in ["a", "b"].map { Sample.idempotency(tenant: tenant, lookup: $0) } }
         try await storage.write { writer in
@@ -77,9 +77,9 @@ struct SealedRecordTests {
         await storage.close()
     }
 
-    @Test func settingsWithoutAnAccessTokenAreNotSealedRecords() async throws {
-        let directory = try ScratchDirectory()
-        let (storage, tenant) = try await openWithTenant(directory.database)
+    @Test(arguments: StorageKind.available) func settingsWithoutAnAccessTokenAreNotSealedRecords(_ kind: StorageKind) async throws {
+        let store = try await StoreFixture(kind)
+        let (storage, tenant) = try await store.openWithTenant()
         let other = Sample.tenant("other")
         let token = Sample.bytes(44, seed: 3)
         try await storage.write { writer in
@@ -94,9 +94,9 @@ struct SealedRecordTests {
         await storage.close()
     }
 
-    @Test func aResealLeavesARowThatWasDeletedMeanwhile() async throws {
-        let directory = try ScratchDirectory()
-        let (storage, tenant) = try await openWithTenant(directory.database)
+    @Test(arguments: StorageKind.available) func aResealLeavesARowThatWasDeletedMeanwhile(_ kind: StorageKind) async throws {
+        let store = try await StoreFixture(kind)
+        let (storage, tenant) = try await store.openWithTenant()
         let account = Sample.account(tenant: tenant, bank: Sample.bytes(40, seed: 5))
         let card = Sample.card(tenant: tenant)
         try await storage.write { writer in
@@ -127,9 +127,9 @@ struct SealedRecordTests {
         await storage.close()
     }
 
-    @Test func aResealLeavesARowSealedAgainMeanwhile() async throws {
-        let directory = try ScratchDirectory()
-        let (storage, tenant) = try await openWithTenant(directory.database)
+    @Test(arguments: StorageKind.available) func aResealLeavesARowSealedAgainMeanwhile(_ kind: StorageKind) async throws {
+        let store = try await StoreFixture(kind)
+        let (storage, tenant) = try await store.openWithTenant()
         let client = SyncClientRecord(id: .generate(), tenantID: tenant, identifier: "client-1", sealedMeta: Sample.bytes(40, seed: 1),
                                       keyVersion: 1, createdAt: Sample.now, updatedAt: Sample.now)
         try await storage.write { writer in
