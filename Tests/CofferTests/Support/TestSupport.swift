@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
+import TestSupport
 import VaultCore
 import VaultCrypto
 import VaultStore
@@ -34,10 +35,11 @@ final class TestClock: Sendable {
     }
 }
 
-/// A vault over a real SQLite store in a temporary directory.
+/// A vault over a real SQLite store in a temporary directory (or, made with `onPostgreSQL`, over a
+/// fresh database on the test PostgreSQL).
 struct TestVault {
     let directory: TemporaryDirectory
-    let storage: SQLiteStorage
+    let storage: any VaultStorage
     let vault: Vault
     let masterKey: MasterKey
     let tenant: TenantID
@@ -54,6 +56,15 @@ struct TestVault {
         let vault = try await Vault.open(storage: storage, masterKey: masterKey, policy: policy, clock: clock)
         let tenant = try await vault.createTenant(name: "test", actor: "test").id
         return TestVault(directory: directory, storage: storage, vault: vault, masterKey: masterKey, tenant: tenant)
+    }
+
+    /// A vault over `PostgreSQLStorage` on a new database of the test PostgreSQL.
+    static func onPostgreSQL(masterKey: MasterKey = .generate(),
+                             clock: @escaping @Sendable () -> Date = { TestClock.start }) async throws -> TestVault {
+        let storage = try PostgreSQLStorage.open(uri: try await TestPostgreSQL.makeDatabase())
+        let vault = try await Vault.open(storage: storage, masterKey: masterKey, clock: clock)
+        let tenant = try await vault.createTenant(name: "test", actor: "test").id
+        return TestVault(directory: try TemporaryDirectory(), storage: storage, vault: vault, masterKey: masterKey, tenant: tenant)
     }
 
     /// Closes the store and opens it again from the files, as after a restart.
