@@ -133,6 +133,48 @@ struct PostgreSQLStorageTests {
         await first.close()
         await second.close()
     }
+
+    @Test func theAuditLogIsAppendOnlyInSQL() async throws {
+        let (storage, _, _) = try await twoNodes()
+        let log = log
+        _ = try await storage.write { try log.append(AuditEvent(tenantID: nil, actor: AuditActor(name: "test"), action: .cardReveal,
+                                                                subject: nil, outcome: .success), at: Sample.now, to: $0) }
+        for sql in ["UPDATE audit_log SET actor = 'forged'", "DELETE FROM audit_log", "TRUNCATE audit_log"] {
+            let error = await storageError { try await storage.withWriteConnection { try $0.executeScript(sql) } }
+            guard case .constraintViolation(let message) = error else {
+                Issue.record("\(sql): expected a refusal, got \(String(describing: error))")
+                continue
+            }
+            #expect(message.contains("audit_log_append_only"))
+        }
+        #expect(try await storage.read { try $0.auditEntries(after: 0, limit: 10) }.map(\.event.actor.name) == ["test"])
+        await storage.close()
+    }
+
+    /// The PostgreSQL schema stores exactly what SQLite's stores: the same tables with the same
+    /// columns (plus the identity `rowid` SQLite has implicitly).
+    @Test func theSchemaHasSQLitesTablesAndColumns() async throws {
+        let directory = try ScratchDirectory()
+        await (try SQLiteStorage.open(path: directory.database)).close()
+        let sqlite = try SQLiteConnection.open(path: directory.database, mode: .readOnly)
+        defer { sqlite.close() }
+        let tables = try sqlite.query("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name") { $0.text(0) }
+        var expected: Set<String> = []
+        for table in tables {
+            for column in try sqlite.query("SELECT name FROM pragma_table_info(?)", table, map: { $0.text(0) }) {
+                expected.insert("\(table).\(column)")
+            }
+        }
+        let (storage, _, _) = try await twoNodes()
+        let columns = try await storage.withWriteConnection { connection in
+            try connection.rows("""
+                SELECT table_name || '.' || column_name FROM information_schema.columns
+                WHERE table_schema = 'public' AND column_name <> 'rowid'
+                """) { try $0.text(0) }
+        }
+        #expect(Set(columns) == expected)
+        await storage.close()
+    }
 }
 
 /// Counts the runs of a write body from its thread.

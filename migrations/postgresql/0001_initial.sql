@@ -116,9 +116,11 @@ CREATE TABLE audit_log (
     chain_version int8 NOT NULL DEFAULT 1 CHECK (chain_version IN (1, 2))
 );
 
+-- Refused as an integrity rule (SQLSTATE 23001), as SQLite's RAISE(ABORT) is a constraint failure.
 CREATE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    RAISE EXCEPTION 'audit_log is append-only';
+    RAISE EXCEPTION 'audit_log is append-only'
+        USING ERRCODE = 'restrict_violation', CONSTRAINT = 'audit_log_append_only', TABLE = 'audit_log';
 END
 $$;
 

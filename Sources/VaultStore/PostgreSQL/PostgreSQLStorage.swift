@@ -114,6 +114,6 @@ public final class PostgreSQLStorage: VaultStorage {
 
     /// Runs `body` with the write connection, as a write job (inside the batch transaction).
     func withWriteConnection<T: Sendable>(_ body: @escaping @Sendable (PGConnection) throws -> T) async throws -> T {
-        try await write { try body(($0 as! PGWriter).connection) }
+        try await write { writer in try (writer as! PGWriter).mappingFailures { try body((writer as! PGWriter).connection) } }
     }
 }
