@@ -239,6 +239,22 @@ struct ConnectFiAPITests {
         #expect(bare.status == 400 && bare.code == "cardHolderRequired")
     }
 
+    @Test("keys rotate re-seals customers and card profiles, keys status counts them, and both still open")
+    func rotation() async throws {
+        let client = try await ConnectFiClient.make()
+        let customer = try #require(try await client.createCustomer(ConnectFiClient.individual("ref1"))["customerId"] as? String)
+        let card = try await client.linkCard(customer: customer)
+        #expect(await client.request("POST", "/ibis/card/sync-profile", body: ConnectFiClient.syncBody(customer: customer, card: card)).status == 200)
+        let vault = client.api.test.vault
+        let report = try await vault.rotateDataKey(actor: "test")
+        #expect(report.reencrypted[.profileCustomers] == 1 && report.reencrypted[.profileCards] == 1)
+        let active = try #require(try await vault.dataKeyStatus().first { $0.isActive })
+        #expect(active.records[.profileCustomers] == 1 && active.records[.profileCards] == 1)
+        #expect(await client.request("GET", "/customer/status/\(customer)").cfiData?["reference"] as? String == "ref1")
+        let status = await client.request("GET", "/ibis/card/status/\(card)")
+        #expect(status.cfiData?["reference"] as? String == "extTCrd374" && status.cfiData?["profile"] is [String: Any])
+    }
+
     @Test("A copy of the database holds no reference, name, email, phone, street, login, password or PAN")
     func nothingInTheClear() async throws {
         let client = try await ConnectFiClient.make()
