@@ -72,7 +72,9 @@ public struct CardProfileService: Sendable {
         }
         let stored = found?.login.passwordHash
         let matches = try await vault.heavy {
-            let hash = stored.flatMap { try? PasswordHash(encoded: $0) } ?? Self.dummyHash
+            // Read first either way: whichever call makes the dummy hash pays for it, not only unknown logins.
+            let dummy = Self.dummyHash
+            let hash = stored.flatMap { try? PasswordHash(encoded: $0) } ?? dummy
             return try hash.matches(password) && stored != nil
         }
         guard let found, matches else {
