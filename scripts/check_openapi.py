@@ -135,8 +135,14 @@ def dialect_checks(base, key):
     sys.path.insert(0, folder)
     for name in sorted(f[:-3] for f in os.listdir(folder) if f.endswith(".py")):
         module = importlib.import_module(name)
-        specs = {}
-        module.run(base, key, lambda path: Client(base, specs.setdefault(path, Spec(os.path.join(ROOT, path)))))
+        # The native spec is the one main() checks: a dialect's native calls count towards it.
+        specs = {"docs/openapi.yaml": NATIVE}
+
+        def client_for(path):
+            if path not in specs:
+                specs[path] = Spec(os.path.join(ROOT, path))
+            return Client(base, specs[path])
+        module.run(base, key, client_for)
 
 
 def main():

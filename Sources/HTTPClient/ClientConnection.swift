@@ -64,7 +64,7 @@ final class ClientConnection {
         var offset = 0
         while offset < bytes.count {
             let result = bytes.withUnsafeBytes { buffer in
-                transmit(UnsafeRawBufferPointer(rebasing: buffer[offset...]))
+                SocketIO.write(fd, through: tls, UnsafeRawBufferPointer(rebasing: buffer[offset...]))
             }
             switch result {
             case .done(let count):
@@ -81,7 +81,7 @@ final class ClientConnection {
     func read(into buffer: UnsafeMutableRawBufferPointer) throws(HTTPClientError) -> Int {
         let waitUntil = min(deadline, .now + readTimeout)
         while true {
-            switch receive(into: buffer) {
+            switch SocketIO.read(fd, through: tls, into: buffer) {
             case .done(let count):
                 return count
             case .closed:
@@ -92,16 +92,6 @@ final class ClientConnection {
                 throw .connectionClosed
             }
         }
-    }
-
-    private func receive(into buffer: UnsafeMutableRawBufferPointer) -> IOResult {
-        if let tls { return tls.read(into: buffer) }
-        return PlainStream.read(fd, into: buffer)
-    }
-
-    private func transmit(_ bytes: UnsafeRawBufferPointer) -> IOResult {
-        if let tls { return tls.write(bytes) }
-        return PlainStream.write(fd, bytes)
     }
 
     /// Waits until the socket is readable or writable, or throws a timeout: `phase`'s when

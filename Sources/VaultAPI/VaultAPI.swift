@@ -38,6 +38,7 @@ public final class VaultAPI: Sendable {
         TabaPayRoutes.register(in: &router, vault: vault)
         ClientSyncRoutes.register(in: &router, vault: vault, tokens: ssoTokens)
         InTandemRoutes.register(in: &router, vault: vault)
+        ConnectFiRoutes.register(in: &router, vault: vault)
         self.router = router
     }
 
@@ -51,9 +52,9 @@ public final class VaultAPI: Sendable {
             response = try await dispatch(request, context, requestID: requestID, &outcome)
         } catch let refusal as AuthenticationRefusal {
             metrics.record(refusal)
-            response = outcome.errors.response(refusal.error)
+            response = outcome.errors.response(refusal.error, requestID: requestID)
         } catch {
-            response = outcome.errors.response(error)
+            response = outcome.errors.response(error, requestID: requestID)
             if case VaultError.rateLimited(let operation, _) = error { metrics.recordRateLimited(operation) }
         }
         response.headers.replaceOrAdd("X-Request-Id", requestID)

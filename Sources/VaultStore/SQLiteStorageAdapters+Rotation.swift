@@ -41,6 +41,11 @@ struct SealedRecordTable: Sendable {
         // A delivered message's payload is wiped, its key version with it: it is not listed.
         case .outboxMessages:
             SealedRecordTable(name: "outbox", primaryKey: ["id"], subject: "id", sealed: ["sealed_payload"])
+        case .profileCustomers:
+            SealedRecordTable(name: "profile_customers", primaryKey: ["id"], subject: "id", sealed: ["sealed_profile"])
+        case .profileCards:
+            SealedRecordTable(name: "profile_cards", primaryKey: ["id"], subject: "id",
+                              sealed: ["sealed_reference", "sealed_profile"])
         }
     }
 

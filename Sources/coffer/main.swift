@@ -6,6 +6,9 @@ import Foundation
 let launch = LaunchEnvironment.capture()
 // Files the vault creates (database, WAL, keys) must be readable by their owner only.
 umask(0o077)
+// SIGTERM and SIGINT from now on wait for `coffer serve` to drain, or end the process as usual
+// (TerminationSignals).
+TerminationSignals.takeOver()
 
 let outcome = CommandLineTool.parse(Array(CommandLine.arguments.dropFirst()), root: CommandTree.root)
 switch outcome {

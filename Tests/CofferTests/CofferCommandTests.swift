@@ -113,6 +113,29 @@ struct CofferCommandTests {
         #expect(missing.standardError.contains("coffer init"))
     }
 
+    @Test("SIGTERM and SIGINT end a command other than serve as by default (143, 130): only serve drains on them")
+    func signalsEndOtherCommands() async throws {
+        let directory = try TemporaryDirectory()
+        let (dataDir, _, _) = try await Self.initialize(directory)
+        for (signal, status) in [(SIGTERM, Int32(143)), (SIGINT, Int32(130))] {
+            // Waits for a key manager that never answers in time: the command is busy when signalled.
+            let command = try await ChildProcess(ProcessRunner.cofferPath, [
+                "keys", "status", "--data-dir", dataDir, "--master-key-command", "exec sleep 30"])
+            #expect(await waitUntil(within: .seconds(30)) { Self.hasChild(command.id) }, "the key command did not start")
+            command.signal(signal)
+            #expect(await command.exit().status == status)
+        }
+    }
+
+    /// Whether `pid` has started a child process (Linux: /proc/PID/task/*/children, one list per thread).
+    private static func hasChild(_ pid: pid_t) -> Bool {
+        let threads = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+        return threads.contains { thread in
+            let children = try? String(contentsOfFile: "/proc/\(pid)/task/\(thread)/children", encoding: .utf8)
+            return !(children ?? "").trimmingCharacters(in: .whitespaces).isEmpty
+        }
+    }
+
     @Test("migrate applies nothing on an up-to-date store")
     func migrate() async throws {
         let directory = try TemporaryDirectory()

@@ -125,12 +125,14 @@ struct SealedRecordsFixture {
     let syncClient: SyncClientID
     let platformClient: PlatformClientID
     let outboxMessage: OutboxMessageID
+    let profileCustomer: ProfileCustomerID
+    let profileCard: ProfileCardID
 
     /// The live sealed records `make` leaves: its cards include the card account's and the card
     /// payment method's; its accounts include the bank payment method's.
     static let counts: [SealedRecordKind: Int] = [
         .cards: 4, .cardTokens: 1, .accounts: 3, .idempotencyRecords: 1, .syncClients: 1, .paymentMethods: 2,
-        .paymentSettings: 1, .platformClients: 1, .gatewayCards: 1, .outboxMessages: 1,
+        .paymentSettings: 1, .platformClients: 1, .gatewayCards: 1, .outboxMessages: 2, .profileCustomers: 1, .profileCards: 1,
     ]
 
     static func make(_ test: TestVault) async throws -> SealedRecordsFixture {
@@ -187,10 +189,19 @@ struct SealedRecordsFixture {
         try await outbox.deliverDue(via: OutboxTests.ScriptedReceiver([.delivered]))
         let outboxMessage = try await outbox.enqueue(topic: "waiting", payload: Array("outbox payload".utf8), tenant: tenant)
 
+        // A customer and a linked card whose synced profile queues the second waiting message.
+        let profiles = CardProfileService(vault)
+        let profileCustomer = try await profiles.createCustomer(.individual, reference: "customer reference",
+                                                                document: Array("customer document".utf8), tenant: tenant, actor: "test").id
+        let profileCard = try await profiles.linkCard(.token(card), to: profileCustomer, reference: "card reference",
+                                                      tenant: tenant, actor: "test").id
+        _ = try await profiles.syncProfile(card: profileCard, customer: profileCustomer, tenant: tenant, actor: "test",
+                                           derive: { _ in Array("cardholder profile".utf8) }, payload: { _ in Array("profile".utf8) })
+
         return SealedRecordsFixture(tenant: tenant, card: card, cardToken: cardToken, cardAccount: cardAccount,
                                     bankAccount: bankAccount, deletedAccount: deletedAccount, idempotency: idempotency,
                                     idempotentCard: idempotentCard, syncClient: synced.clientID, platformClient: platformClient,
-                                    outboxMessage: outboxMessage)
+                                    outboxMessage: outboxMessage, profileCustomer: profileCustomer, profileCard: profileCard)
     }
 
     static func bank(_ routing: String, _ number: String) throws -> BankAccount {
@@ -242,6 +253,10 @@ struct SealedRecordsFixture {
         let sealed = try #require(message.sealedPayload), version = try #require(message.keyVersion)
         #expect(try await vault.openSealed(.outboxPayload, sealed, version: version, tenant: tenant,
                                            subject: outboxMessage.rawValue) == SecretBytes("outbox payload".utf8))
+        let profiles = CardProfileService(vault)
+        #expect(try await profiles.customer(profileCustomer, tenant: tenant).document == Array("customer document".utf8))
+        let profileCard = try await profiles.card(profileCard, tenant: tenant)
+        #expect(profileCard.reference == "card reference" && profileCard.profile == Array("cardholder profile".utf8))
     }
 
     private func bankNumber(of token: Token, in vault: Vault) async throws -> SecretBytes {
@@ -263,7 +278,7 @@ struct SealedRecordsFixture {
     static func allUnder(_ version: Int) -> [String: [Int]] {
         Dictionary(uniqueKeysWithValues: [
             "cards", "card_tokens", "accounts", "idempotency_records", "sync_clients", "payment_methods", "payment_settings",
-            "platform_clients", "gateway_cards", "outbox",
+            "platform_clients", "gateway_cards", "outbox", "profile_customers", "profile_cards",
         ].map { ($0, [version]) })
     }
 

@@ -229,7 +229,7 @@ final class Connection {
             guard readWantsWrite ? canWrite : canRead else { return }
 
             let buffer = loop.readBuffer
-            switch receive(into: buffer) {
+            switch SocketIO.read(fd, through: tls, into: buffer) {
             case .done(let count):
                 readWantsWrite = false
                 parser.append(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
@@ -303,7 +303,7 @@ final class Connection {
             guard writeWantsRead ? canRead : canWrite else { return }
             let offset = outputOffset
             let result = output.withUnsafeBytes { all in
-                transmit(UnsafeRawBufferPointer(rebasing: all[offset...]))
+                SocketIO.write(fd, through: tls, UnsafeRawBufferPointer(rebasing: all[offset...]))
             }
             switch result {
             case .done(let count):
@@ -395,17 +395,5 @@ final class Connection {
     private func clearDeadline() {
         deadlineKind = .none
         deadline = 0
-    }
-
-    // MARK: I/O
-
-    private func receive(into buffer: UnsafeMutableRawBufferPointer) -> IOResult {
-        if let tls { return tls.read(into: buffer) }
-        return PlainStream.read(fd, into: buffer)
-    }
-
-    private func transmit(_ bytes: UnsafeRawBufferPointer) -> IOResult {
-        if let tls { return tls.write(bytes) }
-        return PlainStream.write(fd, bytes)
     }
 }

@@ -65,17 +65,22 @@ extension APIError {
 /// compatibility dialect brings the envelope its clients parse. The headers HTTP asks of a
 /// refusal are added here, once for every dialect.
 struct ErrorStyle: Sendable {
-    private let envelope: @Sendable (any Error) -> HTTPResponse
+    private let envelope: @Sendable (any Error, String) -> HTTPResponse
 
     init(_ envelope: @escaping @Sendable (any Error) -> HTTPResponse) {
+        self.envelope = { error, _ in envelope(error) }
+    }
+
+    /// An envelope that names the request (connectFi's `requestId`).
+    init(naming envelope: @escaping @Sendable (any Error, _ requestID: String) -> HTTPResponse) {
         self.envelope = envelope
     }
 
     /// The envelope; a 401 names the scheme to authenticate with (RFC 9110 §11.6.1), and a 429 —
     /// a source over its failure budget, a key over its limit — or a 503 of a full pool for heavy
     /// work says when to try again.
-    func response(_ error: any Error) -> HTTPResponse {
-        var response = envelope(error)
+    func response(_ error: any Error, requestID: String = "") -> HTTPResponse {
+        var response = envelope(error, requestID)
         if response.status == .unauthorized { response.headers.replaceOrAdd("WWW-Authenticate", "Bearer") }
         if let seconds = (error as? VaultError)?.retryAfter {
             response.headers.replaceOrAdd("Retry-After", String(seconds))

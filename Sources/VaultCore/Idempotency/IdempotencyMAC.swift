@@ -31,6 +31,7 @@ struct IdempotencyMAC: Sendable {
         let (kind, id, session): (String, String, String) = switch credential {
         case .apiKey(let id): ("api-key", id.rawValue, "")
         case .clientSession(let client, let tokenID): ("sso-session", client.rawValue, tokenID)
+        case .profileSession(let login): ("profile-session", login.rawValue, "")
         }
         return mac(Self.lookupDomain, [tenant.rawValue, kind, id, session, idempotencyKey].map { Array($0.utf8) })
     }

@@ -15,6 +15,8 @@ public enum SealedRecordKind: String, CaseIterable, Sendable {
     case gatewayCards = "gateway cards"
     /// Undelivered ones: a delivered message's payload is wiped.
     case outboxMessages = "outbox messages"
+    case profileCustomers = "profile customers"
+    case profileCards = "profile cards"
 }
 
 /// One record's sealed columns as stored, with what their associated data names.

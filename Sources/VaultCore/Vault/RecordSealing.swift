@@ -18,6 +18,9 @@ enum RecordSealing {
         case platformClientProfile = "coffer-platform-client-v1|"
         case cardholderName = "coffer-cardholder-name-v1|"
         case outboxPayload = "coffer-outbox-payload-v1|"
+        case profileCustomer = "coffer-profile-customer-v1|"
+        case profileCardReference = "coffer-profile-card-reference-v1|"
+        case profileCard = "coffer-profile-card-v1|"
         /// A recorded idempotent response; its subject is the record's lookup MAC.
         case idempotentResponse = "coffer-idempotent-response-v2|"
     }

@@ -17,6 +17,8 @@ extension SealedRecordKind {
         case .platformClients: [.platformClientProfile]
         case .gatewayCards: [.cardholderName]
         case .outboxMessages: [.outboxPayload]
+        case .profileCustomers: [.profileCustomer]
+        case .profileCards: [.profileCardReference, .profileCard]
         }
     }
 

@@ -80,6 +80,8 @@ public struct Principal: Sendable, Equatable {
         /// An SSO token: good only for its own client's routes, with no roles. `tokenID` is the
         /// token's `jti`: each token is a session of its own (an idempotent replay goes to it alone).
         case clientSession(SyncClientID, tokenID: String)
+        /// A connectFi session opened by a card-profile login: good only for that dialect's routes, with no roles.
+        case profileSession(ProfileLoginID)
     }
 
     public init(tenantID: TenantID, credential: Credential, roles: Set<Role>, limits: RateLimits) {
@@ -120,6 +122,7 @@ public struct Principal: Sendable, Equatable {
         switch credential {
         case .apiKey(let id): "apikey:\(id.rawValue)"
         case .clientSession(let client, _): "client:\(client.rawValue)"
+        case .profileSession(let login): "profile-login:\(login.rawValue)"
         }
     }
 }

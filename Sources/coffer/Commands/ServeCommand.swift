@@ -1,6 +1,5 @@
 import ArgumentParsing
 import CardVerifiers
-import Dispatch
 import Foundation
 import HTTPServer
 import Logging
@@ -86,7 +85,7 @@ enum ServeCommand {
         let server = try HTTPServer(configuration: configuration) { request, context in
             await api.handle(request, context)
         }
-        let termination = TerminationSignal()
+        let termination = TerminationSignals.subscribe()
         let port = try server.start()
         let scheme = configuration.tls == nil ? "http" : "https"
         Output.result("listening on \(scheme)://\(configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host):\(port)")
@@ -111,7 +110,8 @@ enum ServeCommand {
                 await checkpoint(checkpointer, logger)
             }
         }
-        let signal = await termination.next()
+        var signals = termination.makeAsyncIterator()
+        let signal = await signals.next() ?? SIGTERM
         logger.notice("stopping", metadata: ["signal": .int(Int(signal))])
         maintenance.cancel()
         // The delivery in flight ends (its outcome recorded) while the server drains.
@@ -192,31 +192,5 @@ enum ServeCommand {
         var host = String(text[..<colon])
         if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         return (host.isEmpty ? "127.0.0.1" : host, port)
-    }
-}
-
-/// SIGTERM and SIGINT, delivered through Dispatch rather than a C signal handler. Created before
-/// the server says it is listening, so a stop sent right after that drains instead of killing.
-final class TerminationSignal {
-    private let signals: AsyncStream<Int32>
-    private let sources: [any DispatchSourceSignal]
-
-    init() {
-        let (signals, continuation) = AsyncStream<Int32>.makeStream()
-        let queue = DispatchQueue(label: "coffer.signals")
-        self.signals = signals
-        sources = [SIGTERM, SIGINT].map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
-            source.setEventHandler { continuation.yield(number) }
-            source.resume()
-            return source
-        }
-    }
-
-    /// The first signal received (at once if one already was).
-    func next() async -> Int32 {
-        var iterator = signals.makeAsyncIterator()
-        return await iterator.next() ?? SIGTERM
     }
 }
