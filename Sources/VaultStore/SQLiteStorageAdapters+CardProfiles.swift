@@ -12,11 +12,7 @@ extension SQLiteBackedReader {
     }
 
     func profileSession(tokenHash: [UInt8]) throws -> ProfileSessionRecord? {
-        try connection.queryFirst(CardProfileSQL.sessionByHash, tokenHash) { row throws(StorageError) in
-            ProfileSessionRecord(tokenHash: row.blob(0), loginID: try row.identifier(1, as: ProfileLoginID.self, "profile_sessions.login_id"),
-                                 tenantID: try row.identifier(2, as: TenantID.self, "profile_sessions.tenant_id"),
-                                 expiresAt: SQLiteTime.date(row.int64(3)))
-        }
+        try connection.queryFirst(CardProfileSQL.sessionByHash, tokenHash) { try $0.profileSessionRecord() }
     }
 
     func profileCustomer(_ id: ProfileCustomerID, tenant: TenantID) throws -> ProfileCustomerRecord? {
@@ -108,26 +104,32 @@ enum CardProfileSQL {
         """
 }
 
-extension SQLiteRow {
-    func profileLoginRecord() throws(StorageError) -> ProfileLoginRecord {
-        ProfileLoginRecord(id: try identifier(0, as: ProfileLoginID.self, "profile_logins.id"),
+extension StoredRow {
+    func profileSessionRecord() throws -> ProfileSessionRecord {
+        try ProfileSessionRecord(tokenHash: blob(0), loginID: identifier(1, as: ProfileLoginID.self, "profile_sessions.login_id"),
+                                 tenantID: identifier(2, as: TenantID.self, "profile_sessions.tenant_id"),
+                                 expiresAt: SQLiteTime.date(int64(3)))
+    }
+
+    func profileLoginRecord() throws -> ProfileLoginRecord {
+        try ProfileLoginRecord(id: try identifier(0, as: ProfileLoginID.self, "profile_logins.id"),
                            tenantID: try identifier(1, as: TenantID.self, "profile_logins.tenant_id"),
                            loginMAC: blob(2), passwordHash: text(3), createdAt: SQLiteTime.date(int64(4)))
     }
 
-    func profileCustomerRecord() throws(StorageError) -> ProfileCustomerRecord {
-        guard let id = ProfileCustomerID(validating: text(0)) else { throw .corrupt("profile_customers.id is not a customer id") }
-        return ProfileCustomerRecord(id: id, tenantID: try identifier(1, as: TenantID.self, "profile_customers.tenant_id"),
+    func profileCustomerRecord() throws -> ProfileCustomerRecord {
+        guard let id = try ProfileCustomerID(validating: text(0)) else { throw StorageError.corrupt("profile_customers.id is not a customer id") }
+        return try ProfileCustomerRecord(id: id, tenantID: try identifier(1, as: TenantID.self, "profile_customers.tenant_id"),
                                      referenceMAC: blob(2), sealedProfile: blob(3), keyVersion: int(4), revision: int(5),
                                      createdAt: SQLiteTime.date(int64(6)), updatedAt: SQLiteTime.date(int64(7)))
     }
 
-    func profileCardRecord() throws(StorageError) -> ProfileCardRecord {
-        guard let id = ProfileCardID(validating: text(0)) else { throw .corrupt("profile_cards.id is not a card id") }
-        guard let customer = ProfileCustomerID(validating: text(2)) else {
-            throw .corrupt("profile_cards.customer_id is not a customer id")
+    func profileCardRecord() throws -> ProfileCardRecord {
+        guard let id = try ProfileCardID(validating: text(0)) else { throw StorageError.corrupt("profile_cards.id is not a card id") }
+        guard let customer = try ProfileCustomerID(validating: text(2)) else {
+            throw StorageError.corrupt("profile_cards.customer_id is not a customer id")
         }
-        return ProfileCardRecord(id: id, tenantID: try identifier(1, as: TenantID.self, "profile_cards.tenant_id"),
+        return try ProfileCardRecord(id: id, tenantID: try identifier(1, as: TenantID.self, "profile_cards.tenant_id"),
                                  customerID: customer, vaultToken: try identifier(3, as: Token.self, "profile_cards.vault_token"),
                                  sealedReference: isNull(4) ? nil : blob(4), sealedProfile: isNull(5) ? nil : blob(5),
                                  keyVersion: int(6), createdAt: SQLiteTime.date(int64(7)),
