@@ -13,6 +13,8 @@ import Foundation
 ///   writer; PostgreSQL runs SERIALIZABLE transactions and retries a serialization failure, so
 ///   **a body may run more than once**: it must change nothing outside the writer it is given
 ///   (no captured counters, no side effects) and be quick — do crypto before calling `write`.
+///   A body that gets a `StorageError` from the writer must end by throwing (PostgreSQL aborts
+///   the transaction at a failed statement; catching the error and writing on fails the write).
 /// - **Reads see every acknowledged write** of the same engine instance: a token just stored
 ///   reveals at once (an engine reading from a replica never serves those reads from it).
 /// - **Insertion order.** "In the order they were stored" and "oldest first" follow a sequence

@@ -69,10 +69,10 @@ extension WriterCore where Writer == PGWriter {
             for job in batch {
                 try writer.connection.executeScript("SAVEPOINT coffer_write")
                 writer.attempt.lostRace = false
-                if !job.run(writer) {
-                    if writer.attempt.lostRace { return .lostRace }
-                    try writer.connection.executeScript("ROLLBACK TO coffer_write")
-                }
+                let succeeded = job.run(writer)
+                // Also when the body caught the failure itself: the transaction is lost either way.
+                if writer.attempt.lostRace { return .lostRace }
+                if !succeeded { try writer.connection.executeScript("ROLLBACK TO coffer_write") }
                 try writer.connection.executeScript("RELEASE coffer_write")
             }
             return .commit
@@ -95,8 +95,9 @@ extension WriterCore where Writer == PGWriter {
             if attempt > 0 { Thread.sleep(forTimeInterval: retry.delay(beforeAttempt: attempt)) }
             let outcome = transaction(writer) { () -> Decision in
                 writer.attempt.lostRace = false
-                if job.run(writer) { return .commit }
-                return writer.attempt.lostRace ? .lostRace : .rollBack
+                let succeeded = job.run(writer)
+                if writer.attempt.lostRace { return .lostRace }
+                return succeeded ? .commit : .rollBack
             }
             switch outcome {
             case .committed, .rolledBack:

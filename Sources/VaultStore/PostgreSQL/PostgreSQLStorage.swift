@@ -75,6 +75,8 @@ public final class PostgreSQLStorage: VaultStorage {
     }
 
     deinit {
+        // Dropped without close(): the threads finish what is queued, close their connections and end.
+        readers.close()
         core.requestClose(waiter: nil)
     }
 
