@@ -39,6 +39,7 @@ public final class VaultAPI: Sendable {
         ClientSyncRoutes.register(in: &router, vault: vault, tokens: ssoTokens)
         InTandemRoutes.register(in: &router, vault: vault)
         ConnectFiRoutes.register(in: &router, vault: vault)
+        TEvoRoutes.register(in: &router, vault: vault, cardVerifier: cardVerifier)
         self.router = router
     }
 
