@@ -97,16 +97,18 @@ enum TEvoBodies {
 
     // MARK: Credit cards
 
-    /// `{label? (≤ 20), name, number, expiration_month "MM", expiration_year "YYYY",
-    /// verification_code?, address_id, phone_number_id, ip_address?}` for each card, as TEvo's
-    /// "Clients / Credit Cards / Create" lists them. The IP address is checked, not kept.
+    /// `{label?, name, number, expiration_month "MM", expiration_year "YYYY", verification_code?,
+    /// address_id, phone_number_id, ip_address?}` for each card, as TEvo's "Clients / Credit Cards
+    /// / Create" lists them. TEvo says a label has 20 characters at most, yet its own example
+    /// sends and answers a 22-character one: labels up to 100 are taken. The IP address is
+    /// checked, not kept.
     static func creditCards(_ body: JSONReader) throws -> [NewPatronCard] {
         try items(body, "credit_cards").map { card in
             try card.rejectUnknownKeys(allowed: [
                 "label", "name", "number", "expiration_month", "expiration_year", "verification_code", "address_id",
                 "phone_number_id", "ip_address",
             ])
-            let label = try optionalText(card, "label", maximumLength: 20)
+            let label = try optionalText(card, "label")
             let name = try card.text("name")
             let number: PrimaryAccountNumber
             do { number = try PrimaryAccountNumber(try card.string("number")) } catch let error as CardError {
