@@ -146,9 +146,13 @@ struct TEvoRoutes: Sendable {
         } catch let error as JSONFieldError {
             throw APIError.field(error)
         }
-        let issued = try await patrons.createSigningCredential(tenant: call.tenant, label: label, actor: call.actor)
-        return JSONResponse.make(.created, .object(JSONObject(
-            Self.credential(issued.record) + [("token", .string(issued.token)), ("secret", .string(issued.secret))])))
+        let render: @Sendable (IssuedSigningCredential) -> StoredResponse = { issued in
+            StoredResponse(status: 201, body: JSONWriter.write(.object(JSONObject(
+                Self.credential(issued.record) + [("token", .string(issued.token)), ("secret", .string(issued.secret))]))))
+        }
+        let issued = try await patrons.createSigningCredential(tenant: call.tenant, label: label, actor: call.actor,
+                                                               idempotency: call.recording(render))
+        return call.respond(issued, render)
     }
 
     /// `{"data": [...]}`: the tenant's credentials, revoked ones included; never a token or secret.

@@ -18,8 +18,10 @@ public struct PatronService: Sendable {
 
     /// A token (32 lowercase hex characters, TEvo's shape, 128 random bits) and a secret (40
     /// Base64URL characters, 240 bits), shown once. The token is kept as its SHA-256, the secret
-    /// sealed under the data key: every request's HMAC is checked with it.
-    public func createSigningCredential(tenant: TenantID, label: String, actor: AuditActor) async throws -> IssuedSigningCredential {
+    /// sealed under the data key: every request's HMAC is checked with it. An idempotent retry
+    /// replays the first answer (sealed, as an API key's is) until the credential is revoked.
+    public func createSigningCredential(tenant: TenantID, label: String, actor: AuditActor,
+                                        idempotency: IdempotencyRecording<IssuedSigningCredential>? = nil) async throws -> IssuedSigningCredential {
         _ = try await vault.tenant(tenant)
         let now = vault.clock()
         let id = SigningCredentialID.generate()
@@ -31,24 +33,29 @@ public struct PatronService: Sendable {
                                              sealedSecret: sealed, keyVersion: version, createdAt: now)
         let event = AuditEvent(tenantID: tenant, actor: actor, action: .signingCredentialCreate, subject: id.rawValue,
                                outcome: .success)
+        let issued = IssuedSigningCredential(record: record, token: token, secret: secret)
+        let recordResponse = vault.recorder(idempotency)
         try await vault.write { writer in
             try writer.insertSigningCredential(record)
             try vault.auditLog.append(event, at: now, to: writer)
+            try recordResponse?(writer, issued, naming: [id.rawValue])
         }
-        return IssuedSigningCredential(record: record, token: token, secret: secret)
+        return issued
     }
 
     public func signingCredentials(tenant: TenantID) async throws -> [SigningCredentialRecord] {
         try await vault.read { try $0.signingCredentials(tenant: tenant) }
     }
 
-    /// Revokes the credential and wipes its secret: from the commit on, its signatures fail.
+    /// Revokes the credential and wipes its secret: from the commit on, its signatures fail, and a
+    /// retry of its creation is `idempotent_subject_deleted`, never the secret again.
     public func revokeSigningCredential(_ id: SigningCredentialID, tenant: TenantID, actor: AuditActor) async throws {
         let now = vault.clock()
         let event = AuditEvent(tenantID: tenant, actor: actor, action: .signingCredentialRevoke, subject: id.rawValue,
                                outcome: .success)
         try await vault.write { writer in
             guard try writer.revokeSigningCredential(id, tenant: tenant, at: now) else { throw PatronError.credentialNotFound }
+            _ = try writer.neutralizeIdempotencyRecords(naming: id.rawValue)
             try vault.auditLog.append(event, at: now, to: writer)
         }
     }
