@@ -90,6 +90,9 @@ public final class VaultAPI: Sendable {
         if path.hasPrefix(InTandemRoutes.pathPrefix + "/") {
             return InTandemError(status: error.status, message: error.message).response
         }
+        if path.hasPrefix(TEvoRoutes.pathPrefix + "/") {
+            return TEvoError(status: error.status, code: error.code, message: error.message).response
+        }
         return error.response
     }
 

@@ -1,8 +1,10 @@
 import CardVerifiers
 import Foundation
+import HTTPServer
 import Synchronization
 import Testing
 import TestSupport
+import VaultAPI
 import VaultCore
 
 /// A card verifier that answers as `SandboxCardVerifier` (Braintree's test numbers) — or fails,
@@ -301,6 +303,14 @@ struct TEvoAPITests {
         let stranger = TEvoCaller(api: tevo.api, verifier: tevo.verifier, token: issued.token, secret: issued.secret)
         #expect(try await stranger.request("GET", "/v9/clients/\(ned.client)").status == 404)
         #expect(try await stranger.request("GET", "/v9/clients").json?["total_entries"] as? Int == 0)
+    }
+
+    @Test("A request the HTTP layer refuses on a /v9 path (413) is answered in TEvo's shape")
+    func serverRefusals() throws {
+        let tooLarge = HTTPParseError(status: .payloadTooLarge, code: "body_too_large", message: "The request body is too large.")
+        let refused = VaultAPI.parseErrorResponse(tooLarge, path: "/v9/clients/1/credit_cards")
+        let body = try JSONSerialization.jsonObject(with: Data(refused.body)) as? [String: String]
+        #expect(refused.status == .payloadTooLarge && body == ["error": "The request body is too large.", "code": "body_too_large"])
     }
 
     @Test("At rest and in logs: no name, street, phone, secret, security code or card number in the database files or the log")
