@@ -39,6 +39,7 @@ public final class VaultAPI: Sendable {
         ClientSyncRoutes.register(in: &router, vault: vault, tokens: ssoTokens)
         InTandemRoutes.register(in: &router, vault: vault)
         ConnectFiRoutes.register(in: &router, vault: vault)
+        TEvoRoutes.register(in: &router, vault: vault, cardVerifier: cardVerifier)
         self.router = router
     }
 
@@ -88,6 +89,9 @@ public final class VaultAPI: Sendable {
         }
         if path.hasPrefix(InTandemRoutes.pathPrefix + "/") {
             return InTandemError(status: error.status, message: error.message).response
+        }
+        if path.hasPrefix(TEvoRoutes.pathPrefix + "/") {
+            return TEvoError(status: error.status, code: error.code, message: error.message).response
         }
         return error.response
     }

@@ -46,6 +46,14 @@ struct SealedRecordTable: Sendable {
         case .profileCards:
             SealedRecordTable(name: "profile_cards", primaryKey: ["id"], subject: "id",
                               sealed: ["sealed_reference", "sealed_profile"])
+        // A revoked credential's secret is wiped, its key version with it: it is not listed.
+        case .signingCredentials:
+            SealedRecordTable(name: "signing_credentials", primaryKey: ["id"], subject: "id", sealed: ["sealed_secret"])
+        case .patrons: SealedRecordTable(name: "patrons", primaryKey: ["id"], subject: "id", sealed: ["sealed_profile"])
+        case .patronContacts:
+            SealedRecordTable(name: "patron_contacts", primaryKey: ["id"], subject: "id", sealed: ["sealed_details"])
+        case .patronCards:
+            SealedRecordTable(name: "patron_cards", primaryKey: ["id"], subject: "id", sealed: ["sealed_details"])
         }
     }
 

@@ -1,3 +1,4 @@
+import CardVerifiers
 import Foundation
 import Synchronization
 import TestSupport
@@ -34,17 +35,17 @@ struct VaultRotationTests {
     func interruptedRotationIsFinished() async throws {
         let test = try await TestVault.make()
         let fixture = try await SealedRecordsFixture.make(test)
-        // Opening an existing vault writes nothing; adding version 2 writes once, then five
-        // one-record batches: four cards and a single-use token. The sixth batch never commits,
+        // Opening an existing vault writes nothing; adding version 2 writes once, then six
+        // one-record batches: five cards and a single-use token. The seventh batch never commits,
         // as if the process were killed.
-        let crashing = CrashingStorage(test.storage, writesBeforeCrash: 6)
+        let crashing = CrashingStorage(test.storage, writesBeforeCrash: 7)
         let interrupted = try await Vault.open(storage: crashing, masterKey: test.masterKey, clock: { TestClock.start })
         await #expect(throws: CrashingStorage.Crash.self) {
             try await interrupted.rotateDataKey(actor: "test", batchSize: 1)
         }
         let midway = try await test.vault.dataKeyStatus()
         #expect(midway.map(\.version) == [1, 2])
-        #expect(midway[1].records == [.cards: 4, .cardTokens: 1])
+        #expect(midway[1].records == [.cards: 5, .cardTokens: 1])
         #expect(midway[0].records[.cards] == nil && midway[0].records[.accounts] == 3)
 
         let finished = try await test.vault.rotateDataKey(actor: "test", batchSize: 1)
@@ -127,12 +128,15 @@ struct SealedRecordsFixture {
     let outboxMessage: OutboxMessageID
     let profileCustomer: ProfileCustomerID
     let profileCard: ProfileCardID
+    let signing: IssuedSigningCredential
+    let patron: PatronRowID
 
     /// The live sealed records `make` leaves: its cards include the card account's and the card
     /// payment method's; its accounts include the bank payment method's.
     static let counts: [SealedRecordKind: Int] = [
-        .cards: 4, .cardTokens: 1, .accounts: 3, .idempotencyRecords: 1, .syncClients: 1, .paymentMethods: 2,
+        .cards: 5, .cardTokens: 1, .accounts: 3, .idempotencyRecords: 1, .syncClients: 1, .paymentMethods: 2,
         .paymentSettings: 1, .platformClients: 1, .gatewayCards: 1, .outboxMessages: 2, .profileCustomers: 1, .profileCards: 1,
+        .signingCredentials: 1, .patrons: 1, .patronContacts: 2, .patronCards: 1,
     ]
 
     static func make(_ test: TestVault) async throws -> SealedRecordsFixture {
@@ -197,11 +201,26 @@ struct SealedRecordsFixture {
                                                       tenant: tenant, actor: "test").id
         _ = try await profiles.syncProfile(card: profileCard, customer: profileCustomer, tenant: tenant, actor: "test",
                                            derive: { _ in Array("cardholder profile".utf8) }, payload: { _ in Array("profile".utf8) })
+        // A live signing credential, and a revoked one: its secret wiped, nothing to move.
+        let patrons = PatronService(vault, verifier: SandboxCardVerifier())
+        let signing = try await patrons.createSigningCredential(tenant: tenant, label: "live", actor: "test")
+        let revoked = try await patrons.createSigningCredential(tenant: tenant, label: "revoked", actor: "test")
+        try await patrons.revokeSigningCredential(revoked.record.id, tenant: tenant, actor: "test")
+        let patron = try await patrons.createPatrons(profiles: [Array("patron profile".utf8)], tenant: tenant)[0].id
+        let address = try await patrons.createContacts(.address, details: [Array("patron address".utf8)], patron: patron, tenant: tenant)
+        let phone = try await patrons.createContacts(.phoneNumber, details: [Array("patron phone".utf8)], patron: patron, tenant: tenant)
+        let patronCard = CardData(number: try PrimaryAccountNumber("4111111111111111"),
+                                  expiration: try ExpirationDate(year: 2030, month: 12), securityCode: nil)
+        _ = try await patrons.createCards(
+            [NewPatronCard(card: patronCard, cardholderName: "Ada Lovelace", addressID: address[0].id, phoneNumberID: phone[0].id,
+                           details: Array("patron card".utf8))],
+            patron: patron, tenant: tenant, caller: admin, actor: "test", billingAddress: { _ in nil })
 
         return SealedRecordsFixture(tenant: tenant, card: card, cardToken: cardToken, cardAccount: cardAccount,
                                     bankAccount: bankAccount, deletedAccount: deletedAccount, idempotency: idempotency,
                                     idempotentCard: idempotentCard, syncClient: synced.clientID, platformClient: platformClient,
-                                    outboxMessage: outboxMessage, profileCustomer: profileCustomer, profileCard: profileCard)
+                                    outboxMessage: outboxMessage, profileCustomer: profileCustomer, profileCard: profileCard,
+                                    signing: signing, patron: patron)
     }
 
     static func bank(_ routing: String, _ number: String) throws -> BankAccount {
@@ -257,6 +276,16 @@ struct SealedRecordsFixture {
         #expect(try await profiles.customer(profileCustomer, tenant: tenant).document == Array("customer document".utf8))
         let profileCard = try await profiles.card(profileCard, tenant: tenant)
         #expect(profileCard.reference == "card reference" && profileCard.profile == Array("cardholder profile".utf8))
+
+        let patrons = PatronService(vault, verifier: SandboxCardVerifier())
+        let signedBy = try await patrons.authenticate(token: signing.token, actor: "test") { $0 == SecretBytes(signing.secret.utf8) }
+        #expect(signedBy.tenantID == tenant)
+        #expect(try await patrons.patron(patron, tenant: tenant).profile == Array("patron profile".utf8))
+        let patronCard = try #require(try await patrons.cards(patron: patron, tenant: tenant).first)
+        #expect(patronCard.details == Array("patron card".utf8) && patronCard.address.details == Array("patron address".utf8)
+                && patronCard.phoneNumber.details == Array("patron phone".utf8))
+        #expect(try await vault.reveal(patronCard.card.token, tenant: tenant, caller: admin, actor: "test").number.digits
+                == "4111111111111111")
     }
 
     private func bankNumber(of token: Token, in vault: Vault) async throws -> SecretBytes {
@@ -279,6 +308,7 @@ struct SealedRecordsFixture {
         Dictionary(uniqueKeysWithValues: [
             "cards", "card_tokens", "accounts", "idempotency_records", "sync_clients", "payment_methods", "payment_settings",
             "platform_clients", "gateway_cards", "outbox", "profile_customers", "profile_cards",
+            "signing_credentials", "patrons", "patron_contacts", "patron_cards",
         ].map { ($0, [version]) })
     }
 
@@ -293,7 +323,8 @@ struct SealedRecordsFixture {
                 "SELECT m.name FROM sqlite_schema m JOIN pragma_table_info(m.name) c "
                 "WHERE m.type = 'table' AND c.name = 'key_version'")]
             live = {"accounts": "deleted_at IS NULL", "payment_settings": "key_version IS NOT NULL",
-                    "idempotency_records": "key_version IS NOT NULL", "outbox": "key_version IS NOT NULL"}
+                    "idempotency_records": "key_version IS NOT NULL", "outbox": "key_version IS NOT NULL",
+                    "signing_credentials": "key_version IS NOT NULL"}
             print(json.dumps({table: sorted({version for (version,) in db.execute(
                 f"SELECT key_version FROM {table} WHERE {live.get(table, '1')}")}) for table in tables}))
             """, [path])

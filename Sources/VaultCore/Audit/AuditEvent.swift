@@ -72,6 +72,8 @@ public struct AuditAction: RawRepresentable, Hashable, Sendable, CustomStringCon
     public static let paymentSettingsUpdate = AuditAction(rawValue: "paymentsettings.update")
     public static let gatewayCardSync = AuditAction(rawValue: "gatewaycard.sync")
     public static let gatewayCardDelete = AuditAction(rawValue: "gatewaycard.delete")
+    public static let signingCredentialCreate = AuditAction(rawValue: "signingcredential.create")
+    public static let signingCredentialRevoke = AuditAction(rawValue: "signingcredential.revoke")
     public static let authenticationFailure = AuditAction(rawValue: "auth.failure")
 }
 

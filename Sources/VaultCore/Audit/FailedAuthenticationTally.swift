@@ -13,6 +13,8 @@ public enum AuthenticationFailure: String, Sendable, CaseIterable {
     case tenantDisabled = "tenant_disabled"
     /// An SSO token refused: signature, algorithm, claims, expiry, unknown tenant, or reused.
     case invalidSSOToken = "invalid_sso_token"
+    /// A signed request (Ticket Evolution's `X-Signature`) whose signature is missing, malformed or wrong.
+    case invalidSignature = "invalid_signature"
 }
 
 /// Failed authentications on their way to the audit log, aggregated per source and cause. The

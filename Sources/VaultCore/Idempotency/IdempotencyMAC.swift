@@ -32,6 +32,7 @@ struct IdempotencyMAC: Sendable {
         case .apiKey(let id): ("api-key", id.rawValue, "")
         case .clientSession(let client, let tokenID): ("sso-session", client.rawValue, tokenID)
         case .profileSession(let login): ("profile-session", login.rawValue, "")
+        case .signingCredential(let id): ("signing-credential", id.rawValue, "")
         }
         return mac(Self.lookupDomain, [tenant.rawValue, kind, id, session, idempotencyKey].map { Array($0.utf8) })
     }

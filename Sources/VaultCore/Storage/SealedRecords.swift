@@ -17,6 +17,11 @@ public enum SealedRecordKind: String, CaseIterable, Sendable {
     case outboxMessages = "outbox messages"
     case profileCustomers = "profile customers"
     case profileCards = "profile cards"
+    /// Unrevoked ones: a revoked credential's secret is wiped.
+    case signingCredentials = "signing credentials"
+    case patrons = "patrons"
+    case patronContacts = "patron contacts"
+    case patronCards = "patron cards"
 }
 
 /// One record's sealed columns as stored, with what their associated data names.

@@ -33,7 +33,7 @@ public protocol VaultStorage: Sendable {
     func close() async
 }
 
-public protocol StorageReader: SealedRecordReader, WrappedKeyReader, OutboxReader, CardProfileReader {
+public protocol StorageReader: SealedRecordReader, WrappedKeyReader, OutboxReader, CardProfileReader, PatronReader {
     func metadata(_ key: String) throws -> [UInt8]?
     func tenant(_ id: TenantID) throws -> TenantRecord?
     func tenants() throws -> [TenantRecord]
@@ -77,7 +77,7 @@ public protocol StorageReader: SealedRecordReader, WrappedKeyReader, OutboxReade
     func gatewayCards(client: PlatformClientID, tenant: TenantID) throws -> [GatewayCardRecord]
 }
 
-public protocol StorageWriter: StorageReader, SealedRecordWriter, WrappedKeyWriter, OutboxWriter, CardProfileWriter {
+public protocol StorageWriter: StorageReader, SealedRecordWriter, WrappedKeyWriter, OutboxWriter, CardProfileWriter, PatronWriter {
     func setMetadata(_ key: String, value: [UInt8]) throws
     /// Removes the entry (with SQLite `secure_delete` its bytes are overwritten); false if absent.
     func deleteMetadata(_ key: String) throws -> Bool

@@ -21,6 +21,10 @@ enum RecordSealing {
         case profileCustomer = "coffer-profile-customer-v1|"
         case profileCardReference = "coffer-profile-card-reference-v1|"
         case profileCard = "coffer-profile-card-v1|"
+        case signingSecret = "coffer-signing-secret-v1|"
+        case patronProfile = "coffer-patron-v1|"
+        case patronContact = "coffer-patron-contact-v1|"
+        case patronCardDetails = "coffer-patron-card-v1|"
         /// A recorded idempotent response; its subject is the record's lookup MAC.
         case idempotentResponse = "coffer-idempotent-response-v2|"
     }

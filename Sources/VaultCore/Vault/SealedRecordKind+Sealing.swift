@@ -19,6 +19,10 @@ extension SealedRecordKind {
         case .outboxMessages: [.outboxPayload]
         case .profileCustomers: [.profileCustomer]
         case .profileCards: [.profileCardReference, .profileCard]
+        case .signingCredentials: [.signingSecret]
+        case .patrons: [.patronProfile]
+        case .patronContacts: [.patronContact]
+        case .patronCards: [.patronCardDetails]
         }
     }
 

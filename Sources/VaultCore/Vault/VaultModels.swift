@@ -82,6 +82,8 @@ public struct Principal: Sendable, Equatable {
         case clientSession(SyncClientID, tokenID: String)
         /// A connectFi session opened by a card-profile login: good only for that dialect's routes, with no roles.
         case profileSession(ProfileLoginID)
+        /// A signed request's credential (Ticket Evolution's `X-Token`): the patron routes only, with no roles.
+        case signingCredential(SigningCredentialID)
     }
 
     public init(tenantID: TenantID, credential: Credential, roles: Set<Role>, limits: RateLimits) {
@@ -123,6 +125,7 @@ public struct Principal: Sendable, Equatable {
         case .apiKey(let id): "apikey:\(id.rawValue)"
         case .clientSession(let client, _): "client:\(client.rawValue)"
         case .profileSession(let login): "profile-login:\(login.rawValue)"
+        case .signingCredential(let id): "signing:\(id.rawValue)"
         }
     }
 }
