@@ -87,20 +87,26 @@ run() {
     --workers 1 --request-timeout 10 --no-color ${SCHEMATHESIS_SEED:+--seed "$SCHEMATHESIS_SEED"} || failed=1
 }
 
-# Native API: the admin key (also the operator key), then a tokenize-only key, so the answers that
-# depend on roles (403) are checked too.
+# Made before any run: the tool reads scripts/schemathesis.toml, which names COFFER_KEY_ID, at start.
 tokenize_key=$(post /vault/v1/apikeys '{"roles":["tokenize"],"label":"schemathesis"}' apiKey)
 # The card-data key the key operations are tried on (scripts/schemathesis.toml).
 COFFER_KEY_ID=$(post /vault/v1/keys '{}' keyID)
 export COFFER_KEY_ID
-run "native API, admin key" docs/openapi.yaml "Authorization: Bearer $admin_key"
-run "native API, tokenize-only key" docs/openapi.yaml "Authorization: Bearer $tokenize_key"
 
-# connectFi (docs/api/connectfi.md): a login made through the native API, and a session of it.
-cfi_login='{"login":"schemathesis","password":"schemathesis-'"$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"'"}'
+# Dialects first: the native runs below disable tenants and revoke keys (the admin run may revoke
+# its own key, docs/reliability.md) and logins.
+# connectFi (docs/api/connectfi.md): a login made through the native API (a drawn name: names are
+# unique across tenants), and a session of it.
+random_hex() { od -An -N12 -tx1 /dev/urandom | tr -d ' \n'; }
+cfi_login='{"login":"st_'"$(random_hex)"'","password":"schemathesis-'"$(random_hex)"'"}'
 post /vault/v1/connectfi/logins "$cfi_login" id >/dev/null
 cfi_token=$(post --anonymous /auth/get-token "{\"user\":$cfi_login}" data.token)
 run connectFi docs/openapi/connectfi.yaml "x-connectfi-token: $cfi_token"
+
+# Native API: the admin key (also the operator key), then a tokenize-only key, so the answers that
+# depend on roles (403) are checked too.
+run "native API, admin key" docs/openapi.yaml "Authorization: Bearer $admin_key"
+run "native API, tokenize-only key" docs/openapi.yaml "Authorization: Bearer $tokenize_key"
 
 if ! stop_server; then
   echo "schemathesis: coffer serve did not exit 0 after SIGTERM" >&2

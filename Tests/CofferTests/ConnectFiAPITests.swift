@@ -165,6 +165,20 @@ struct ConnectFiAPITests {
         #expect(tokens.isEmpty, "the refused link stored no card")
     }
 
+    @Test("A name's length is counted in code points, as the spec's maxLength: 50 accented letters (100 code points) → 400 invalidField")
+    func textLengthInCodePoints() async throws {
+        let client = try await ConnectFiClient.make()
+        // 50 letters, each with a combining accent: 50 characters to Swift, 100 code points.
+        let accented = String(repeating: "e\u{301}", count: 50)
+        let body = ConnectFiClient.individual("ExtRefICust101").replacingOccurrences(of: #""firstName":"Janice""#, with: #""firstName":"\#(accented)""#)
+        let refused = await client.request("POST", "/customer/init", body: body)
+        #expect(refused.status == 400 && refused.code == "validationError", "\(refused.body)")
+        #expect((refused.json?["context"] as? [String: Any])?["field"] as? String == "customer.firstName")
+        let fits = ConnectFiClient.individual("ExtRefICust101").replacingOccurrences(of: #""firstName":"Janice""#,
+                                                                                     with: #""firstName":"\#(accented.prefix(25))""#)
+        #expect(try await client.createCustomer(fits)["reference"] as? String == "ExtRefICust101")
+    }
+
     @Test("customer/update replaces each given array and keeps the rest")
     func update() async throws {
         let client = try await ConnectFiClient.make()
