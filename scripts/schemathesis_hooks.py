@@ -1,7 +1,7 @@
 """Schemathesis hooks for scripts/schemathesis.sh (loaded through scripts/schemathesis.toml).
 
-Three adjustments, each for a rule of Coffer's contract that JSON Schema cannot state; none turns
-a request the schema refuses into one it accepts, or the other way round.
+Three adjustments and one check, each for a rule of Coffer's contract that JSON Schema cannot
+state; none turns a request the schema refuses into one it accepts, or the other way round.
 
 1. `ignored_auth` repeats a successful request without credentials and with made-up ones, and
    counts only 401 and 403 as refusals. Coffer limits failed authentications per source address
@@ -19,7 +19,6 @@ a request the schema refuses into one it accepts, or the other way round.
    The tool draws keys from a small space ("0", "00", …) and reuses one across different bodies,
    which Coffer rightly answers 422 `idempotency_key_reused` before reading the body: most
    requests would test that and nothing else. The same key with the same request still replays.
-
 4. connectFi answers "not found" with 400 (`customerNotFound`, `cardNotFound`, …), so
    scripts/schemathesis.toml lets `positive_data_acceptance` accept a 400 on those operations. The
    check `connectfi_schema_valid_request_not_refused_by_schema` takes back what that gives up: a
