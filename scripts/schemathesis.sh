@@ -48,8 +48,10 @@ stop_server() {
   wait "$pid" || code=$?
   return "$code"
 }
+proxy=
 cleanup() {
   stop_server || true
+  [ -z "$proxy" ] || kill "$proxy" 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -78,12 +80,12 @@ post() {
 # [[project]] named by the spec's title; the hooks apply to all.
 failed=0
 run() {
-  local name=$1 spec=$2 headers=() header
-  shift 2
+  local name=$1 spec=$2 url=$3 headers=() header
+  shift 3
   for header in "$@"; do headers+=(--header "$header"); done
   echo "schemathesis: $name: $spec (at most $examples examples per operation and phase, ${seconds} s)"
   timeout --kill-after=10 "$seconds" schemathesis --config-file scripts/schemathesis.toml run "$spec" \
-    --url "$base" "${headers[@]}" --checks all --max-examples "$examples" \
+    --url "$url" "${headers[@]}" --checks all --max-examples "$examples" \
     --workers 1 --request-timeout 10 --no-color ${SCHEMATHESIS_SEED:+--seed "$SCHEMATHESIS_SEED"} || failed=1
 }
 
@@ -101,12 +103,28 @@ random_hex() { od -An -N12 -tx1 /dev/urandom | tr -d ' \n'; }
 cfi_login='{"login":"st_'"$(random_hex)"'","password":"schemathesis-'"$(random_hex)"'"}'
 post /vault/v1/connectfi/logins "$cfi_login" id >/dev/null
 cfi_token=$(post --anonymous /auth/get-token "{\"user\":$cfi_login}" data.token)
-run connectFi docs/openapi/connectfi.yaml "x-connectfi-token: $cfi_token"
+run connectFi docs/openapi/connectfi.yaml "$base" "x-connectfi-token: $cfi_token"
+
+# Ticket Evolution (docs/api/ticketevolution.md): a signing credential made through the native API;
+# the tool's requests go through a loopback proxy that signs them (scripts/tevo_signing_proxy.py).
+curl -sf --max-time 10 -X POST "$base/vault/v1/tevo/credentials" -H "Authorization: Bearer $admin_key" \
+  -H 'Content-Type: application/json' -d '{"label":"schemathesis"}' >"$work/tevo.json"
+python3 -c 'import json, sys; open(sys.argv[2], "w").write(json.load(open(sys.argv[1]))["secret"])' \
+  "$work/tevo.json" "$work/tevo.secret"
+tevo_token=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["token"])' "$work/tevo.json")
+scripts/tevo_signing_proxy.py "$base" "$work/tevo.secret" >"$work/proxy.out" 2>"$work/proxy.log" &
+proxy=$!
+for _ in $(seq 100); do grep -q '^listening on ' "$work/proxy.out" 2>/dev/null && break; sleep 0.1; done
+proxy_url=$(sed -n 's/^listening on //p' "$work/proxy.out")
+[ -n "$proxy_url" ] || { echo "schemathesis: the signing proxy did not start" >&2; exit 1; }
+run "Ticket Evolution" docs/openapi/ticketevolution.yaml "$proxy_url" "X-Token: $tevo_token"
+kill "$proxy" && wait "$proxy" 2>/dev/null || true
+proxy=
 
 # Native API: the admin key (also the operator key), then a tokenize-only key, so the answers that
 # depend on roles (403) are checked too.
-run "native API, admin key" docs/openapi.yaml "Authorization: Bearer $admin_key"
-run "native API, tokenize-only key" docs/openapi.yaml "Authorization: Bearer $tokenize_key"
+run "native API, admin key" docs/openapi.yaml "$base" "Authorization: Bearer $admin_key"
+run "native API, tokenize-only key" docs/openapi.yaml "$base" "Authorization: Bearer $tokenize_key"
 
 if ! stop_server; then
   echo "schemathesis: coffer serve did not exit 0 after SIGTERM" >&2

@@ -153,7 +153,7 @@ private struct Parser {
                 let value: String
                 if let inline {
                     value = inline
-                } else if index < words.count, !looksLikeOption(words[index]) {
+                } else if index < words.count, !isNamed(words[index]) {
                     value = words[index]
                     index += 1
                 } else {
@@ -164,6 +164,14 @@ private struct Parser {
             }
         }
         return try finish()
+    }
+
+    /// Whether `word` names something rather than being a value: `--`, or a spelling of an option,
+    /// flag or `--help` this command knows. Anything else after an option that takes a value is its
+    /// value, a leading dash included: identifiers (`--key -al85…`) and negative numbers are values,
+    /// while `--data-dir --dev` still says the directory is missing.
+    func isNamed(_ word: String) -> Bool {
+        word == "--" || (looksLikeOption(word) && resolve(word).named != nil)
     }
 
     func suggestOption(for spelling: String) -> String? {
