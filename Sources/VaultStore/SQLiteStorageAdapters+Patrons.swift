@@ -97,14 +97,14 @@ enum PatronSQL {
     static let insertCard = "INSERT INTO patron_cards (\(cardColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 }
 
-extension SQLiteRow {
-    func patronRowID(_ column: Int32, _ name: String) throws(StorageError) -> PatronRowID {
-        guard let id = PatronRowID(text: text(column)) else { throw .corrupt("\(name) is not a patron row id") }
+extension StoredRow {
+    func patronRowID(_ column: Int32, _ name: String) throws -> PatronRowID {
+        guard let id = try PatronRowID(text: text(column)) else { throw StorageError.corrupt("\(name) is not a patron row id") }
         return id
     }
 
-    func signingCredentialRecord() throws(StorageError) -> SigningCredentialRecord {
-        SigningCredentialRecord(
+    func signingCredentialRecord() throws -> SigningCredentialRecord {
+        try SigningCredentialRecord(
             id: try identifier(0, as: SigningCredentialID.self, "signing_credentials.id"),
             tenantID: try identifier(1, as: TenantID.self, "signing_credentials.tenant_id"),
             tokenHash: blob(2),
@@ -115,24 +115,24 @@ extension SQLiteRow {
             revokedAt: optionalInt64(7).map(SQLiteTime.date))
     }
 
-    func patronRecord() throws(StorageError) -> PatronRecord {
-        PatronRecord(
+    func patronRecord() throws -> PatronRecord {
+        try PatronRecord(
             id: try patronRowID(0, "patrons.id"),
             tenantID: try identifier(1, as: TenantID.self, "patrons.tenant_id"),
             sealedProfile: blob(2), keyVersion: int(3), createdAt: SQLiteTime.date(int64(4)))
     }
 
-    func patronContactRecord() throws(StorageError) -> PatronContactRecord {
-        guard let kind = PatronContactKind(rawValue: text(3)) else { throw .corrupt("patron_contacts.kind is not a known kind") }
-        return PatronContactRecord(
+    func patronContactRecord() throws -> PatronContactRecord {
+        guard let kind = try PatronContactKind(rawValue: text(3)) else { throw StorageError.corrupt("patron_contacts.kind is not a known kind") }
+        return try PatronContactRecord(
             id: try patronRowID(0, "patron_contacts.id"),
             tenantID: try identifier(1, as: TenantID.self, "patron_contacts.tenant_id"),
             patronID: try patronRowID(2, "patron_contacts.patron_id"),
             kind: kind, sealedDetails: blob(4), keyVersion: int(5), createdAt: SQLiteTime.date(int64(6)))
     }
 
-    func patronCardRecord() throws(StorageError) -> PatronCardRecord {
-        PatronCardRecord(
+    func patronCardRecord() throws -> PatronCardRecord {
+        try PatronCardRecord(
             id: try patronRowID(0, "patron_cards.id"),
             tenantID: try identifier(1, as: TenantID.self, "patron_cards.tenant_id"),
             patronID: try patronRowID(2, "patron_cards.patron_id"),

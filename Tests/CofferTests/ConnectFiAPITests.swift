@@ -141,6 +141,44 @@ struct ConnectFiAPITests {
         #expect((invalid.json?["context"] as? [String: Any])?["field"] as? String == "customer.phones")
     }
 
+    @Test("Fields docs/openapi/connectfi.yaml does not allow → 400 validationError naming subCode and field, nothing stored (found by schemathesis)")
+    func bodiesOffTheSpec() async throws {
+        let client = try await ConnectFiClient.make()
+        func refusal(_ response: APIHarness.Response) -> (String?, String?, String?) {
+            (response.code, response.json?["subCode"] as? String, (response.json?["context"] as? [String: Any])?["field"] as? String)
+        }
+        let login = await client.api.request("POST", "/auth/get-token",
+            body: #"{ "user" :{ "login": "CONNECTFI_CLIENTID", "password": "CONNECTFI_PASSWORD", "requestId": "r1" } }"#)
+        #expect(login.status == 400 && refusal(login) == ("validationError", "unknownField", "user.requestId"), "\(login.body)")
+
+        let customer = ConnectFiClient.individual("ExtRefICust101")
+        let objectRequestID = await client.request("POST", "/customer/init", body: String(customer.dropLast()) + #","requestId":{}}"#)
+        #expect(objectRequestID.status == 400 && refusal(objectRequestID) == ("validationError", "invalidField", "requestId"),
+                "\(objectRequestID.body)")
+        #expect(try await client.createCustomer(customer)["reference"] as? String == "ExtRefICust101", "the refused init stored nothing")
+
+        let id = try #require(try await client.createCustomer(ConnectFiClient.individual("ExtRefICust102"))["customerId"] as? String)
+        let card = await client.request("POST", "/ibis/card/link",
+            body: #"{"customerId":"\#(id)","card":{"number":"4111111111111111","expirationDate":"203012","cvv":"123"}}"#)
+        #expect(card.status == 400 && card.code == "validationError" && card.json?["subCode"] as? String == "unknown_field", "\(card.body)")
+        let tokens = try await client.api.test.vault.auditEntries(after: 0, limit: 1000).filter { $0.event.action == .cardTokenize }
+        #expect(tokens.isEmpty, "the refused link stored no card")
+    }
+
+    @Test("A name's length is counted in code points, as the spec's maxLength: 50 accented letters (100 code points) → 400 invalidField")
+    func textLengthInCodePoints() async throws {
+        let client = try await ConnectFiClient.make()
+        // 50 letters, each with a combining accent: 50 characters to Swift, 100 code points.
+        let accented = String(repeating: "e\u{301}", count: 50)
+        let body = ConnectFiClient.individual("ExtRefICust101").replacingOccurrences(of: #""firstName":"Janice""#, with: #""firstName":"\#(accented)""#)
+        let refused = await client.request("POST", "/customer/init", body: body)
+        #expect(refused.status == 400 && refused.code == "validationError", "\(refused.body)")
+        #expect((refused.json?["context"] as? [String: Any])?["field"] as? String == "customer.firstName")
+        let fits = ConnectFiClient.individual("ExtRefICust101").replacingOccurrences(of: #""firstName":"Janice""#,
+                                                                                     with: #""firstName":"\#(accented.prefix(25))""#)
+        #expect(try await client.createCustomer(fits)["reference"] as? String == "ExtRefICust101")
+    }
+
     @Test("customer/update replaces each given array and keeps the rest")
     func update() async throws {
         let client = try await ConnectFiClient.make()

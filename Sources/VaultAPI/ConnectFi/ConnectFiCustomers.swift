@@ -12,7 +12,7 @@ enum ConnectFiCustomers {
 
     /// `POST /customer/init`: `{customerReference, customerType, customer}` → (type, reference, document).
     static func initBody(_ body: JSONReader) throws -> (CustomerType, String, JSONObject) {
-        try body.rejectUnknownKeys(allowed: ["customerReference", "customerType", "customer", "requestId"])
+        try body.rejectUnknownKeys(besideRequestID: ["customerReference", "customerType", "customer"])
         let reference = try commonID(body, "customerReference", maximumLength: 50)
         let typeName = try body.string("customerType")
         guard let type = CustomerType(rawValue: typeName) else {
@@ -235,5 +235,14 @@ enum ConnectFiCustomers {
             throw object.invalid("email", reason: "must be an email address")
         }
         return value
+    }
+}
+
+extension JSONReader {
+    /// A connectFi request body's fields: `allowed`, and the optional `requestId` every request may
+    /// carry, which must be a string (Coffer answers with its own request id, docs/api/connectfi.md).
+    func rejectUnknownKeys(besideRequestID allowed: Set<String>) throws(JSONFieldError) {
+        try rejectUnknownKeys(allowed: allowed.union(["requestId"]))
+        _ = try optionalString("requestId")
     }
 }

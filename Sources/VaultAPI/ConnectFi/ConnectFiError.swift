@@ -43,6 +43,9 @@ struct ConnectFiError: Error, Sendable {
             self.init(status: error == .conflict ? .conflict : .badRequest, code: error.code, message: error.message)
         case VaultError.unauthenticated: self = .unauthorized
         case let error as VaultError: self.init(vault: error)
+        case let error as APIError where error.status == .badRequest:
+            // A native reader's refusal (card input): connectFi's one validation code, the native one as `subCode`.
+            self.init(status: .badRequest, code: "validationError", subCode: error.code, message: error.message)
         case let error as APIError: self.init(status: error.status, code: error.code, message: error.message)
         default: self = .internalError
         }

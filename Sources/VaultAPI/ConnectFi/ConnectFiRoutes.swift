@@ -38,9 +38,9 @@ struct ConnectFiRoutes: Sendable {
         let body = try call.body(orThrow: ConnectFiError.malformedJSON)
         let credentials: (login: String, password: String)
         do {
-            try body.rejectUnknownKeys(allowed: ["user", "requestId"])
+            try body.rejectUnknownKeys(besideRequestID: ["user"])
             let user = try body.object("user")
-            try user.rejectUnknownKeys(allowed: ["login", "password", "requestId"])
+            try user.rejectUnknownKeys(allowed: ["login", "password"])
             credentials = (try ConnectFiCustomers.commonID(user, "login"), try Self.password(user))
         } catch {
             throw ConnectFiError.validation(error)
@@ -61,7 +61,7 @@ struct ConnectFiRoutes: Sendable {
     /// `{customerId, customer: {…}}`: each array given replaces the stored one.
     @Sendable func updateCustomer(_ call: APICall) async throws -> HTTPResponse {
         let body = try call.body(orThrow: ConnectFiError.malformedJSON)
-        try body.rejectUnknownKeys(allowed: ["customerId", "customer", "requestId"])
+        try body.rejectUnknownKeys(besideRequestID: ["customerId", "customer"])
         let id = try Self.customerID(body, "customerId")
         let change = try body.object("customer")
         let customer = try await profiles.updateCustomer(id, tenant: call.tenant, actor: call.actor) { current in
@@ -83,7 +83,7 @@ struct ConnectFiRoutes: Sendable {
     /// its cards itself, Coffer links the cards it holds.
     @Sendable func linkCard(_ call: APICall) async throws -> HTTPResponse {
         let body = try call.body(orThrow: ConnectFiError.malformedJSON)
-        try body.rejectUnknownKeys(allowed: ["customerId", "reference", "card", "requestId"])
+        try body.rejectUnknownKeys(besideRequestID: ["customerId", "reference", "card"])
         let customer = try Self.customerID(body, "customerId")
         let reference = try body.has("reference") ? ConnectFiCustomers.commonID(body, "reference", maximumLength: 50) : nil
         let given = try body.object("card")
@@ -114,7 +114,7 @@ struct ConnectFiRoutes: Sendable {
     /// `{customerId, cFiCardId, profile?: {cardHolderId?, cardHolderType?}}` → `cFiStatus: "Complete"`.
     @Sendable func syncProfile(_ call: APICall) async throws -> HTTPResponse {
         let body = try call.body(orThrow: ConnectFiError.malformedJSON)
-        try body.rejectUnknownKeys(allowed: ["customerId", "cFiCardId", "profile", "requestId"])
+        try body.rejectUnknownKeys(besideRequestID: ["customerId", "cFiCardId", "profile"])
         let customer = try Self.customerID(body, "customerId")
         let cardID = try ConnectFiCustomers.commonID(body, "cFiCardId")
         guard let card = ProfileCardID(validating: cardID) else { throw CardProfileError.cardNotFound }
