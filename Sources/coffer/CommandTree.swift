@@ -41,14 +41,15 @@ enum CommandTree {
             """,
         subcommands: [
             CommandSpec(
-                "init", abstract: "Create a data directory, its master key, database and first tenant.",
+                "init", abstract: "Create a vault — a data directory, or a PostgreSQL database's schema — its master key and first tenant.",
                 discussion: """
                     Prints one JSON object {"tenantId": …, "apiKey": …} on stdout. The API key has \
                     every role and is shown only this once.
 
                     The master key comes from --master-key-file FILE (created there, mode 0600, if it does \
                     not exist), --master-key-command CMD, COFFER_MASTER_KEY or COFFER_MASTER_KEY_COMMAND. \
-                    A key file inside DIR is refused unless --master-key-in-data-dir is given.
+                    A key file inside DIR is refused unless --master-key-in-data-dir is given. With --database \
+                    (an existing, empty PostgreSQL database) the master key must be given: it is never stored there.
                     """,
                 options: location + masterKey + [
                     OptionSpec("tenant-name", valueName: "NAME", help: "Name of the first tenant.", defaultValue: "default"),
@@ -238,7 +239,8 @@ enum CommandTree {
                     The snapshot is the database (ciphertext and wrapped keys only) and a manifest: schema, \
                     data-key versions, the audit head sealed under the audit key, and a SHA-256 checksum. \
                     The master key is needed to check the copy, and is never in it: store the two apart. \
-                    Prints the manifest as one JSON object.
+                    Prints the manifest as one JSON object. A PostgreSQL vault is backed up with PostgreSQL's \
+                    tools instead (pg_dump, base backups), and refused here.
                     """,
                 options: location + masterKey + [
                     OptionSpec("out", valueName: "FILE", help: "The snapshot file to create.", isRequired: true),

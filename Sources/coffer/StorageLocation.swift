@@ -75,6 +75,15 @@ enum StorageLocation {
         }
     }
 
+    /// The store with pending migrations applied, for `coffer migrate`: a PostgreSQL database may
+    /// be brought up to date before `coffer init`, e.g. by a role that owns the schema.
+    func openForMigration() async throws -> any EngineStorage {
+        switch self {
+        case .directory(let directory): try await directory.openStorage()
+        case .postgreSQL(let uri): try uri.open()
+        }
+    }
+
     /// The store for a new vault; refused when one is there already.
     func openNew() async throws -> any EngineStorage {
         switch self {
