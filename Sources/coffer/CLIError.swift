@@ -5,8 +5,13 @@ import VaultCore
 /// Failures of the command line itself, each with the exit code scripts can rely on.
 enum CLIError: Error {
     case alreadyInitialized(String)
-    /// No vault in the directory; `serve` may also start a development vault there (`--dev`).
+    /// No vault at the location (`StorageLocation.option`); `serve` may also start a development
+    /// vault in a directory (`--dev`).
     case notInitialized(String, offerDevelopmentMode: Bool = false)
+    /// The PostgreSQL URI (password masked) is malformed or its server cannot be reached, and why.
+    case databaseUnreachable(String, reason: String)
+    /// `backup`/`restore` asked of a PostgreSQL vault, which PostgreSQL's own tools copy.
+    case backedUpByPostgreSQL
     /// The data directory cannot be looked into or created (permissions, a file in the way), and why.
     case dataDirectoryInaccessible(String, reason: String)
     case io(String)
@@ -28,9 +33,17 @@ enum CLIError: Error {
     var message: String {
         switch self {
         case .alreadyInitialized(let path): "\(path) already holds a vault; refusing to initialize it again"
-        case .notInitialized(let path, let offerDevelopmentMode):
-            "no vault in \(path): run `coffer init --data-dir \(path)` first"
-                + (offerDevelopmentMode ? ", or use `--dev` for a development vault" : ", or give the --data-dir of a vault")
+        case .notInitialized(let option, let offerDevelopmentMode):
+            "no vault in \(option.split(separator: " ", maxSplits: 1).last ?? ""): run `coffer init \(option)` first"
+                + (offerDevelopmentMode ? ", or use `--dev` for a development vault" : ", or give the location of a vault")
+        case .databaseUnreachable(let uri, let reason):
+            "the database \(uri) cannot be used: \(reason); check --database (postgresql://USER@HOST:PORT/DATABASE) and that the server is up"
+        case .backedUpByPostgreSQL:
+            """
+            a PostgreSQL vault is backed up with PostgreSQL's own tools (pg_dump, or base backups with WAL archiving) \
+            and restored with them (pg_restore, point-in-time recovery); such a copy holds only ciphertext and wrapped \
+            keys. The master key is never in the database: keep it apart from the copies (docs/operations.md)
+            """
         case .dataDirectoryInaccessible(let path, let reason):
             """
             the data directory \(path) cannot be used: \(reason); check --data-dir, and that the user running \
@@ -61,8 +74,8 @@ enum CLIError: Error {
         switch self {
         case .alreadyInitialized, .io: .failure
         case .dataDirectoryInaccessible: .unavailable
-        case .notInitialized, .noMasterKey, .masterKeyInDataDirectory, .masterKeyCommandFailed, .invalidConfiguration: .config
-        case .conflictingMasterKeySources: .usage
+        case .notInitialized, .databaseUnreachable, .noMasterKey, .masterKeyInDataDirectory, .masterKeyCommandFailed, .invalidConfiguration: .config
+        case .conflictingMasterKeySources, .backedUpByPostgreSQL: .usage
         case .auditBroken, .snapshotRefused: .dataError
         }
     }

@@ -2,8 +2,12 @@ import ArgumentParsing
 
 /// The `coffer` command tree: what each command accepts and says about itself in `--help`.
 enum CommandTree {
-    static let dataDirectory = OptionSpec(
-        "data-dir", short: "d", valueName: "DIR", help: "The vault's data directory.", isRequired: true)
+    static let dataDirectory = OptionSpec("data-dir", short: "d", valueName: "DIR", help: "The vault's data directory (SQLite).")
+    static let database = OptionSpec(
+        "database", valueName: "URI",
+        help: "A PostgreSQL vault instead: postgresql://USER@HOST:PORT/DATABASE (or set \(StorageLocation.databaseVariable), which keeps a password out of `ps`).")
+    /// Where the vault is: one of the two (`StorageLocation`).
+    static let location = [dataDirectory, database]
     /// Where the master key comes from (`MasterKeySource` has the precedence).
     static let masterKey = [
         OptionSpec("master-key-file", valueName: "FILE",
@@ -37,16 +41,17 @@ enum CommandTree {
             """,
         subcommands: [
             CommandSpec(
-                "init", abstract: "Create a data directory, its master key, database and first tenant.",
+                "init", abstract: "Create a vault — a data directory, or a PostgreSQL database's schema — its master key and first tenant.",
                 discussion: """
                     Prints one JSON object {"tenantId": …, "apiKey": …} on stdout. The API key has \
                     every role and is shown only this once.
 
                     The master key comes from --master-key-file FILE (created there, mode 0600, if it does \
                     not exist), --master-key-command CMD, COFFER_MASTER_KEY or COFFER_MASTER_KEY_COMMAND. \
-                    A key file inside DIR is refused unless --master-key-in-data-dir is given.
+                    A key file inside DIR is refused unless --master-key-in-data-dir is given. With --database \
+                    (an existing, empty PostgreSQL database) the master key must be given: it is never stored there.
                     """,
-                options: [dataDirectory] + masterKey + [
+                options: location + masterKey + [
                     OptionSpec("tenant-name", valueName: "NAME", help: "Name of the first tenant.", defaultValue: "default"),
                 ],
                 flags: [keyInDataDirectory]),
@@ -65,6 +70,9 @@ enum CommandTree {
                 options: [
                     OptionSpec("data-dir", short: "d", valueName: "DIR",
                                help: "The vault's data directory (default ./data with --dev)."),
+                    database,
+                    OptionSpec("read-database", valueName: "URI",
+                               help: "A replica for reads that may lag; refused today: every read must see the vault's last write (docs/operations.md)."),
                 ] + masterKey + [
                     OptionSpec("listen", valueName: "HOST:PORT", help: "Address to listen on (port 0: any free port).",
                                defaultValue: "127.0.0.1:8080"),
@@ -84,7 +92,7 @@ enum CommandTree {
                 ]),
             CommandSpec(
                 "migrate", abstract: "Apply pending database migrations.",
-                options: [dataDirectory]),
+                options: location),
             CommandSpec(
                 "keys", abstract: "Manage data keys and the master key.",
                 subcommands: [
@@ -97,10 +105,10 @@ enum CommandTree {
                             a running server sealed records under the old version meanwhile, it is finished \
                             instead of adding another version, so running this again is always safe.
                             """,
-                        options: [dataDirectory] + masterKey + [batchSize]),
+                        options: location + masterKey + [batchSize]),
                     CommandSpec(
                         "status", abstract: "Show data-key versions and how many records of each kind each seals.",
-                        options: [dataDirectory] + masterKey, flags: [json]),
+                        options: location + masterKey, flags: [json]),
                     CommandSpec(
                         "retire", abstract: "Destroy a data-key version that seals nothing any more.",
                         discussion: """
@@ -109,7 +117,7 @@ enum CommandTree {
                             `keys status` counts records under it (run `keys rotate`), and for two minutes after a \
                             newer version was added, while a running server may still seal under it.
                             """,
-                        options: [dataDirectory] + masterKey + [
+                        options: location + masterKey + [
                             OptionSpec("version", valueName: "N", help: "The data-key version to destroy.", isRequired: true),
                         ]),
                     CommandSpec(
@@ -125,7 +133,7 @@ enum CommandTree {
                             --finish` with the new key as the master key: it rewraps anything left and removes \
                             the link between the keys, after which the old key opens nothing.
                             """,
-                        options: [dataDirectory] + masterKey + [
+                        options: location + masterKey + [
                             OptionSpec("new-master-key-file", valueName: "FILE", help: "The new master key file."),
                             OptionSpec("new-master-key-command", valueName: "CMD",
                                        help: "A shell command that prints the new master key."),
@@ -150,13 +158,13 @@ enum CommandTree {
                             --checkpoints FILE. Exits 0 when intact; otherwise names the first bad entry \
                             (edited, missing, or cut off after a checkpoint) and exits 65.
                             """,
-                        options: [dataDirectory] + masterKey + [checkpointFile,
+                        options: location + masterKey + [checkpointFile,
                                   OptionSpec("checkpoints", valueName: "FILE", help: "More checkpoints (JSON lines), e.g. from a log server.",
                                              isRepeatable: true)],
                         flags: [json]),
                     CommandSpec(
                         "checkpoint", abstract: "Seal the log's head, append it to the checkpoint file and print it.",
-                        options: [dataDirectory] + masterKey + [checkpointFile]),
+                        options: location + masterKey + [checkpointFile]),
                     CommandSpec(
                         "upgrade", abstract: "Give a vault whose audit log predates the keyed chain its audit key (once).",
                         discussion: """
@@ -164,11 +172,11 @@ enum CommandTree {
                             every later entry is keyed. Refused when the vault has an audit key, or had one \
                             (keyed entries whose key is gone: restore metadata.audit_key from a backup).
                             """,
-                        options: [dataDirectory] + masterKey),
+                        options: location + masterKey),
                     CommandSpec(
                         "export", abstract: "Write entries as JSON lines, then a sealed checkpoint of the head.",
                         discussion: "For shipping the log to a log server (PCI DSS 10.3); --after N resumes after entry N.",
-                        options: [dataDirectory] + masterKey + [
+                        options: location + masterKey + [
                                   OptionSpec("after", valueName: "N", help: "Export entries after sequence N.", defaultValue: "0"),
                                   OptionSpec("out", valueName: "FILE", help: "Write to a new file instead of stdout.")]),
                 ]),
@@ -179,15 +187,15 @@ enum CommandTree {
                     A server stops serving a disabled tenant within its key cache's lifetime (2 s).
                     """,
                 subcommands: [
-                    CommandSpec("list", abstract: "Every tenant as one JSON object per line.", options: [dataDirectory] + masterKey),
+                    CommandSpec("list", abstract: "Every tenant as one JSON object per line.", options: location + masterKey),
                     CommandSpec("create", abstract: "A new tenant and its admin API key, shown once.",
-                                options: [dataDirectory] + masterKey + [
+                                options: location + masterKey + [
                                     OptionSpec("name", valueName: "NAME", help: "The tenant's name.", isRequired: true),
                                     OptionSpec("parent", valueName: "TENANT", help: "Make it a sub-tenant of TENANT."),
                                 ]),
                     CommandSpec("disable", abstract: "Refuse the tenant's (and its sub-tenants') keys and tokens.",
-                                options: [dataDirectory] + masterKey + [tenant]),
-                    CommandSpec("enable", abstract: "Serve a disabled tenant again.", options: [dataDirectory] + masterKey + [tenant]),
+                                options: location + masterKey + [tenant]),
+                    CommandSpec("enable", abstract: "Serve a disabled tenant again.", options: location + masterKey + [tenant]),
                 ]),
             CommandSpec(
                 "apikeys", abstract: "List, create and revoke a tenant's API keys (master-key holder).",
@@ -197,15 +205,15 @@ enum CommandTree {
                     """,
                 subcommands: [
                     CommandSpec("list", abstract: "The tenant's keys as one JSON object per line.",
-                                options: [dataDirectory] + masterKey + [tenant]),
+                                options: location + masterKey + [tenant]),
                     CommandSpec("create", abstract: "A new key, its secret shown once.",
-                                options: [dataDirectory] + masterKey + [tenant,
+                                options: location + masterKey + [tenant,
                                     OptionSpec("roles", valueName: "ROLES", help: "Roles separated by commas, e.g. admin or tokenize,reveal.",
                                                isRequired: true),
                                     OptionSpec("label", valueName: "TEXT", help: "What the key is for."),
                                 ]),
                     CommandSpec("revoke", abstract: "Revoke a key.",
-                                options: [dataDirectory] + masterKey + [tenant,
+                                options: location + masterKey + [tenant,
                                     OptionSpec("key", valueName: "ID", help: "The key's id (not its secret).", isRequired: true),
                                 ]),
                 ]),
@@ -217,11 +225,11 @@ enum CommandTree {
                     """,
                 subcommands: [
                     CommandSpec("list", abstract: "Messages as one JSON object per line (never a payload).",
-                                options: [dataDirectory] + masterKey + [
+                                options: location + masterKey + [
                                     OptionSpec("state", valueName: "STATE", help: "Only pending, delivered or dead messages."),
                                 ]),
                     CommandSpec("retry", abstract: "Queue a dead message again, due now.",
-                                options: [dataDirectory] + masterKey + [
+                                options: location + masterKey + [
                                     OptionSpec("id", valueName: "ID", help: "The message's id.", isRequired: true),
                                 ]),
                 ]),
@@ -231,9 +239,10 @@ enum CommandTree {
                     The snapshot is the database (ciphertext and wrapped keys only) and a manifest: schema, \
                     data-key versions, the audit head sealed under the audit key, and a SHA-256 checksum. \
                     The master key is needed to check the copy, and is never in it: store the two apart. \
-                    Prints the manifest as one JSON object.
+                    Prints the manifest as one JSON object. A PostgreSQL vault is backed up with PostgreSQL's \
+                    tools instead (pg_dump, base backups), and refused here.
                     """,
-                options: [dataDirectory] + masterKey + [
+                options: location + masterKey + [
                     OptionSpec("out", valueName: "FILE", help: "The snapshot file to create.", isRequired: true),
                 ]),
             CommandSpec(
@@ -243,7 +252,7 @@ enum CommandTree {
                     log is broken or does not reach its sealed head, and (exit 78) one the master key does not open. \
                     DIR must not hold a vault.
                     """,
-                options: [dataDirectory] + masterKey + [
+                options: location + masterKey + [
                     OptionSpec("from", valueName: "FILE", help: "The snapshot file.", isRequired: true),
                 ]),
         ],

@@ -26,7 +26,7 @@ struct DataDirectory {
     /// Fails unless the directory holds a vault. Commands check this before they fetch the master
     /// key, so a wrong `--data-dir` is reported as such rather than as a missing key.
     func requireVault() throws(CLIError) {
-        guard try holdsVault() else { throw .notInitialized(url.path) }
+        guard try holdsVault() else { throw .notInitialized("--data-dir \(url.path)") }
     }
 
     /// Creates the directory, and `subdirectories` inside it, with mode 0700, tightening existing ones.

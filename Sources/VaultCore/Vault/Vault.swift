@@ -50,6 +50,12 @@ public final class Vault: Sendable {
         return try Vault(storage: storage, keyring: keyring, auditLog: auditLog, policy: policy, clock: clock)
     }
 
+    /// Whether the store holds a vault (its master key's check value). Commands ask before they
+    /// open one: a PostgreSQL database exists before `coffer init`, so existence is no answer there.
+    public static func isInitialized(_ storage: any VaultStorage) async throws -> Bool {
+        try await VaultError.mappingStorage { try await storage.read { try $0.metadata(Metadata.masterKeyCheck) != nil } }
+    }
+
     /// Checks the audit log of a store without opening the vault: reads only, so a copy kept as
     /// evidence — or one on read-only media (`SQLiteStorage.openReadOnly`) — is never changed.
     public static func verifyAuditLog(storage: any VaultStorage, masterKey: MasterKey,

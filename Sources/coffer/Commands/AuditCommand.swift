@@ -9,17 +9,23 @@ enum AuditCommand {
     /// Checks every MAC and sequence, and that the log still reaches every checkpoint in the data
     /// directory's checkpoint file and in each `--checkpoints FILE` (e.g. lines shipped to a log
     /// server). Opens the database read-only: verifying a copy kept as evidence never changes it.
+    /// A PostgreSQL vault is read through an ordinary connection, beside live nodes.
     static func verify(_ command: ParsedCommand, _ launch: LaunchEnvironment) async throws {
-        let directory = DataDirectory(path: try command.require("data-dir"))
-        var checkpoints = try checkpointFile(command, directory).read()
+        let location = try StorageLocation.given(command)
+        var checkpoints = try checkpointFile(command, location)?.read() ?? []
         for path in command.strings("checkpoints") {
             checkpoints += try AuditCheckpointFile(url: URL(fileURLWithPath: path)).read()
         }
-        try directory.requireVault()
-        let masterKey = try await MasterKeySource.resolve(command, launch, directory: directory).load()
-        let storage = try SQLiteStorage.openReadOnly(path: directory.databasePath)
+        let storage: any VaultStorage
+        if let directory = location.dataDirectory {
+            try directory.requireVault()
+            storage = try SQLiteStorage.openReadOnly(path: directory.databasePath)
+        } else {
+            storage = try await location.openExisting()
+        }
         let result: AuditChain.Verification
         do {
+            let masterKey = try await MasterKeySource.resolve(command, launch, location: location).load()
             result = try await Vault.verifyAuditLog(storage: storage, masterKey: masterKey, checkpoints: checkpoints)
         } catch {
             await storage.close()
@@ -39,25 +45,18 @@ enum AuditCommand {
 
     /// Gives a vault whose log predates the keyed chain its audit key, once (`AuditKeyError`).
     static func upgrade(_ command: ParsedCommand, _ launch: LaunchEnvironment) async throws {
-        let directory = DataDirectory(path: try command.require("data-dir"))
-        try directory.requireVault()
-        let masterKey = try await MasterKeySource.resolve(command, launch, directory: directory).load()
-        let storage = try await directory.openStorage()
-        let prefix: Int64
-        do {
+        var prefix: Int64 = 0
+        try await withStorage(command, launch) { storage, masterKey in
             prefix = try await Vault.upgradeAuditChain(storage: storage, masterKey: masterKey)
-        } catch {
-            await storage.close()
-            throw error
         }
-        await storage.close()
         Output.result("audit key created; the \(prefix) existing entries stay the unkeyed prefix, every new entry is keyed")
     }
 
     /// Seals the log's head now, appends it to the checkpoint file and prints it.
     static func checkpoint(_ command: ParsedCommand, _ launch: LaunchEnvironment) async throws {
-        let directory = DataDirectory(path: try command.require("data-dir"))
-        let file = try checkpointFile(command, directory)
+        guard let file = try checkpointFile(command, try StorageLocation.given(command)) else {
+            throw ArgumentError.missingRequiredOption("--checkpoint-file (a PostgreSQL vault has no data directory to keep it in)")
+        }
         try await withVault(command, launch) { vault in
             guard let checkpoint = try await vault.auditCheckpoint() else {
                 Output.note("the audit log is empty: nothing to checkpoint")
@@ -91,9 +90,10 @@ enum AuditCommand {
         }
     }
 
-    static func checkpointFile(_ command: ParsedCommand, _ directory: DataDirectory) throws -> AuditCheckpointFile {
+    /// `--checkpoint-file`, else the data directory's; nil for a PostgreSQL vault without one.
+    static func checkpointFile(_ command: ParsedCommand, _ location: StorageLocation) throws -> AuditCheckpointFile? {
         command.string("checkpoint-file").map { AuditCheckpointFile(url: URL(fileURLWithPath: $0)) }
-            ?? .default(in: directory)
+            ?? location.dataDirectory.map { .default(in: $0) }
     }
 }
 

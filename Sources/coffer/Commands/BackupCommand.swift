@@ -7,16 +7,17 @@ import VaultStore
 /// (`Snapshot`), and a new data directory made from one. Both need the master key: the backup
 /// checks that the copy opens with it and seals its audit head; the restore refuses a snapshot
 /// the key does not open. The snapshot never holds the key: keep the two apart (docs/operations.md).
+/// A PostgreSQL vault is copied with PostgreSQL's own tools instead (`CLIError.backedUpByPostgreSQL`).
 enum BackupCommand {
     /// Copies the database while the server goes on (`SQLiteStorage.backup`), checks the copy —
     /// it opens with the master key, its audit log is intact — and writes the snapshot to `--out`.
     /// Prints the manifest as one JSON object.
     static func backup(_ command: ParsedCommand, _ launch: LaunchEnvironment) async throws {
-        let directory = DataDirectory(path: try command.require("data-dir"))
+        guard let directory = try StorageLocation.given(command).dataDirectory else { throw CLIError.backedUpByPostgreSQL }
         let out = URL(fileURLWithPath: try command.require("out"))
         try directory.requireVault()
         guard !FileManager.default.fileExists(atPath: out.path) else { throw CLIError.io("\(out.path) already exists; refusing to overwrite it") }
-        let masterKey = try await MasterKeySource.resolve(command, launch, directory: directory).load()
+        let masterKey = try await MasterKeySource.resolve(command, launch, location: .directory(directory)).load()
         let copy = out.path + ".db-partial"
         defer { removeDatabase(at: copy) }
         let progress = Progress("copied")
@@ -43,12 +44,12 @@ enum BackupCommand {
     /// that the master key opens it and that its audit log is intact and reaches the sealed head,
     /// and only then moves it into place and records the head in the checkpoint file.
     static func restore(_ command: ParsedCommand, _ launch: LaunchEnvironment) async throws {
-        let directory = DataDirectory(path: try command.require("data-dir"))
+        guard let directory = try StorageLocation.given(command).dataDirectory else { throw CLIError.backedUpByPostgreSQL }
         let source = URL(fileURLWithPath: try command.require("from"))
         guard try !directory.holdsVault() else { throw CLIError.alreadyInitialized(directory.url.path) }
         let snapshot = try Snapshot(reading: source)
         Output.note("\(source.path): \(snapshot.manifest.databaseBytes) bytes, checksum verified")
-        let masterKey = try await MasterKeySource.resolve(command, launch, directory: directory).load()
+        let masterKey = try await MasterKeySource.resolve(command, launch, location: .directory(directory)).load()
         try directory.create()
         let staged = directory.databasePath + ".restoring"
         defer { removeDatabase(at: staged) }

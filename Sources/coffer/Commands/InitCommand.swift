@@ -2,10 +2,17 @@ import ArgumentParsing
 import Foundation
 import VaultCore
 
-/// `coffer init`: a new data directory with its master key, database, first tenant and admin key.
+/// `coffer init`: a new vault — a data directory, or a PostgreSQL database — with its master key,
+/// schema, first tenant and admin key.
 enum InitCommand {
     static func run(_ command: ParsedCommand, _ launch: LaunchEnvironment) async throws {
-        let directory = DataDirectory(path: try command.require("data-dir"))
+        let location = try StorageLocation.given(command)
+        guard case .directory(let directory) = location else {
+            guard let source = try MasterKeySource.given(command, launch) else { throw CLIError.noMasterKey }
+            let created = try await initialize(location, masterKey: source, tenantName: command.string("tenant-name") ?? "default")
+            Output.json(["tenantId": created.id.rawValue, "apiKey": created.adminKey.secret])
+            return
+        }
         let created = try await initialize(directory, masterKey: try MasterKeySource.given(command, launch),
                                            keyInDataDirectory: command.flag("master-key-in-data-dir"),
                                            tenantName: command.string("tenant-name") ?? "default")
@@ -31,12 +38,37 @@ enum InitCommand {
             try directory.create()
         }
 
-        let storage = try await directory.openStorage(creating: true)
-        let vault = try await Vault.open(storage: storage, masterKey: masterKey)
-        // The one key that may create further top-level tenants and read /metrics.
-        let tenant = try await vault.createTenant(name: tenantName, actor: "cli",
-                                                  adminRoles: Role.tenantRoles.union(Role.operatorRoles))
-        await storage.close()
-        return tenant
+        return try await createVault(in: try await StorageLocation.directory(directory).openNew(), masterKey: masterKey,
+                                     tenantName: tenantName)
+    }
+
+    /// A PostgreSQL vault: the database exists (the operator made it and its role), the master key
+    /// is given — a new key file is written where it is named, never into the database.
+    static func initialize(_ location: StorageLocation, masterKey source: MasterKeySource,
+                           tenantName: String) async throws -> CreatedTenant {
+        let storage = try await location.openNew()
+        let masterKey: MasterKey
+        do {
+            masterKey = try await source.loadOrCreate()
+        } catch {
+            await storage.close()
+            throw error
+        }
+        return try await createVault(in: storage, masterKey: masterKey, tenantName: tenantName)
+    }
+
+    /// The vault's keys and its first tenant, whose admin key may also create further top-level
+    /// tenants and read /metrics; closes `storage`.
+    private static func createVault(in storage: any EngineStorage, masterKey: MasterKey, tenantName: String) async throws -> CreatedTenant {
+        do {
+            let vault = try await Vault.open(storage: storage, masterKey: masterKey)
+            let tenant = try await vault.createTenant(name: tenantName, actor: "cli",
+                                                      adminRoles: Role.tenantRoles.union(Role.operatorRoles))
+            await storage.close()
+            return tenant
+        } catch {
+            await storage.close()
+            throw error
+        }
     }
 }

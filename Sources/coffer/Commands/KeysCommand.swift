@@ -84,7 +84,7 @@ enum KeysCommand {
             }
             return
         }
-        let directory = DataDirectory(path: try command.require("data-dir"))
+        let directory = try StorageLocation.given(command).dataDirectory
         guard let source = try newKey?.refusingDataDirectory(directory, unless: command.flag("master-key-in-data-dir")) else {
             throw ArgumentError.missingRequiredOption("--new-master-key-file or --new-master-key-command")
         }
@@ -124,15 +124,22 @@ enum KeysCommand {
     }
 }
 
-/// Opens the store and the vault with the command's data directory and master key, and closes
-/// the store (flushing the writer) whatever the body does.
+/// Opens the store and the vault with the command's location (`StorageLocation`) and master key,
+/// and closes the store (flushing the writer) whatever the body does.
 func withVault(_ command: ParsedCommand, _ launch: LaunchEnvironment, _ body: (Vault) async throws -> Void) async throws {
-    let directory = DataDirectory(path: try command.require("data-dir"))
-    try directory.requireVault()
-    let masterKey = try await MasterKeySource.resolve(command, launch, directory: directory).load()
-    let storage = try await directory.openStorage()
-    do {
+    try await withStorage(command, launch) { storage, masterKey in
         try await body(try await Vault.open(storage: storage, masterKey: masterKey))
+    }
+}
+
+/// Opens the store of an existing vault, then fetches the master key (a wrong location is not
+/// reported as a missing key), and closes the store whatever the body does.
+func withStorage(_ command: ParsedCommand, _ launch: LaunchEnvironment,
+                 _ body: (any EngineStorage, MasterKey) async throws -> Void) async throws {
+    let location = try StorageLocation.given(command)
+    let storage = try await location.openExisting()
+    do {
+        try await body(storage, try await MasterKeySource.resolve(command, launch, location: location).load())
     } catch {
         await storage.close()
         throw error

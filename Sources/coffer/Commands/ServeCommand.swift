@@ -23,10 +23,22 @@ enum ServeCommand {
         }
         let logLevel = try ServeSettings.logLevel(command)
         let isDevelopment = command.flag("dev")
-        guard let path = command.string("data-dir") ?? (isDevelopment ? developmentDataDirectory : nil) else {
-            throw ArgumentError.missingRequiredOption("--data-dir")
+        let location = try StorageLocation.given(command, defaultDirectory: isDevelopment ? developmentDataDirectory : nil)
+        if let replica = command.string("read-database") {
+            throw CLIError.invalidConfiguration("""
+                --read-database \(DatabaseURI.masked(replica)): no read of this version may go to a replica. Every read \
+                must see the last write of this node or another (reveal after tokenize, duplicate checks, API keys, \
+                tenants, data-key versions), which a replica's lag would hide; point reporting and pg_dump at the \
+                replica instead (docs/operations.md, "Running on PostgreSQL")
+                """)
         }
-        let directory = DataDirectory(path: path)
+        if isDevelopment, location.dataDirectory == nil {
+            throw CLIError.invalidConfiguration("""
+                --dev makes a development vault in a data directory, its master key inside it; a PostgreSQL vault \
+                never keeps its key beside the data: run `coffer init --database URI --master-key-file FILE` once, \
+                then serve without --dev
+                """)
+        }
 
         var configuration = HTTPServerConfiguration()
         (configuration.host, configuration.port) = try listenAddress(command)
@@ -48,20 +60,26 @@ enum ServeCommand {
 
         // After the command line is checked (a mistake there creates nothing) and before the master
         // key is fetched (a directory without a vault is not reported as a missing key).
-        if try !directory.holdsVault() {
-            guard isDevelopment else { throw CLIError.notInitialized(directory.url.path, offerDevelopmentMode: true) }
+        if let directory = location.dataDirectory, try !directory.holdsVault() {
+            guard isDevelopment else { throw CLIError.notInitialized(location.option, offerDevelopmentMode: true) }
             let created = try await InitCommand.initialize(directory, masterKey: try MasterKeySource.given(command, launch),
                                                            keyInDataDirectory: true, tenantName: "development")
             Output.json(["tenantId": created.id.rawValue, "apiKey": created.adminKey.secret])
             Output.note("development vault created in \(directory.url.path); the API key above is shown only once")
         }
-        let source = try MasterKeySource.resolve(command, launch, directory: directory)
-        let masterKey = try await source.load()
-        let storage = try await directory.openStorage()
-        let vault = try await Vault.open(storage: storage, masterKey: masterKey)
+        let storage = try await location.openExisting()
+        let source: MasterKeySource, vault: Vault
+        do {
+            source = try MasterKeySource.resolve(command, launch, location: location)
+            vault = try await Vault.open(storage: storage, masterKey: try await source.load())
+        } catch {
+            await storage.close()
+            throw error
+        }
         let logger = Logger(label: "coffer", logLevel: logLevel, sink: StreamLogSink.standardError)
         log(launch.hardening, logger)
-        if !isDevelopment, case .file(let url) = source, directory.contains(url) {
+        logger.notice("storage", metadata: ["location": .string(location.option)])
+        if !isDevelopment, case .file(let url) = source, location.dataDirectory?.contains(url) == true {
             logger.warning("the master key is kept inside the data directory: a copy of the directory holds the key beside what it protects; move it to another volume (--master-key-file) or a key manager (--master-key-command)",
                            metadata: ["file": .string(url.path)])
         }
@@ -95,19 +113,21 @@ enum ServeCommand {
         // single-use tokens and idempotency records, pick up a data-key or master-key rotation made
         // by `coffer keys rotate` or `rotate-master` in another process, and checkpoint the audit
         // log outside the database.
-        let checkpointFile = try AuditCommand.checkpointFile(command, directory)
-        if directory.contains(checkpointFile.url) {
+        let checkpointFile = try AuditCommand.checkpointFile(command, location)
+        if let checkpointFile, location.dataDirectory?.contains(checkpointFile.url) == true {
             logger.notice("audit checkpoints are kept inside the data directory, where whoever can cut the log can cut them too: pass --checkpoint-file on another volume, or ship `coffer audit export`",
                           metadata: ["file": .string(checkpointFile.url.path)])
+        } else if checkpointFile == nil {
+            logger.warning("audit checkpoints are off: a PostgreSQL vault has no data directory to keep them in; pass --checkpoint-file (one per node), or ship `coffer audit export`")
         }
-        let checkpointer = AuditCheckpointer(vault: vault, file: checkpointFile)
+        let checkpointer = checkpointFile.map { AuditCheckpointer(vault: vault, file: $0) }
         let maintenance = Task {
             // Cancelled at shutdown: the sleep throws and the loop ends without another round.
             while (try? await Task.sleep(for: .seconds(60))) != nil {
                 await flushFailedAuthentications(vault, all: false, logger)
                 _ = try? await vault.removeExpiredRecords()
                 try? await vault.reloadDataKeys()
-                await checkpoint(checkpointer, logger)
+                if let checkpointer { await checkpoint(checkpointer, logger) }
             }
         }
         var signals = termination.makeAsyncIterator()
@@ -123,7 +143,7 @@ enum ServeCommand {
         // No request is in flight any more: what the tally still counts goes into the log, and
         // the last checkpoint covers it.
         await flushFailedAuthentications(vault, all: true, logger)
-        await checkpoint(checkpointer, logger)
+        if let checkpointer { await checkpoint(checkpointer, logger) }
         await storage.close()
         logger.notice("stopped")
     }

@@ -14,6 +14,8 @@ enum ServeSettings {
     private static let notInEnvironment: Set = ["print-config"]
     /// Values never printed: a master-key command may carry a token.
     static let secretNames: Set = ["master-key-command"]
+    /// Database URIs, printed with their password masked (`DatabaseURI.masked`).
+    static let uriNames: Set = ["database", "read-database"]
 
     static func variable(for name: String) -> String {
         "COFFER_" + name.uppercased().replacing("-", with: "_")
@@ -53,7 +55,7 @@ enum ServeSettings {
             if command.isFlag(name) {
                 value = command.flag(name) ? "true" : "false"
             } else if let text = command.string(name) {
-                value = secretNames.contains(name) ? masked : text
+                value = secretNames.contains(name) ? masked : uriNames.contains(name) ? DatabaseURI.masked(text) : text
             } else {
                 value = "(unset)"
             }

@@ -8,7 +8,8 @@ import VaultCrypto
 /// 2. the environment: `COFFER_MASTER_KEY` (the key itself), `COFFER_MASTER_KEY_FILE` or
 ///    `COFFER_MASTER_KEY_COMMAND`;
 /// 3. `serve`'s configuration file: `master-key-file` or `master-key-command`;
-/// 4. `DIR/keys/master.key`, where `init --master-key-in-data-dir` and `serve --dev` keep it.
+/// 4. `DIR/keys/master.key`, where `init --master-key-in-data-dir` and `serve --dev` keep it
+///    (never for a PostgreSQL vault, which has no directory and never holds the key).
 ///
 /// Two sources on one level are refused rather than one silently winning.
 enum MasterKeySource {
@@ -53,12 +54,14 @@ enum MasterKeySource {
         }
     }
 
-    /// For commands that open an existing vault: the key given, else the one in the data directory.
+    /// For commands that open an existing vault: the key given, else the one in the data
+    /// directory. A PostgreSQL vault has no directory: its key must be given.
     static func resolve(_ command: ParsedCommand, _ launch: LaunchEnvironment,
-                        directory: DataDirectory) throws -> MasterKeySource {
+                        location: StorageLocation) throws -> MasterKeySource {
         if let source = try given(command, launch) { return source }
-        guard FileManager.default.fileExists(atPath: directory.defaultMasterKeyURL.path) else { throw CLIError.noMasterKey }
-        return .file(directory.defaultMasterKeyURL)
+        guard let keyFile = location.dataDirectory?.defaultMasterKeyURL,
+              FileManager.default.fileExists(atPath: keyFile.path) else { throw CLIError.noMasterKey }
+        return .file(keyFile)
     }
 
     private static func timeout(_ command: ParsedCommand) throws -> Duration {
@@ -96,8 +99,8 @@ enum MasterKeySource {
 
     /// Refuses a key file inside the data directory unless the operator accepted that: a copy of
     /// the directory (a backup, a stolen disk) would then hold the key beside what it protects.
-    func refusingDataDirectory(_ directory: DataDirectory, unless allowed: Bool) throws(CLIError) -> MasterKeySource {
-        if case .file(let url) = self, !allowed, directory.contains(url) {
+    func refusingDataDirectory(_ directory: DataDirectory?, unless allowed: Bool) throws(CLIError) -> MasterKeySource {
+        if case .file(let url) = self, !allowed, directory?.contains(url) == true {
             throw .masterKeyInDataDirectory(url.path)
         }
         return self

@@ -22,15 +22,17 @@ final class ServerProcess: Sendable {
                             curlOptions: curlOptions)
     }
 
-    /// `coffer serve --data-dir dataDir ARGUMENTS` in `directory`. `credentials` are those `coffer init`
+    /// `coffer serve --data-dir dataDir ARGUMENTS` in `directory` (without `--data-dir` when nil:
+    /// ARGUMENTS name a `--database`). `credentials` are those `coffer init`
     /// printed; without them the server must print them (`--dev` on a new directory). `launcher` runs
     /// the server through another program, such as `setpriv` to drop privileges.
-    init(serving directory: TemporaryDirectory, dataDir: String, arguments: [String],
+    init(serving directory: TemporaryDirectory, dataDir: String?, arguments: [String],
          credentials: (apiKey: String, tenantID: String)? = nil, environment: [String: String]? = nil,
          launcher: [String] = [], curlOptions: [String] = []) async throws {
         self.curlOptions = curlOptions
         self.directory = directory
-        let command = launcher + [ProcessRunner.cofferPath, "serve", "--data-dir", dataDir, "--listen", "127.0.0.1:0"] + arguments
+        let location = dataDir.map { ["--data-dir", $0] } ?? []
+        let command = launcher + [ProcessRunner.cofferPath, "serve"] + location + ["--listen", "127.0.0.1:0"] + arguments
         process = try await ChildProcess(command[0], Array(command.dropFirst()), environment: environment)
         // Start-up opens (and on first start creates) the vault: generous for a loaded machine.
         _ = await process.standardOutput.wait(within: .seconds(60), forText: "listening on ")
