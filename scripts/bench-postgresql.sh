@@ -46,27 +46,7 @@ until "$pg/pg_isready" -q -h "$work/pg" -U coffer; do kill -0 "$pg_pid" || { cat
 psql() { "$pg/psql" -X -q -h "$work/pg" -U coffer -v ON_ERROR_STOP=1 "$@"; }
 uri() { echo "postgresql://coffer@/$1?host=$work/pg"; }
 
-# wrk's tokenize script with a first digit per node, so two nodes never send the same card.
-cat >"$work/tokenize.lua" <<'LUA'
-local counter, next_thread, first = 0, 0, "4"
-function setup(thread) thread:set("thread_index", next_thread); next_thread = next_thread + 1 end
-function init(args) if args[1] then first = args[1] end end
-local function luhn(body)
-  local sum, double = 0, true
-  for i = #body, 1, -1 do
-    local d = body:byte(i) - 48
-    if double then d = d * 2; if d > 9 then d = d - 9 end end
-    sum = sum + d; double = not double
-  end
-  return (10 - sum % 10) % 10
-end
-function request()
-  counter = counter + 1
-  local body = "4" .. first .. string.format("%02d%011d", thread_index % 100, counter)
-  return wrk.format("POST", "/vault/v1/cards", nil, '{"number":"' .. body .. luhn(body) .. '","expirationDate":"203012"}')
-end
-LUA
-
+# pgbench's vault-shaped insert: one row like a card (token, tenant, 60-byte ciphertext, 32-byte fingerprint).
 cat >"$work/insert.sql" <<'SQL'
 INSERT INTO bench_cards (token, tenant_id, ciphertext, fingerprint, key_version, created_at)
 VALUES (substr(md5(random()::text) || md5(random()::text), 1, 22), 'Vt3RkH1W0gqgQ1rC9mJ0aQ',
@@ -127,7 +107,7 @@ measure_nodes() {  # label, node count, then the location arguments of every nod
   for i in $(seq 1 "$count"); do start_node "$work/node$i" "$@"; urls+=("$node_url"); done
   auth=(-H "Authorization: Bearer $api_key" -H "Content-Type: application/json")
   connections=$((64 / count))
-  drive tokenize -s "$work/tokenize.lua" --
+  drive tokenize -s scripts/wrk/tokenize.lua --
   make_tokens "${urls[0]}" "$api_key"
   drive reveal -s scripts/wrk/tokens.lua -- "$work/tokens" POST '/vault/v1/cards/{token}/reveal'
   stop_nodes
