@@ -43,8 +43,8 @@ let package = Package(
                 dependencies: ["VaultCore", "VaultCrypto", "HTTPServer", "JSON", "JSONWebToken", "Logging", "Metrics"]),
         .executableTarget(
             name: "coffer",
-            dependencies: ["VaultCore", "VaultStore", "VaultCrypto", "VaultAPI", "CardVerifiers", "OutboxDelivery", "HTTPClient",
-                           "TLS", "HTTPServer", "Logging", "Metrics", "ArgumentParsing"],
+            dependencies: ["Executors", "VaultCore", "VaultStore", "VaultCrypto", "VaultAPI", "CardVerifiers", "OutboxDelivery",
+                           "HTTPClient", "TLS", "HTTPServer", "Logging", "Metrics", "ArgumentParsing"],
             plugins: ["EmbedBuildInfo"]),
         .executableTarget(name: "CofferBench", dependencies: ["VaultCore", "VaultStore", "VaultCrypto", "ArgumentParsing"]),
 

@@ -36,6 +36,18 @@ public enum PosixThread {
         pthread_detach(thread)
     }
 
+    /// Runs `body` on a new thread named `name` and returns its result: for one blocking call —
+    /// connecting to a database, applying its migrations — that must not hold a pool thread.
+    public static func run<T: Sendable>(named name: String, _ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            do {
+                try start(named: name) { continuation.resume(with: Result { try body() }) }
+            } catch {
+                continuation.resume(throwing: error)
+            }
+        }
+    }
+
     private final class Start {
         let name: String
         let priority: ThreadPriority

@@ -1,3 +1,4 @@
+import Executors
 import Foundation
 import VaultCore
 import VaultStore
@@ -49,10 +50,11 @@ struct DataDirectory {
         return String(cString: strerror(cause.code.rawValue))
     }
 
-    /// Opens the store, applying pending migrations; only `init` may create a new one.
+    /// Opens the store, applying pending migrations, on a thread of its own (file I/O and a
+    /// migration may take a while); only `init` may create a new one.
     func openStorage(creating: Bool = false) async throws -> SQLiteStorage {
         if !creating { try requireVault() }
-        return try SQLiteStorage.open(path: databasePath)
+        return try await PosixThread.run(named: "coffer-db-open") { [databasePath] in try SQLiteStorage.open(path: databasePath) }
     }
 
     /// Whether `file` lies inside this directory, symbolic links resolved as far as either path

@@ -1,4 +1,5 @@
 import ArgumentParsing
+import Executors
 import Foundation
 import VaultCore
 import VaultStore
@@ -66,7 +67,7 @@ enum StorageLocation {
         case .directory(let directory):
             return try await directory.openStorage()
         case .postgreSQL(let uri):
-            let storage = try uri.open()
+            let storage = try await uri.open()
             guard try await Vault.isInitialized(storage) else {
                 await storage.close()
                 throw CLIError.notInitialized(option)
@@ -80,7 +81,7 @@ enum StorageLocation {
     func openForMigration() async throws -> any EngineStorage {
         switch self {
         case .directory(let directory): try await directory.openStorage()
-        case .postgreSQL(let uri): try uri.open()
+        case .postgreSQL(let uri): try await uri.open()
         }
     }
 
@@ -90,7 +91,7 @@ enum StorageLocation {
         case .directory(let directory):
             return try await directory.openStorage(creating: true)
         case .postgreSQL(let uri):
-            let storage = try uri.open()
+            let storage = try await uri.open()
             guard try await !Vault.isInitialized(storage) else {
                 await storage.close()
                 throw CLIError.alreadyInitialized(uri.description)
@@ -129,11 +130,12 @@ struct DatabaseURI: CustomStringConvertible, Sendable {
 
     private static let mask = "********"
 
-    /// Connects and applies pending migrations. A URI libpq refuses or a server it cannot reach
-    /// is a setting to fix (exit 78), not an outage of a vault that was running.
-    func open() throws -> PostgreSQLStorage {
+    /// Connects and applies pending migrations, on a thread of its own (libpq blocks). A URI
+    /// libpq refuses or a server it cannot reach is a setting to fix (exit 78), not an outage of a
+    /// vault that was running.
+    func open() async throws -> PostgreSQLStorage {
         do {
-            return try PostgreSQLStorage.open(uri: value)
+            return try await PosixThread.run(named: "coffer-pg-open") { [value] in try PostgreSQLStorage.open(uri: value) }
         } catch StorageError.unavailable(let reason) {
             throw CLIError.databaseUnreachable(description, reason: reason)
         }
