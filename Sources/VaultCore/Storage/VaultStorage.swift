@@ -16,7 +16,8 @@ import Foundation
 ///   A body that gets a `StorageError` from the writer must end by throwing (PostgreSQL aborts
 ///   the transaction at a failed statement; catching the error and writing on fails the write).
 /// - **Reads see every acknowledged write** of the same engine instance: a token just stored
-///   reveals at once (an engine reading from a replica never serves those reads from it).
+///   reveals at once. A `.primary` read also sees every write another instance acknowledged
+///   before it began; a `.replica` read may miss those for a moment (see `ReadConsistency`).
 /// - **Insertion order.** "In the order they were stored" and "oldest first" follow a sequence
 ///   the engine assigns at insert, increasing with every row (SQLite's `rowid`, a PostgreSQL
 ///   identity column), never a timestamp, which can tie.
@@ -27,10 +28,33 @@ import Foundation
 ///   version until `VACUUM` (and in its WAL until recycled). Either way what was deleted is only
 ///   ever ciphertext or a wrapped key, sealed under keys the database does not hold.
 public protocol VaultStorage: Sendable {
+    /// A `.primary` read.
     func read<T: Sendable>(_ body: @escaping @Sendable (any StorageReader) throws -> T) async throws -> T
+    /// A read the caller allows to lag other instances' writes (`.replica`), or not (`.primary`).
+    func read<T: Sendable>(consistency: ReadConsistency,
+                           _ body: @escaping @Sendable (any StorageReader) throws -> T) async throws -> T
     func write<T: Sendable>(_ body: @escaping @Sendable (any StorageWriter) throws -> T) async throws -> T
     /// Finishes queued writes and releases the engine; later calls fail with `.unavailable`.
     func close() async
+}
+
+/// What a read must see. The caller decides — only it knows whether a read authorizes
+/// something or leads to a write — and the engine never guesses.
+public enum ReadConsistency: Sendable {
+    /// Every write any instance acknowledged before the read began: what authenticates,
+    /// authorizes, holds key material or precedes a write reads this way.
+    case primary
+    /// Every write this instance acknowledged, but another instance's only a moment later (a
+    /// PostgreSQL replica's lag): lookups by token, listings, reports. An engine without replicas
+    /// reads as `.primary`.
+    case replica
+}
+
+extension VaultStorage {
+    public func read<T: Sendable>(consistency: ReadConsistency,
+                                  _ body: @escaping @Sendable (any StorageReader) throws -> T) async throws -> T {
+        try await read(body)
+    }
 }
 
 public protocol StorageReader: SealedRecordReader, WrappedKeyReader, OutboxReader, CardProfileReader, PatronReader {

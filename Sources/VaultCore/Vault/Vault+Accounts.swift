@@ -69,7 +69,7 @@ extension Vault {
     }
 
     public func account(_ id: Token, tenant: TenantID) async throws -> AccountDetails {
-        let (record, card) = try await read { reader -> (AccountRecord?, CardRecord?) in
+        let (record, card) = try await readReplica { reader -> (AccountRecord?, CardRecord?) in
             (try reader.account(id, tenant: tenant), try reader.card(id, tenant: tenant))
         }
         return try await details(of: try Self.live(record), card: card)
@@ -78,7 +78,7 @@ extension Vault {
     /// The newest live account created with this reference ID — a way to recover an account ID
     /// whose response was lost, so only for `maximumAge` after the account was created.
     public func account(referenceID: String, tenant: TenantID, maximumAge: TimeInterval) async throws -> AccountDetails {
-        let (record, card) = try await read { reader -> (AccountRecord?, CardRecord?) in
+        let (record, card) = try await readReplica { reader -> (AccountRecord?, CardRecord?) in
             guard let record = try reader.newestAccount(referenceID: referenceID, tenant: tenant) else { return (nil, nil) }
             return (record, try reader.card(record.token, tenant: tenant))
         }

@@ -81,7 +81,7 @@ extension Vault {
         guard caller.has(.fingerprint) else { throw VaultError.forbidden }
         try admit([.duplicates], for: caller)
         let fingerprint = try await fingerprint(of: number, tenant: tenant)
-        return try await read { try $0.cards(fingerprint: fingerprint, tenant: tenant) }
+        return try await readReplica { try $0.cards(fingerprint: fingerprint, tenant: tenant) }
             .map { CardMetadata($0, showingFingerprint: true) }
     }
 
@@ -91,7 +91,7 @@ extension Vault {
     }
 
     func record(of token: Token, tenant: TenantID) async throws -> CardRecord {
-        guard let record = try await read({ try $0.card(token, tenant: tenant) }) else {
+        guard let record = try await readReplica({ try $0.card(token, tenant: tenant) }) else {
             throw VaultError.cardNotFound
         }
         return record
@@ -136,13 +136,13 @@ extension Vault {
 extension Vault {
     /// Cards stored across all tenants.
     public func cardCount() async throws -> Int {
-        try await read { try $0.cardCount() }
+        try await readReplica { try $0.cardCount() }
     }
 
     /// Cards stored per tenant; tenants without cards are absent. One pass over an index: callers
     /// that poll (metrics) keep the answer for a while.
     public func cardCountsByTenant() async throws -> [TenantID: Int] {
-        try await read { try $0.cardCountsByTenant() }
+        try await readReplica { try $0.cardCountsByTenant() }
     }
 
     /// Whether the store takes writes now: one empty durable transaction.

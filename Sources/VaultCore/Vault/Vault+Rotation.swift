@@ -119,9 +119,10 @@ extension Vault {
         try await keyring.reloadDataKeys(from: storage)
     }
 
-    /// Every data-key version with how many records of each kind it still seals.
-    public func dataKeyStatus() async throws -> [DataKeyStatus] {
-        let (keys, counts) = try await read { reader in
+    /// Every data-key version with how many records of each kind it still seals: a report
+    /// (`keys status`) may read a replica, a decision (retiring a version) may not.
+    public func dataKeyStatus(consistency: ReadConsistency = .primary) async throws -> [DataKeyStatus] {
+        let (keys, counts) = try await read(consistency: consistency) { reader in
             (try reader.dataKeys(),
              try SealedRecordKind.allCases.map { kind in (kind, try reader.sealedRecordCounts(kind)) })
         }

@@ -163,8 +163,16 @@ public final class Vault: Sendable {
     /// The vault's clock, so that the API layer's token times agree with the vault's.
     public var now: Date { clock() }
 
-    func read<T: Sendable>(_ body: @escaping @Sendable (any StorageReader) throws -> T) async throws -> T {
-        try await VaultError.mappingStorage { try await storage.read(body) }
+    func read<T: Sendable>(consistency: ReadConsistency = .primary,
+                           _ body: @escaping @Sendable (any StorageReader) throws -> T) async throws -> T {
+        try await VaultError.mappingStorage { try await storage.read(consistency: consistency, body) }
+    }
+
+    /// A read that may lag other nodes' writes (never this node's own): only where answering from
+    /// a moment ago is harmless — lookups by token, listings, reports (`ReadConsistency.replica`;
+    /// docs/operations.md, "Read replicas", lists them).
+    func readReplica<T: Sendable>(_ body: @escaping @Sendable (any StorageReader) throws -> T) async throws -> T {
+        try await read(consistency: .replica, body)
     }
 
     func write<T: Sendable>(_ body: @escaping @Sendable (any StorageWriter) throws -> T) async throws -> T {
@@ -221,7 +229,7 @@ public final class Vault: Sendable {
 
     /// Entries after `sequence`, ascending, at most `limit`: for exporting the log.
     public func auditEntries(after sequence: Int64, limit: Int) async throws -> [AuditEntry] {
-        try await read { try $0.auditEntries(after: sequence, limit: limit) }
+        try await readReplica { try $0.auditEntries(after: sequence, limit: limit) }
     }
 
     /// The log's head now, sealed: to be kept outside the database (see `AuditCheckpoint`).

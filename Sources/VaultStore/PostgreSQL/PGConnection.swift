@@ -13,6 +13,9 @@ final class PGConnection: @unchecked Sendable {
     private var handle: OpaquePointer?
     /// Prepared statement names by SQL text and parameter types.
     private var prepared: [PreparedKey: String] = [:]
+    /// On a replica connection: the highest WAL position its server reported having replayed
+    /// (replay only moves forward), so a read behind an older fence need not ask again.
+    var replayed = WALPosition.start
 
     private struct PreparedKey: Hashable {
         var sql: String
@@ -114,8 +117,14 @@ final class PGConnection: @unchecked Sendable {
     /// Runs a script of statements separated by semicolons, without parameters (migrations,
     /// settings), in text format.
     func executeScript(_ sql: String) throws(PGError) {
+        _ = try scriptResult(sql)
+    }
+
+    /// `executeScript`, returning the last statement's result (in text format): a statement and
+    /// a query after it in one round trip.
+    func scriptResult(_ sql: String) throws(PGError) -> PGResult {
         guard let handle else { throw Self.closedError }
-        _ = try PGResult(checking: PQexec(handle, sql), connection: handle, context: "")
+        return try PGResult(checking: PQexec(handle, sql), connection: handle, context: "")
     }
 
     private func statementName(_ sql: String, types: [Oid], handle: OpaquePointer) throws(PGError) -> String {

@@ -6,7 +6,8 @@ import VaultCore
 /// Read connections, each owned by a thread of its own: a read is handed to whichever thread is
 /// free and runs there in a read-only REPEATABLE READ transaction (one snapshot), so libpq's
 /// blocking calls never run on the cooperative pool. Reads queue when every thread is busy.
-/// A connection is opened on its thread's first read and replaced when it breaks.
+/// A connection is opened on its thread's first read and replaced when it breaks. The same pool
+/// serves a replica: its reads wait for the replica to replay a fence first (`read(after:_:)`).
 final class PGReaderPool: Sendable {
     private struct State {
         var queue: [any PGReadJob] = []
@@ -25,11 +26,15 @@ final class PGReaderPool: Sendable {
     }
 
     /// Runs `body` on a read thread inside a read transaction and returns what it returned or threw.
-    func read<T: Sendable>(_ body: @escaping @Sendable (PGConnection) throws -> T) async throws -> T {
+    /// With a `fence`, fails with `PGReplicaBehind` instead, before the transaction, when the
+    /// connection's server has not replayed the WAL that far: the check comes first, so the
+    /// snapshot (taken at the transaction's first statement) holds everything up to the fence.
+    func read<T: Sendable>(after fence: WALPosition? = nil,
+                           _ body: @escaping @Sendable (PGConnection) throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
             let accepted = state.withLock { state -> Bool in
                 guard !state.closed else { return false }
-                state.queue.append(TypedReadJob(body: body, continuation: continuation))
+                state.queue.append(TypedReadJob(fence: fence, body: body, continuation: continuation))
                 return true
             }
             if accepted { available.signal() } else { continuation.resume(throwing: Self.closedError) }
@@ -84,10 +89,13 @@ protocol PGReadJob: AnyObject, Sendable {
 /// `@unchecked Sendable`: created by the caller, handed over through the pool's mutex, then used
 /// by one read thread only.
 final class TypedReadJob<T: Sendable>: PGReadJob, @unchecked Sendable {
+    private let fence: WALPosition?
     private let body: @Sendable (PGConnection) throws -> T
     private let continuation: CheckedContinuation<T, any Error>
 
-    init(body: @escaping @Sendable (PGConnection) throws -> T, continuation: CheckedContinuation<T, any Error>) {
+    init(fence: WALPosition?, body: @escaping @Sendable (PGConnection) throws -> T,
+         continuation: CheckedContinuation<T, any Error>) {
+        self.fence = fence
         self.body = body
         self.continuation = continuation
     }
@@ -95,6 +103,7 @@ final class TypedReadJob<T: Sendable>: PGReadJob, @unchecked Sendable {
     func run(_ connection: PGConnection) {
         continuation.resume(with: Result {
             do {
+                if let fence, try !connection.hasReplayed(fence) { throw PGReplicaBehind() }
                 try connection.executeScript("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
                 let result = try body(connection)
                 try connection.executeScript("COMMIT")

@@ -24,6 +24,14 @@ struct PGReader: PGBackedReader {
 struct PGWriter: PGBackedReader, StorageWriter {
     let connection: PGConnection
     let attempt: PGAttempt
+    /// Raised at each COMMIT, for the engine's `.replica` reads.
+    let fence: PGCommitFence
+
+    /// Commits the transaction and raises the fence to the WAL's end after it, in one round trip.
+    func commit() throws(PGError) {
+        let result = try connection.scriptResult("COMMIT; " + PGCommitFence.currentPositionQuery)
+        fence.advance(to: try result.first?.optionalText(0))
+    }
 }
 
 /// Whether the current run of a write body lost a race — a serialization failure, a deadlock, or

@@ -28,7 +28,7 @@ struct PGRetryPolicy: Sendable {
 /// A broken connection fails the batch (`.unavailable`; a COMMIT whose answer was lost may or
 /// may not have committed) and is replaced before the next one.
 extension WriterCore where Writer == PGWriter {
-    func run(uri: String, connection: PGConnection, retry: PGRetryPolicy) {
+    func run(uri: String, connection: PGConnection, retry: PGRetryPolicy, fence: PGCommitFence) {
         var connection: PGConnection? = connection
         while let batch = nextBatch() {
             if connection?.isHealthy != true {
@@ -40,7 +40,7 @@ extension WriterCore where Writer == PGWriter {
                 for job in batch { job.finish(transactionError: StorageError.unavailable("PostgreSQL: cannot reconnect")) }
                 continue
             }
-            commit(batch, writer: PGWriter(connection: connection, attempt: PGAttempt()), retry: retry)
+            commit(batch, writer: PGWriter(connection: connection, attempt: PGAttempt(), fence: fence), retry: retry)
         }
         connection?.close()
         finished()
@@ -131,7 +131,7 @@ extension WriterCore where Writer == PGWriter {
                     try connection.executeScript("ROLLBACK")
                     return .failed(StorageError.unavailable("PostgreSQL: a statement of the write failed and the write was rolled back"))
                 }
-                try connection.executeScript("COMMIT")
+                try writer.commit()
                 return .committed
             case .rollBack:
                 try connection.executeScript("ROLLBACK")

@@ -33,7 +33,7 @@ enum KeysCommand {
 
     static func status(_ command: ParsedCommand, _ launch: LaunchEnvironment) async throws {
         try await withVault(command, launch) { vault in
-            let keys = try await vault.dataKeyStatus()
+            let keys = try await vault.dataKeyStatus(consistency: .replica)
             if command.flag("json") {
                 Output.json([
                     "dataKeys": keys.map { key -> [String: any Sendable] in
