@@ -72,7 +72,7 @@ enum CommandTree {
                                help: "The vault's data directory (default ./data with --dev)."),
                     database,
                     OptionSpec("read-database", valueName: "URI",
-                               help: "A replica for reads that may lag; refused today: every read must see the vault's last write (docs/operations.md)."),
+                               help: "A PostgreSQL streaming replica of --database for reads that may lag other nodes' writes (never this node's own; docs/operations.md)."),
                 ] + masterKey + [
                     OptionSpec("listen", valueName: "HOST:PORT", help: "Address to listen on (port 0: any free port).",
                                defaultValue: "127.0.0.1:8080"),

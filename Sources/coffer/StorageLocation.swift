@@ -62,12 +62,13 @@ enum StorageLocation {
 
     /// The store of an existing vault, pending migrations applied. Fails before any master key is
     /// fetched when there is no vault, so a wrong location is not reported as a missing key.
-    func openExisting() async throws -> any EngineStorage {
+    /// `replica` (PostgreSQL only) serves the reads that may lag (`coffer serve --read-database`).
+    func openExisting(replica: DatabaseURI? = nil) async throws -> any EngineStorage {
         switch self {
         case .directory(let directory):
             return try await directory.openStorage()
         case .postgreSQL(let uri):
-            let storage = try await uri.open()
+            let storage = try await uri.open(replica: replica)
             guard try await Vault.isInitialized(storage) else {
                 await storage.close()
                 throw CLIError.notInitialized(option)
@@ -133,9 +134,11 @@ struct DatabaseURI: CustomStringConvertible, Sendable {
     /// Connects and applies pending migrations, on a thread of its own (libpq blocks). A URI
     /// libpq refuses or a server it cannot reach is a setting to fix (exit 78), not an outage of a
     /// vault that was running.
-    func open() async throws -> PostgreSQLStorage {
+    func open(replica: DatabaseURI? = nil) async throws -> PostgreSQLStorage {
         do {
-            return try await PosixThread.run(named: "coffer-pg-open") { [value] in try PostgreSQLStorage.open(uri: value) }
+            return try await PosixThread.run(named: "coffer-pg-open") { [value] in
+                try PostgreSQLStorage.open(uri: value, readURI: replica?.value)
+            }
         } catch StorageError.unavailable(let reason) {
             throw CLIError.databaseUnreachable(description, reason: reason)
         }

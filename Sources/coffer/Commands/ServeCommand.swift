@@ -24,14 +24,7 @@ enum ServeCommand {
         let logLevel = try ServeSettings.logLevel(command)
         let isDevelopment = command.flag("dev")
         let location = try StorageLocation.given(command, defaultDirectory: isDevelopment ? developmentDataDirectory : nil)
-        if let replica = command.string("read-database") {
-            throw CLIError.invalidConfiguration("""
-                --read-database \(DatabaseURI.masked(replica)): no read of this version may go to a replica. Every read \
-                must see the last write of this node or another (reveal after tokenize, duplicate checks, API keys, \
-                tenants, data-key versions), which a replica's lag would hide; point reporting and pg_dump at the \
-                replica instead (docs/operations.md, "Running on PostgreSQL")
-                """)
-        }
+        let replica = try replicaURI(command, location)
         if isDevelopment, location.dataDirectory == nil {
             throw CLIError.invalidConfiguration("""
                 --dev makes a development vault in a data directory, its master key inside it; a PostgreSQL vault \
@@ -67,7 +60,7 @@ enum ServeCommand {
             Output.json(["tenantId": created.id.rawValue, "apiKey": created.adminKey.secret])
             Output.note("development vault created in \(directory.url.path); the API key above is shown only once")
         }
-        let storage = try await location.openExisting()
+        let storage = try await location.openExisting(replica: replica)
         let source: MasterKeySource, vault: Vault
         do {
             source = try MasterKeySource.resolve(command, launch, location: location)
@@ -79,6 +72,9 @@ enum ServeCommand {
         let logger = Logger(label: "coffer", logLevel: logLevel, sink: StreamLogSink.standardError)
         log(launch.hardening, logger)
         logger.notice("storage", metadata: ["location": .string(location.option)])
+        if let replica, let storage = storage as? PostgreSQLStorage {
+            logReplica(replica, storage, logger)
+        }
         if !isDevelopment, case .file(let url) = source, location.dataDirectory?.contains(url) == true {
             logger.warning("the master key is kept inside the data directory: a copy of the directory holds the key beside what it protects; move it to another volume (--master-key-file) or a key manager (--master-key-command)",
                            metadata: ["file": .string(url.path)])
@@ -92,6 +88,15 @@ enum ServeCommand {
         }
         try registry.gauge("coffer_store_write_batch_largest", help: "The most writes one transaction has carried.") {
             Double(storage.writeStats.largestBatch)
+        }
+        if replica != nil, let storage = storage as? PostgreSQLStorage {
+            try registry.counter("coffer_store_replica_reads_total", help: "Reads the read replica answered.") {
+                Double(storage.replicaStats.served)
+            }
+            try registry.counter("coffer_store_replica_fallbacks_total",
+                                 help: "Reads that could go to the replica but went to the primary: the replica was behind this node's last write, unreachable or failing.") {
+                Double(storage.replicaStats.fallbacks)
+            }
         }
         let api = try VaultAPI(vault: vault, logger: logger, metrics: registry, cardVerifier: cardVerification.verifier)
         logger.notice("card verifier", metadata: ["mode": .string(cardVerification.mode.rawValue)])
@@ -146,6 +151,29 @@ enum ServeCommand {
         if let checkpointer { await checkpoint(checkpointer, logger) }
         await storage.close()
         logger.notice("stopped")
+    }
+
+    /// `--read-database`: a replica of the PostgreSQL `--database`; a data directory has none.
+    private static func replicaURI(_ command: ParsedCommand, _ location: StorageLocation) throws -> DatabaseURI? {
+        guard let text = command.string("read-database") else { return nil }
+        guard case .postgreSQL = location else {
+            throw CLIError.invalidConfiguration("""
+                --read-database \(DatabaseURI.masked(text)): a read replica serves a PostgreSQL vault (--database URI); \
+                \(location.option) is SQLite, which has none
+                """)
+        }
+        return try DatabaseURI(text)
+    }
+
+    /// Says where reads that may lag go; once, at start-up, when the replica cannot take them
+    /// (they go to the primary until it can: a replica never fails a read).
+    private static func logReplica(_ replica: DatabaseURI, _ storage: PostgreSQLStorage, _ logger: Logger) {
+        if let problem = storage.replicaProblem {
+            logger.warning("the read replica cannot serve reads now; they go to the primary until it can",
+                           metadata: ["readDatabase": .string(replica.description), "reason": .string(problem)])
+        } else {
+            logger.notice("read replica", metadata: ["readDatabase": .string(replica.description)])
+        }
     }
 
     /// Starts the outbox's delivery worker and its `coffer_outbox_*` metrics.
