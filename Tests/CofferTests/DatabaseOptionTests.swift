@@ -38,14 +38,16 @@ struct DatabaseOptionTests {
         #expect(both.status == 64 && both.standardError.contains("give one of the two") && !both.standardError.contains("hunter2"), "\(both.standardError)")
     }
 
-    @Test("What a PostgreSQL vault refuses: --dev, --read-database, backup and restore, a checkpoint without --checkpoint-file")
+    @Test("What a PostgreSQL vault refuses: --dev, backup and restore, a checkpoint without --checkpoint-file; --read-database without one")
     func refusals() async throws {
         let uri = Self.unreachable
         let dev = try await ProcessRunner.coffer(["serve", "--dev", "--database", uri])
         #expect(dev.status == 78 && dev.standardError.contains("--dev makes a development vault in a data directory"), "\(dev.standardError)")
         let replica = try await ProcessRunner.coffer(["serve", "--data-dir", "/nonexistent", "--read-database", uri])
-        #expect(replica.status == 78 && replica.standardError.contains("no read of this version may go to a replica"), "\(replica.standardError)")
-        #expect(!replica.standardError.contains("hunter2"))
+        #expect(replica.status == 78 && replica.standardError.contains("a read replica serves a PostgreSQL vault"), "\(replica.standardError)")
+        #expect(replica.standardError.contains(":********@127.0.0.1") && !replica.standardError.contains("hunter2"))
+        let otherCommand = try await ProcessRunner.coffer(["keys", "status", "--database", uri, "--read-database", uri])
+        #expect(otherCommand.status == 64 && otherCommand.standardError.contains("--read-database"), "only serve reads a replica: \(otherCommand.standardError)")
         for command in [["backup", "--out", "/tmp/never"], ["restore", "--from", "/tmp/never"]] {
             let result = try await ProcessRunner.coffer(command + ["--database", uri])
             #expect(result.status == 64 && result.standardError.contains("pg_dump") && result.standardError.contains("only ciphertext and wrapped keys"),

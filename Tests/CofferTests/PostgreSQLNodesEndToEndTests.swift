@@ -84,6 +84,45 @@ struct PostgreSQLNodesEndToEndTests {
         }
     }
 
+    @Test("A node with --read-database: 200 tokenize-then-reveal pairs in a row each reveal the card (the node's own writes pass the replica's fence), and the replica answers reads once it has replayed them")
+    func readReplica() async throws {
+        let standby = try await TestPostgreSQL.makeStandby()
+        let cluster = try await NodeCluster.start(nodes: 1, replica: standby)
+        let node = cluster.nodes[0]
+        #expect(node.log.contains(#""msg":"read replica""#) && !node.log.contains("cannot serve reads"), "\(node.log)")
+        let client = try LoadClient(threads: 1)
+        var tokens: [String] = []
+        for index in 0..<200 {
+            let pan = TestPAN.make(9_100_000 + index)
+            let created = try await client.send("POST", node.baseURL + "/vault/v1/cards",
+                                                body: #"{"number":"\#(pan)","expirationDate":"203012"}"#, key: cluster.apiKey)
+            let token = try #require(created.json?["token"] as? String, "\(created.status) \(created.body)")
+            let revealed = try await client.send("POST", node.baseURL + "/vault/v1/cards/\(token)/reveal", key: cluster.apiKey)
+            #expect(revealed.json?["number"] as? String == pan, "reveal #\(index) right after its tokenize: \(revealed.status) \(revealed.body)")
+            tokens.append(token)
+        }
+        // Caught up, the replica answers lookups: the metadata of every card.
+        try await standby.catchUp()
+        for token in tokens {
+            let metadata = try await client.send("GET", node.baseURL + "/vault/v1/cards/\(token)", key: cluster.apiKey)
+            #expect(metadata.status == 200, "\(metadata.body)")
+        }
+        let scraper = try await ProcessRunner.coffer(["apikeys", "create", "--tenant", cluster.tenantID, "--roles", "metrics"]
+                                                     + cluster.locationArguments)
+        let scraperKey = try #require((try? JSONSerialization.jsonObject(with: Data(scraper.standardOutput.utf8)) as? [String: Any])?["apiKey"] as? String,
+                                      "\(scraper.standardError)")
+        let metrics = try await client.send("GET", node.baseURL + "/metrics", key: scraperKey).body
+        let served = try #require(Self.counter("coffer_store_replica_reads_total", in: metrics), "\(metrics)")
+        let fallbacks = try #require(Self.counter("coffer_store_replica_fallbacks_total", in: metrics))
+        #expect(served >= Double(tokens.count), "replica reads \(served), fallbacks \(fallbacks)")
+        #expect(served + fallbacks >= Double(2 * tokens.count), "every reveal and lookup could go to the replica")
+        #expect(await node.stop() == 0)
+    }
+
+    private static func counter(_ name: String, in metrics: String) -> Double? {
+        metrics.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Double($0.split(separator: " ").last ?? "") }
+    }
+
     @Test("kill -9 of one node under load: every token either node acknowledged reveals through the survivor")
     func killedNodeLosesNoAcknowledgedWrite() async throws {
         let cluster = try await NodeCluster.start(nodes: 2)
@@ -146,16 +185,20 @@ private struct NodeCluster: Sendable {
     let apiKey: String
     let tenantID: String
 
-    static func start(nodes count: Int) async throws -> NodeCluster {
+    /// With `replica`, the nodes read from it (`--read-database`).
+    static func start(nodes count: Int, replica: TestPostgreSQL.Standby? = nil) async throws -> NodeCluster {
         let directory = try TemporaryDirectory()
-        let location = ["--database", try await TestPostgreSQL.makeDatabase(), "--master-key-file", directory.path("master.key")]
+        let uri = try await TestPostgreSQL.makeDatabase()
+        let location = ["--database", uri, "--master-key-file", directory.path("master.key")]
         let created = try await ProcessRunner.coffer(["init"] + location)
         let printed = try JSONSerialization.jsonObject(with: Data(created.standardOutput.utf8)) as? [String: String]
         let apiKey = try #require(printed?["apiKey"], "\(created.standardError)")
         let tenantID = try #require(printed?["tenantId"])
         var nodes: [ServerProcess] = []
         for _ in 0..<count {
-            nodes.append(try await ServerProcess(serving: directory, dataDir: nil, arguments: location, credentials: (apiKey, tenantID)))
+            let reading = replica.map { ["--read-database", $0.uri(of: uri)] } ?? []
+            nodes.append(try await ServerProcess(serving: directory, dataDir: nil, arguments: location + reading,
+                                                 credentials: (apiKey, tenantID)))
         }
         return NodeCluster(directory: directory, locationArguments: location, nodes: nodes, apiKey: apiKey, tenantID: tenantID)
     }
