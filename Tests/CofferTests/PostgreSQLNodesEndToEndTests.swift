@@ -87,7 +87,7 @@ struct PostgreSQLNodesEndToEndTests {
     @Test("A node with --read-database: 200 tokenize-then-reveal pairs in a row each reveal the card (the node's own writes pass the replica's fence), and the replica answers reads once it has replayed them")
     func readReplica() async throws {
         let standby = try await TestPostgreSQL.makeStandby()
-        let cluster = try await NodeCluster.start(nodes: 1, replica: standby)
+        let cluster = try await NodeCluster.start(nodes: 1, replica: standby.uri(of:))
         let node = cluster.nodes[0]
         #expect(node.log.contains(#""msg":"read replica""#) && !node.log.contains("cannot serve reads"), "\(node.log)")
         let client = try LoadClient(threads: 1)
@@ -117,6 +117,25 @@ struct PostgreSQLNodesEndToEndTests {
         #expect(served >= Double(tokens.count), "replica reads \(served), fallbacks \(fallbacks)")
         #expect(served + fallbacks >= Double(2 * tokens.count), "every reveal and lookup could go to the replica")
         #expect(await node.stop() == 0)
+    }
+
+    @Test("A node whose --read-database cannot be reached starts, warns once (the password masked), and answers from the primary")
+    func unreachableReadReplica() async throws {
+        let cluster = try await NodeCluster.start(nodes: 1, replica: { _ in "postgresql://coffer:hunter2-secret@/vault?host=/nonexistent-coffer" })
+        let node = cluster.nodes[0]
+        let client = try LoadClient(threads: 1)
+        for index in 0..<3 {
+            let pan = TestPAN.make(9_200_000 + index)
+            let created = try await client.send("POST", node.baseURL + "/vault/v1/cards",
+                                                body: #"{"number":"\#(pan)","expirationDate":"203012"}"#, key: cluster.apiKey)
+            let token = try #require(created.json?["token"] as? String, "\(created.status) \(created.body)")
+            let revealed = try await client.send("POST", node.baseURL + "/vault/v1/cards/\(token)/reveal", key: cluster.apiKey)
+            #expect(revealed.json?["number"] as? String == pan, "\(revealed.status) \(revealed.body)")
+        }
+        #expect(await node.stop() == 0)
+        let warnings = node.log.split(separator: "\n").filter { $0.contains("the read replica cannot serve reads") }
+        #expect(warnings.count == 1, "\(node.log)")
+        #expect(warnings.first?.contains("postgresql://coffer:********@/vault") == true && !node.log.contains("hunter2"), "\(warnings)")
     }
 
     private static func counter(_ name: String, in metrics: String) -> Double? {
@@ -185,8 +204,8 @@ private struct NodeCluster: Sendable {
     let apiKey: String
     let tenantID: String
 
-    /// With `replica`, the nodes read from it (`--read-database`).
-    static func start(nodes count: Int, replica: TestPostgreSQL.Standby? = nil) async throws -> NodeCluster {
+    /// With `replica`, the nodes read from the URI it makes of the database's (`--read-database`).
+    static func start(nodes count: Int, replica: ((String) -> String)? = nil) async throws -> NodeCluster {
         let directory = try TemporaryDirectory()
         let uri = try await TestPostgreSQL.makeDatabase()
         let location = ["--database", uri, "--master-key-file", directory.path("master.key")]
@@ -196,7 +215,7 @@ private struct NodeCluster: Sendable {
         let tenantID = try #require(printed?["tenantId"])
         var nodes: [ServerProcess] = []
         for _ in 0..<count {
-            let reading = replica.map { ["--read-database", $0.uri(of: uri)] } ?? []
+            let reading = replica.map { ["--read-database", $0(uri)] } ?? []
             nodes.append(try await ServerProcess(serving: directory, dataDir: nil, arguments: location + reading,
                                                  credentials: (apiKey, tenantID)))
         }

@@ -18,10 +18,13 @@ final class PGReaderPool: Sendable {
     private let available = DispatchSemaphore(value: 0)
     private let threads: Int
 
-    init(uri: String, threads: Int) throws {
+    /// Threads are named `coffer-pg-NAMEi` (keep `name` to 4 bytes: the kernel keeps 15).
+    /// `reconnectDelay`: after a failed connect, a thread fails its reads at once for this long
+    /// rather than try again for each (a replica's reads fall back to the primary meanwhile).
+    init(uri: String, threads: Int, reconnectDelay: Duration = .zero, name: String = "read") throws {
         self.threads = max(1, threads)
         for index in 0..<self.threads {
-            try PosixThread.start(named: "coffer-pg-read\(index)") { [self] in serve(uri: uri) }
+            try PosixThread.start(named: "coffer-pg-\(name)\(index)") { [self] in serve(uri: uri, reconnectDelay: reconnectDelay) }
         }
     }
 
@@ -54,8 +57,9 @@ final class PGReaderPool: Sendable {
         for _ in 0..<threads { available.signal() }
     }
 
-    private func serve(uri: String) {
+    private func serve(uri: String, reconnectDelay: Duration) {
         var connection: PGConnection?
+        var connectFailure: (error: StorageError, until: ContinuousClock.Instant)?
         while true {
             available.wait()
             let job = state.withLock { state -> (any PGReadJob)?? in
@@ -66,10 +70,16 @@ final class PGReaderPool: Sendable {
             guard let job else { break }
             if connection?.isHealthy != true {
                 connection?.close()
+                connection = nil
+                if let connectFailure, ContinuousClock.now < connectFailure.until {
+                    job.fail(connectFailure.error)
+                    continue
+                }
                 do {
                     connection = try PGConnection.connect(uri)
+                    connectFailure = nil
                 } catch {
-                    connection = nil
+                    connectFailure = (error.storageError, ContinuousClock.now + reconnectDelay)
                     job.fail(error.storageError)
                     continue
                 }

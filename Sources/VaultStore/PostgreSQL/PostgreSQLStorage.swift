@@ -39,6 +39,9 @@ public final class PostgreSQLStorage: VaultStorage {
 
     public static let defaultMaxReaders = 4
     public static let defaultMaxBatchSize = 256
+    /// How long a replica read thread leaves an unreachable replica alone after a failed connect:
+    /// its reads go straight to the primary meanwhile, instead of each paying for a connect.
+    static let replicaReconnectDelay = Duration.seconds(1)
 
     /// Connects to the database at `uri` (a libpq connection string or `postgresql://` URI),
     /// applies pending migrations and starts the writer and reader threads; with `readURI`, also
@@ -83,7 +86,9 @@ public final class PostgreSQLStorage: VaultStorage {
         replicaProblem = readURI.flatMap(Self.problem(ofReplica:))
         do {
             readers = try PGReaderPool(uri: uri, threads: maxReaders)
-            replica = try readURI.map { try PGReaderPool(uri: $0, threads: maxReaders) }
+            replica = try readURI.map {
+                try PGReaderPool(uri: $0, threads: maxReaders, reconnectDelay: Self.replicaReconnectDelay, name: "rep")
+            }
             try PosixThread.start(named: "coffer-pg-write") { [fence] in
                 core.run(uri: uri, connection: connection, retry: retry, fence: fence)
             }
