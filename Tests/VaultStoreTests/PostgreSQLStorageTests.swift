@@ -69,6 +69,8 @@ struct PostgreSQLStorageTests {
         let entries = try await first.read { try $0.auditEntries(after: 0, limit: 100) }
         #expect(entries.map(\.sequence) == Array(1...60))
         #expect(try await AuditChain.verify(second, key: log.key) == .intact(entries: 60, checkpoints: 0))
+        // The writers took turns on the write lock: none read a head the other then replaced.
+        #expect(first.writeStats.lostRaces + second.writeStats.lostRaces == 0)
         await first.close()
         await second.close()
     }
@@ -92,6 +94,7 @@ struct PostgreSQLStorageTests {
         }
         #expect(inserted == 1)
         #expect(try await second.read { try $0.cards(fingerprint: fingerprint, tenant: tenant) }.count == 1)
+        #expect(first.writeStats.lostRaces + second.writeStats.lostRaces == 0)
         await first.close()
         await second.close()
     }
@@ -179,6 +182,7 @@ struct PostgreSQLStorageTests {
         #expect(rivalInserted)
         #expect(try await contended.value == false)
         #expect(runs.count == 2)
+        #expect(first.writeStats.lostRaces == 1)
         #expect(try await second.read { try $0.cards(fingerprint: fingerprint, tenant: tenant) } == [rival])
         await first.close()
         await second.close()
