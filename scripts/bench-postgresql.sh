@@ -10,12 +10,15 @@
 #   3. two nodes on one fresh database, each driven by its own wrk (32 connections each): the
 #      same two figures, summed;
 #   4. `coffer serve --dev` (SQLite) in a fresh data directory, the same two figures.
+# With BASELINE_BIN set, steps 2 and 3 also run with that binary (an older build, labelled
+# `baseline_…`), on fresh databases, in the same run: a change compared side by side.
 # wrk -t1 -c64 (-c32 per node with two nodes), keep-alive, loopback only. Prints every figure and
 # the median of each over the runs. Every process it starts is stopped by PID, the cluster with it.
 #
 # Environment:
 #   SCRATCH=.build-perf    the build directory (`swift build --scratch-path`; default .build)
 #   COFFER_BIN=PATH        measure this prebuilt binary instead of building
+#   BASELINE_BIN=PATH      also measure this binary on PostgreSQL (steps 2 and 3)
 #   PG_BIN=DIR             PostgreSQL's programs (default: the newest /usr/lib/postgresql/*/bin)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -56,7 +59,7 @@ SQL
 
 start_node() {  # output file, then serve arguments; sets node_url
   local out=$1; shift
-  "$COFFER_BIN" serve --listen 127.0.0.1:0 "$@" >"$out" 2>/dev/null &
+  "${bin:-$COFFER_BIN}" serve --listen 127.0.0.1:0 "$@" >"$out" 2>/dev/null &
   pids+=($!)
   for _ in $(seq 1 150); do grep -qs listening "$out" && break; sleep 0.1; done
   node_url=$(grep listening "$out" | awk '{ print $3 }')
@@ -113,6 +116,9 @@ measure_nodes() {  # label, node count, then the location arguments of every nod
   stop_nodes
 }
 
+declare -A binaries=([postgresql]="$COFFER_BIN")
+[ -n "${BASELINE_BIN:-}" ] && binaries[baseline_postgresql]=$BASELINE_BIN
+
 for run in $(seq 1 "$runs"); do
   echo "# run $run" >&2
   psql -d postgres -c "DROP DATABASE IF EXISTS bench_pgbench" -c "CREATE DATABASE bench_pgbench"
@@ -123,13 +129,17 @@ for run in $(seq 1 "$runs"); do
     | awk '/^tps/ { print "pgbench_insert_tps " int($3) }' | tee -a "$results"
 
   for nodes in 1 2; do
-    db="bench_${run}_${nodes}"
-    psql -d postgres -c "CREATE DATABASE $db"
-    location=(--database "$(uri "$db")" --master-key-file "$work/master.key")
-    rm -f "$work/master.key"
-    api_key=$("$COFFER_BIN" init "${location[@]}" 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["apiKey"])')
-    measure_nodes "postgresql_${nodes}node" "$nodes" "${location[@]}"
+    for name in "${!binaries[@]}"; do
+      bin=${binaries[$name]}
+      db="bench_${run}_${nodes}_${name}"
+      psql -d postgres -c "CREATE DATABASE $db"
+      location=(--database "$(uri "$db")" --master-key-file "$work/master.key")
+      rm -f "$work/master.key"
+      api_key=$("$bin" init "${location[@]}" 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["apiKey"])')
+      measure_nodes "${name}_${nodes}node" "$nodes" "${location[@]}"
+    done
   done
+  bin=$COFFER_BIN
 
   rm -rf "$work/data"
   start_node "$work/sqlite" --dev --data-dir "$work/data"

@@ -24,8 +24,8 @@ struct PostgreSQLNodesEndToEndTests {
                         let pan = pans[(clientIndex * 37 + step) % pans.count]
                         let node = cluster.nodes[(clientIndex + step) % 2]
                         let body = tabaPayAccountBody(card: #"{"accountNumber":"\#(pan)","expirationDate":"\#(ServerProcess.validExpiration)"}"#)
-                        let answer = try await client.sendRetryingUnavailable("POST", node.baseURL + "\(base)/accounts?RejectDuplicateCard",
-                                                                             body: body, key: cluster.apiKey)
+                        let answer = try await client.send("POST", node.baseURL + "\(base)/accounts?RejectDuplicateCard",
+                                                           body: body, key: cluster.apiKey)
                         let ids = answer.status == 200 ? [answer.json?["accountID"] as? String ?? "?"]
                             : answer.json?["duplicateAccountIDs"] as? [String] ?? []
                         answers.append((pan, answer.status, ids))
@@ -270,16 +270,5 @@ private struct LoadClient: Sendable {
             headers: ["Authorization": "Bearer \(key)", "Content-Type": "application/json"],
             body: Array((body ?? "").utf8)))
         return Answer(status: response.status.rawValue, body: String(decoding: response.body, as: UTF8.self))
-    }
-
-    /// As a client behind a load balancer does: a 503 (a write that lost too many races with the
-    /// other node, nothing stored) is sent again, a few times.
-    func sendRetryingUnavailable(_ method: String, _ url: String, body: String, key: String) async throws -> Answer {
-        var answer = try await send(method, url, body: body, key: key)
-        for _ in 0..<5 where answer.status == 503 {
-            try await Task.sleep(for: .milliseconds(20))
-            answer = try await send(method, url, body: body, key: key)
-        }
-        return answer
     }
 }

@@ -12,9 +12,9 @@ import VaultCore
 struct PostgreSQLStorageTests {
     private let log = AuditLog(key: .generate())
 
-    /// Two nodes on one fresh database.
-    private func twoNodes() async throws -> (PostgreSQLStorage, PostgreSQLStorage, TenantID) {
-        let uri = try await TestPostgreSQL.makeDatabase()
+    /// Two nodes on one database, a fresh one unless given.
+    private func twoNodes(on database: String? = nil) async throws -> (PostgreSQLStorage, PostgreSQLStorage, TenantID) {
+        let uri = if let database { database } else { try await TestPostgreSQL.makeDatabase() }
         let first = try PostgreSQLStorage.open(uri: uri)
         let second = try PostgreSQLStorage.open(uri: uri)
         let tenant = Sample.tenant()
@@ -69,6 +69,8 @@ struct PostgreSQLStorageTests {
         let entries = try await first.read { try $0.auditEntries(after: 0, limit: 100) }
         #expect(entries.map(\.sequence) == Array(1...60))
         #expect(try await AuditChain.verify(second, key: log.key) == .intact(entries: 60, checkpoints: 0))
+        // The writers took turns on the write lock: none read a head the other then replaced.
+        #expect(first.writeStats.lostRaces + second.writeStats.lostRaces == 0)
         await first.close()
         await second.close()
     }
@@ -92,14 +94,60 @@ struct PostgreSQLStorageTests {
         }
         #expect(inserted == 1)
         #expect(try await second.read { try $0.cards(fingerprint: fingerprint, tenant: tenant) }.count == 1)
+        #expect(first.writeStats.lostRaces + second.writeStats.lostRaces == 0)
         await first.close()
         await second.close()
     }
 
-    /// Node A reads, node B commits a conflicting check-then-insert, then A inserts: A's first run
-    /// fails to serialize, and its second run — transparent to the caller — sees B's card.
+    /// Writers of every node take turns on one advisory lock: while node A's write is inside its
+    /// transaction, node B's write waits on the lock (seen in `pg_locks`) and its body has not run.
+    @Test func writersOfTwoNodesTakeTurnsOnTheWriteLock() async throws {
+        let uri = try await TestPostgreSQL.makeDatabase()
+        let first = try PostgreSQLStorage.open(uri: uri)
+        let second = try PostgreSQLStorage.open(uri: uri)
+        let (entered, signalEntered) = AsyncStream<Void>.makeStream()
+        let proceed = DispatchSemaphore(value: 0)
+        let holder = Task {
+            try await first.write { _ in
+                signalEntered.yield()
+                proceed.wait()  // blocks node A's own writer thread, inside its transaction
+            }
+        }
+        for await _ in entered { break }
+        let secondRan = RunCounter()
+        let waiter = Task { try await second.write { _ in _ = secondRan.next() } }
+        let key = WriterCore<PGWriter>.writeLockKey
+        let observer = try PGConnection.connect(uri)
+        let waiting = try await blocking {
+            for _ in 0..<500 {
+                let count = try observer.query("""
+                    SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted
+                    AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                    AND classid = $1 AND objid = $2
+                    """, Int64(key >> 32), Int64(key & 0xFFFF_FFFF)).first?.int64(0) ?? 0
+                if count == 1 { return true }
+                Thread.sleep(forTimeInterval: 0.01)
+            }
+            return false
+        }
+        observer.close()
+        #expect(waiting)
+        #expect(secondRan.count == 0)
+        proceed.signal()
+        try await holder.value
+        try await waiter.value
+        #expect(secondRan.count == 1)
+        await first.close()
+        await second.close()
+    }
+
+    /// A writer that does not take the lock (an older binary during a rolling upgrade, an
+    /// operator's session) commits a conflicting check-then-insert while node A's body is between
+    /// its check and its insert: A's first run fails to serialize, and its second run — transparent
+    /// to the caller — sees the other card. SERIALIZABLE, not the lock, is what keeps the rule.
     @Test func aSerializationFailureIsRetriedTransparently() async throws {
-        let (first, second, tenant) = try await twoNodes()
+        let uri = try await TestPostgreSQL.makeDatabase()
+        let (first, second, tenant) = try await twoNodes(on: uri)
         let fingerprint = Sample.bytes(32, seed: 6)
         let runs = RunCounter()
         let (entered, signalEntered) = AsyncStream<Void>.makeStream()
@@ -120,16 +168,22 @@ struct PostgreSQLStorageTests {
         }
         for await _ in entered { break }
         let rival = Sample.card(tenant: tenant, fingerprint: fingerprint)
-        let rivalInserted = try await second.write { writer -> Bool in
-            guard try writer.cards(fingerprint: fingerprint, tenant: tenant).isEmpty else { return false }
-            try writer.insertCard(rival)
+        let rivalInserted = try await blocking {
+            let connection = try PGConnection.connect(uri)
+            defer { connection.close() }
+            try connection.executeScript("BEGIN ISOLATION LEVEL SERIALIZABLE")
+            let outsider = PGWriter(connection: connection, attempt: PGAttempt(), fence: PGCommitFence())
+            guard try outsider.cards(fingerprint: fingerprint, tenant: tenant).isEmpty else { return false }
+            try outsider.insertCard(rival)
+            try connection.executeScript("COMMIT")
             return true
         }
         proceed.signal()
         #expect(rivalInserted)
         #expect(try await contended.value == false)
         #expect(runs.count == 2)
-        #expect(try await first.read { try $0.cards(fingerprint: fingerprint, tenant: tenant) } == [rival])
+        #expect(first.writeStats.lostRaces == 1)
+        #expect(try await second.read { try $0.cards(fingerprint: fingerprint, tenant: tenant) } == [rival])
         await first.close()
         await second.close()
     }

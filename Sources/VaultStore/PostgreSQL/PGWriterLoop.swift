@@ -19,15 +19,30 @@ struct PGRetryPolicy: Sendable {
 /// The PostgreSQL writer thread: group commit like SQLite's (`GroupCommitWriter`), in
 /// SERIALIZABLE transactions. Each queued body runs in its own SAVEPOINT of one transaction, one
 /// COMMIT (one WAL flush) acknowledges them all. A body that fails on its own is rolled back to
-/// its savepoint and fails alone. When the batch loses a race with another node — a
-/// serialization failure or deadlock at any statement or at COMMIT, or a unique violation of the
-/// audit sequence — the whole transaction is rolled back and each body runs again in a
-/// transaction of its own, retried with jittered exponential backoff up to
-/// `PGRetryPolicy.maximumAttempts` runs; after that it fails with `.unavailable`.
+/// its savepoint and fails alone.
+///
+/// Every write transaction of every node first takes one advisory lock (`writeLockKey`), so
+/// writers across nodes take turns, a batch at a time, as SQLite's single writer does in one
+/// process. Nearly every write appends to the one audit chain ("read the head, then append"), so
+/// two concurrent writers would conflict anyway: without the lock both do the work and one is
+/// rolled back — under load a body lost that race a dozen times in a row. With it they queue on
+/// the lock and nothing is wasted; each node still commits many bodies per turn.
+///
+/// SERIALIZABLE and the retries stay as the guarantee the lock does not give: a writer that does
+/// not take it (an older binary during a rolling upgrade, an operator's session) cannot break a
+/// duplicate check or fork the chain. When the batch loses such a race — a serialization failure
+/// or deadlock at any statement or at COMMIT, or a unique violation of the audit sequence — the
+/// whole transaction is rolled back and each body runs again in a transaction of its own,
+/// retried with jittered exponential backoff up to `PGRetryPolicy.maximumAttempts` runs; after
+/// that it fails with `.unavailable`.
 ///
 /// A broken connection fails the batch (`.unavailable`; a COMMIT whose answer was lost may or
 /// may not have committed) and is replaced before the next one.
 extension WriterCore where Writer == PGWriter {
+    /// The advisory lock every write transaction takes ("coffer-w" in ASCII; the migration lock
+    /// is "coffer").
+    static var writeLockKey: Int64 { 0x636F_6666_6572_2D77 }
+
     func run(uri: String, connection: PGConnection, retry: PGRetryPolicy, fence: PGCommitFence) {
         var connection: PGConnection? = connection
         while let batch = nextBatch() {
@@ -66,14 +81,17 @@ extension WriterCore where Writer == PGWriter {
             return
         }
         let outcome = transaction(writer) { () throws -> Decision in
+            // One round trip a body for its savepoint: the previous one is released in the same
+            // script, the last one by COMMIT.
+            var savepoint = "SAVEPOINT coffer_write"
             for job in batch {
-                try writer.connection.executeScript("SAVEPOINT coffer_write")
+                try writer.connection.executeScript(savepoint)
+                savepoint = "RELEASE coffer_write; SAVEPOINT coffer_write"
                 writer.attempt.lostRace = false
                 let succeeded = job.run(writer)
                 // Also when the body caught the failure itself: the transaction is lost either way.
                 if writer.attempt.lostRace { return .lostRace }
                 if !succeeded { try writer.connection.executeScript("ROLLBACK TO coffer_write") }
-                try writer.connection.executeScript("RELEASE coffer_write")
             }
             return .commit
         }
@@ -85,6 +103,7 @@ extension WriterCore where Writer == PGWriter {
             record(jobs: batch.count, failed: true)
             for job in batch { job.finish(transactionError: error) }
         case .lostRace:
+            recordLostRace()
             // One at a time: a batch that keeps colliding would otherwise never commit.
             for job in batch { commitAlone(job, writer: writer, retry: retry) }
         }
@@ -105,6 +124,7 @@ extension WriterCore where Writer == PGWriter {
                 job.finish(transactionError: nil)
                 return
             case .lostRace:
+                recordLostRace()
                 continue
             case .failed(let error):
                 record(jobs: 1, failed: true)
@@ -117,11 +137,26 @@ extension WriterCore where Writer == PGWriter {
             "PostgreSQL: the write lost a race with another transaction \(retry.maximumAttempts) times (SQLSTATE 40001)"))
     }
 
-    /// BEGIN SERIALIZABLE, `body`, then COMMIT or ROLLBACK as it decides; a serialization failure
-    /// or deadlock anywhere (COMMIT included) is a lost race.
+    /// Takes the write lock, then BEGIN SERIALIZABLE, `body`, COMMIT or ROLLBACK as it decides, and
+    /// releases the lock; a serialization failure or deadlock anywhere (COMMIT included) is a lost
+    /// race.
+    ///
+    /// The lock is a session lock taken before BEGIN, not a transaction lock taken inside:
+    /// a SERIALIZABLE transaction's snapshot is fixed by its first statement, so a transaction
+    /// that waited for the lock would then read what the previous holder had just replaced — and
+    /// lose the very race it waited to avoid.
     private func transaction(_ writer: PGWriter, _ body: () throws -> Decision) -> Outcome {
         let connection = writer.connection
+        var locked = false
+        defer {
+            // unlock_all cannot leave a count behind (nothing else takes session locks on this
+            // connection). A connection that cannot run it is closed: its session, and the lock,
+            // end with it, and the writer reconnects before its next batch.
+            if locked, (try? connection.executeScript("SELECT pg_advisory_unlock_all()")) == nil { connection.close() }
+        }
         do {
+            try connection.executeScript("SELECT pg_advisory_lock(\(Self.writeLockKey))")
+            locked = true
             try connection.executeScript("BEGIN ISOLATION LEVEL SERIALIZABLE")
             switch try body() {
             case .commit:
