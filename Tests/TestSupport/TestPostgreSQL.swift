@@ -127,8 +127,11 @@ public enum TestPostgreSQL {
         let socket = try await socketDirectory
         let port = primaryPort + standbyCounter.add(1, ordering: .relaxed).newValue
         let directory = try makeDirectory()
+        // A replication slot of its own: the primary keeps every WAL segment the standby has yet to
+        // receive (while a test pauses its replay, too), however much the other tests write.
         let watchdog = try await startServer(directory: directory, port: port, socket: socket, setup: """
-            \(asOwner)\(binaries)/pg_basebackup -h "\(socket)" -U \(user) -D "$D/data" -R -X stream -c fast >"$D/basebackup.log" 2>&1
+            \(asOwner)\(binaries)/pg_basebackup -h "\(socket)" -U \(user) -D "$D/data" -R -X stream -C -S coffer_standby_\(port) \\
+              -c fast >"$D/basebackup.log" 2>&1
             """)
         standbys.withLock { $0.append(watchdog) }
         return Standby(socket: socket, port: port)
@@ -152,8 +155,12 @@ public enum TestPostgreSQL {
     private static let cluster = Task<Cluster, any Error> {
         guard let binaries else { throw Failure.notInstalled }
         let directory = try makeDirectory()
+        // wal_keep_size: pg_basebackup streams the WAL from the backup's start, but its slot is made
+        // a moment after that start; a checkpoint in between (another test's) would recycle what
+        // the standby needs.
         let watchdog = try await startServer(directory: directory, port: primaryPort, socket: directory, setup: """
-            \(asOwner)\(binaries)/initdb -D "$D/data" -U \(user) -A trust -E UTF8 --locale=C --no-sync >"$D/initdb.log" 2>&1
+            \(asOwner)\(binaries)/initdb -D "$D/data" -U \(user) -A trust -E UTF8 --locale=C --no-sync >"$D/initdb.log" 2>&1 && \\
+              echo "wal_keep_size = '256MB'" >>"$D/data/postgresql.conf"
             """)
         return Cluster(directory: directory, watchdog: watchdog)
     }
@@ -168,24 +175,24 @@ public enum TestPostgreSQL {
         let script = """
             set -e
             D=\(directory)
-            \(setup)
+            \(setup) || { cat "$D"/*.log >&2; rm -rf "$D"; exit 1; }
             \(asOwner)\(binaries)/postgres -D "$D/data" -k "\(socket)" -p \(port) -c listen_addresses= -c fsync=off \
               -c max_connections=300 -c log_min_messages=warning >"$D/server.log" 2>&1 &
             server=$!
             tries=0
             until \(binaries)/pg_isready -q -h "\(socket)" -p \(port) -U \(user); do
-              tries=$((tries + 1)); [ $tries -lt 300 ] || { cat "$D/server.log"; exit 1; }
-              kill -0 $server 2>/dev/null || { cat "$D"/*.log; exit 1; }
+              tries=$((tries + 1)); [ $tries -lt 300 ] || { cat "$D/server.log" >&2; exit 1; }
+              kill -0 $server 2>/dev/null || { cat "$D"/*.log >&2; exit 1; }
               sleep 0.1
             done
-            echo ready
+            echo server-accepting-connections
             while kill -0 \(getpid()) 2>/dev/null && kill -0 $server 2>/dev/null; do sleep 0.5; done
             kill -INT $server 2>/dev/null || true
             wait $server || true
             rm -rf "$D"
             """
         let watchdog = try await ChildProcess("/bin/sh", ["-c", script])
-        guard await watchdog.standardOutput.wait(within: .seconds(60), forText: "ready") else {
+        guard await watchdog.standardOutput.wait(within: .seconds(60), forText: "server-accepting-connections") else {
             throw Failure.startFailed(watchdog.standardOutput.text + watchdog.standardError.text)
         }
         return watchdog
