@@ -46,6 +46,9 @@ struct DatabaseOptionTests {
         let replica = try await ProcessRunner.coffer(["serve", "--data-dir", "/nonexistent", "--read-database", uri])
         #expect(replica.status == 78 && replica.standardError.contains("a read replica serves a PostgreSQL vault"), "\(replica.standardError)")
         #expect(replica.standardError.contains(":********@127.0.0.1") && !replica.standardError.contains("hunter2"))
+        let fromEnvironment = try await ProcessRunner.coffer(["serve", "--data-dir", "/nonexistent"], environment: ["COFFER_READ_DATABASE": uri])
+        #expect(fromEnvironment.status == 78 && fromEnvironment.standardError.contains("a read replica serves a PostgreSQL vault"),
+                "\(fromEnvironment.standardError)")
         let otherCommand = try await ProcessRunner.coffer(["keys", "status", "--database", uri, "--read-database", uri])
         #expect(otherCommand.status == 64 && otherCommand.standardError.contains("--read-database"), "only serve reads a replica: \(otherCommand.standardError)")
         for command in [["backup", "--out", "/tmp/never"], ["restore", "--from", "/tmp/never"]] {
