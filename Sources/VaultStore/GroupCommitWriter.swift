@@ -14,6 +14,9 @@ public struct GroupCommitStats: Sendable, Equatable {
     public var largestBatch: Int = 0
     /// Batches whose BEGIN or COMMIT failed, so every job in them failed.
     public var failedBatches: Int = 0
+    /// Transactions rolled back because they lost a race with another writer, to be run again
+    /// (PostgreSQL; SQLite's one writer has no rival).
+    public var lostRaces: Int = 0
 
     public init() {}
 
@@ -198,6 +201,10 @@ final class WriterCore<Writer>: Sendable {
             stats.largestBatch = max(stats.largestBatch, jobs)
             if failed { stats.failedBatches += 1 }
         }
+    }
+
+    func recordLostRace() {
+        stats.withLock { $0.lostRaces += 1 }
     }
 }
 

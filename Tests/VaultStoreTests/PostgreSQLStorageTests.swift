@@ -70,6 +70,8 @@ struct PostgreSQLStorageTests {
         let entries = try await first.read { try $0.auditEntries(after: 0, limit: 100) }
         #expect(entries.map(\.sequence) == Array(1...60))
         #expect(try await AuditChain.verify(second, key: log.key) == .intact(entries: 60, checkpoints: 0))
+        // The writers took turns on the write lock: none read a head the other then replaced.
+        #expect(first.writeStats.lostRaces + second.writeStats.lostRaces == 0)
         await first.close()
         await second.close()
     }
@@ -93,6 +95,7 @@ struct PostgreSQLStorageTests {
         }
         #expect(inserted == 1)
         #expect(try await second.read { try $0.cards(fingerprint: fingerprint, tenant: tenant) }.count == 1)
+        #expect(first.writeStats.lostRaces + second.writeStats.lostRaces == 0)
         await first.close()
         await second.close()
     }
@@ -147,6 +150,7 @@ struct PostgreSQLStorageTests {
         let race = try await checkThenInsertRacedByAnOutsider(retry: PGRetryPolicy())
         #expect(try race.outcome.get() == false)
         #expect(race.runs == 2)
+        #expect(race.lostRaces == 1)
         #expect(race.stored == [race.rival])
     }
 
@@ -164,6 +168,7 @@ struct PostgreSQLStorageTests {
         #expect(error.isTransient)
         #expect(message.contains("40001"))
         #expect(race.runs == 1)
+        #expect(race.lostRaces == 1)
         #expect(race.stored == [race.rival])
     }
 
@@ -171,7 +176,7 @@ struct PostgreSQLStorageTests {
     /// between the two while an outsider's SERIALIZABLE transaction, without the write lock,
     /// inserts a card with that fingerprint and commits.
     private func checkThenInsertRacedByAnOutsider(retry: PGRetryPolicy) async throws
-        -> (outcome: Result<Bool, any Error>, runs: Int, rival: CardRecord, stored: [CardRecord]) {
+        -> (outcome: Result<Bool, any Error>, runs: Int, lostRaces: Int, rival: CardRecord, stored: [CardRecord]) {
         let uri = try await TestPostgreSQL.makeDatabase()
         let (first, second, tenant) = try await twoNodes(on: uri, retry: retry)
         let fingerprint = Sample.bytes(32, seed: 6)
@@ -208,9 +213,10 @@ struct PostgreSQLStorageTests {
         #expect(rivalInserted)
         let outcome = await contended.result
         let stored = try await second.read { try $0.cards(fingerprint: fingerprint, tenant: tenant) }
+        let lostRaces = first.writeStats.lostRaces
         await first.close()
         await second.close()
-        return (outcome, runs.count, rival, stored)
+        return (outcome, runs.count, lostRaces, rival, stored)
     }
 
     @Test func theAuditLogIsAppendOnlyInSQL() async throws {

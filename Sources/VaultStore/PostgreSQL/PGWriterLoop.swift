@@ -21,13 +21,12 @@ struct PGRetryPolicy: Sendable {
 /// COMMIT (one WAL flush) acknowledges them all. A body that fails on its own is rolled back to
 /// its savepoint and fails alone.
 ///
-/// Every write transaction of every node first takes one transaction-scoped advisory lock
-/// (`writeLockKey`), so writers across nodes take turns, a batch at a time, as SQLite's single
-/// writer does in one process. Nearly every write appends to the one audit chain ("read the
-/// head, then append"), so two concurrent writers would conflict anyway: without the lock they
-/// both do the work and one is rolled back — under load a body lost that race a dozen times in
-/// a row. With it they queue on the lock and nothing is wasted; each node still commits many
-/// bodies per turn.
+/// Every write transaction of every node first takes one advisory lock (`writeLockKey`), so
+/// writers across nodes take turns, a batch at a time, as SQLite's single writer does in one
+/// process. Nearly every write appends to the one audit chain ("read the head, then append"), so
+/// two concurrent writers would conflict anyway: without the lock both do the work and one is
+/// rolled back — under load a body lost that race a dozen times in a row. With it they queue on
+/// the lock and nothing is wasted; each node still commits many bodies per turn.
 ///
 /// SERIALIZABLE and the retries stay as the guarantee the lock does not give: a writer that does
 /// not take it (an older binary during a rolling upgrade, an operator's session) cannot break a
@@ -104,6 +103,7 @@ extension WriterCore where Writer == PGWriter {
             record(jobs: batch.count, failed: true)
             for job in batch { job.finish(transactionError: error) }
         case .lostRace:
+            recordLostRace()
             // One at a time: a batch that keeps colliding would otherwise never commit.
             for job in batch { commitAlone(job, writer: writer, retry: retry) }
         }
@@ -124,6 +124,7 @@ extension WriterCore where Writer == PGWriter {
                 job.finish(transactionError: nil)
                 return
             case .lostRace:
+                recordLostRace()
                 continue
             case .failed(let error):
                 record(jobs: 1, failed: true)
@@ -136,13 +137,27 @@ extension WriterCore where Writer == PGWriter {
             "PostgreSQL: the write lost a race with another transaction \(retry.maximumAttempts) times (SQLSTATE 40001)"))
     }
 
-    /// BEGIN SERIALIZABLE and the write lock (one round trip), `body`, then COMMIT or ROLLBACK as
-    /// it decides; a serialization failure or deadlock anywhere (COMMIT included) is a lost race.
+    /// Takes the write lock, then BEGIN SERIALIZABLE, `body`, COMMIT or ROLLBACK as it decides, and
+    /// releases the lock; a serialization failure or deadlock anywhere (COMMIT included) is a lost
+    /// race.
+    ///
+    /// The lock is a session lock taken before BEGIN, not a transaction lock taken inside:
+    /// a SERIALIZABLE transaction's snapshot is fixed by its first statement, so a transaction
+    /// that waited for the lock would then read what the previous holder had just replaced — and
+    /// lose the very race it waited to avoid.
     private func transaction(_ writer: PGWriter, _ body: () throws -> Decision) -> Outcome {
         let connection = writer.connection
+        var locked = false
+        defer {
+            // unlock_all cannot leave a count behind (nothing else takes session locks on this
+            // connection). A connection that cannot run it is closed: its session, and the lock,
+            // end with it, and the writer reconnects before its next batch.
+            if locked, (try? connection.executeScript("SELECT pg_advisory_unlock_all()")) == nil { connection.close() }
+        }
         do {
-            try connection.executeScript(
-                "BEGIN ISOLATION LEVEL SERIALIZABLE; SELECT pg_advisory_xact_lock(\(Self.writeLockKey))")
+            try connection.executeScript("SELECT pg_advisory_lock(\(Self.writeLockKey))")
+            locked = true
+            try connection.executeScript("BEGIN ISOLATION LEVEL SERIALIZABLE")
             switch try body() {
             case .commit:
                 // A body that swallowed a failed statement left the transaction aborted: COMMIT

@@ -90,6 +90,10 @@ enum ServeCommand {
         try registry.counter("coffer_store_write_jobs_total", help: "Writes carried by those transactions.") {
             Double(storage.writeStats.jobs)
         }
+        try registry.counter("coffer_store_write_lost_races_total",
+                             help: "Write transactions rolled back after losing a race with another node's writer, then run again.") {
+            Double(storage.writeStats.lostRaces)
+        }
         try registry.gauge("coffer_store_write_batch_largest", help: "The most writes one transaction has carried.") {
             Double(storage.writeStats.largestBatch)
         }
