@@ -59,9 +59,10 @@ SQL
 
 start_node() {  # output file, then serve arguments; sets node_url
   local out=$1; shift
+  rm -f "$out"  # or the wait below may read the previous node's line before this one truncates it
   "${bin:-$COFFER_BIN}" serve --listen 127.0.0.1:0 "$@" >"$out" 2>/dev/null &
   pids+=($!)
-  for _ in $(seq 1 150); do grep -qs listening "$out" && break; sleep 0.1; done
+  for _ in $(seq 1 600); do grep -qs listening "$out" && break; sleep 0.1; done
   node_url=$(grep listening "$out" | awk '{ print $3 }')
 }
 
@@ -113,6 +114,11 @@ measure_nodes() {  # label, node count, then the location arguments of every nod
   drive tokenize -s scripts/wrk/tokenize.lua --
   make_tokens "${urls[0]}" "$api_key"
   drive reveal -s scripts/wrk/tokens.lua -- "$work/tokens" POST '/vault/v1/cards/{token}/reveal'
+  for url in "${urls[@]}"; do curl -s -H "Authorization: Bearer $api_key" "$url/metrics"; done \
+    | awk -v name="$label" '/^coffer_store_write_jobs_total/ { jobs += $2 } /^coffer_store_write_batches_total/ { batches += $2 }
+        /^coffer_store_write_lost_races_total/ { races += $2; counted = 1 }
+        END { if (batches) print name "_writes_per_commit " jobs / batches; if (counted) print name "_lost_races " races }' \
+    | tee -a "$results"
   stop_nodes
 }
 
@@ -128,8 +134,12 @@ for run in $(seq 1 "$runs"); do
   "$pg/pgbench" -h "$work/pg" -U coffer -n -c 64 -j 2 -T "$secs" -f "$work/insert.sql" bench_pgbench 2>/dev/null \
     | awk '/^tps/ { print "pgbench_insert_tps " int($3) }' | tee -a "$results"
 
+  # With a baseline, the two binaries take turns going first, so drift on a shared machine
+  # weighs on both alike.
+  order=sort; [ $((run % 2)) = 0 ] && order="sort -r"
+  names=($(printf '%s\n' "${!binaries[@]}" | $order))
   for nodes in 1 2; do
-    for name in "${!binaries[@]}"; do
+    for name in "${names[@]}"; do
       bin=${binaries[$name]}
       db="bench_${run}_${nodes}_${name}"
       psql -d postgres -c "CREATE DATABASE $db"

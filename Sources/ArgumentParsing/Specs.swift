@@ -156,6 +156,8 @@ public struct ExitCode: RawRepresentable, Sendable, Hashable {
     public static let unavailable = ExitCode(69)
     /// EX_SOFTWARE: an internal error.
     public static let software = ExitCode(70)
+    /// EX_TEMPFAIL: a temporary failure; running the command again later may succeed.
+    public static let temporaryFailure = ExitCode(75)
     /// EX_CONFIG: configuration error.
     public static let config = ExitCode(78)
 }

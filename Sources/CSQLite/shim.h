@@ -6,6 +6,12 @@
 // SQLITE_TRANSIENT is a macro casting -1 to a function pointer: Swift cannot import it.
 static inline sqlite3_destructor_type coffer_sqlite_transient(void) { return SQLITE_TRANSIENT; }
 
+// Extended result codes are macros over an expression (SQLITE_CONSTRAINT | (8<<8)): Swift cannot
+// import them. A unique key taken, as opposed to any other constraint.
+static inline int coffer_sqlite_is_unique_violation(int code) {
+    return code == SQLITE_CONSTRAINT_UNIQUE || code == SQLITE_CONSTRAINT_PRIMARYKEY || code == SQLITE_CONSTRAINT_ROWID;
+}
+
 // sqlite3_db_config is variadic: Swift cannot call it. These set one boolean option each and
 // return SQLITE_OK or an error code.
 

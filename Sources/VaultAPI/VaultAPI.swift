@@ -142,10 +142,11 @@ public final class VaultAPI: Sendable {
     private func run(_ handler: RouteHandler, _ call: APICall) async throws -> HTTPResponse {
         do {
             return try await handler.run(call)
-        } catch VaultError.storage(.constraintViolation) where call.idempotency != nil {
-            guard let replayed = try Self.replayed(try await vault.idempotentResponse(for: call.idempotency!)) else {
-                throw VaultError.storage(.constraintViolation("idempotency"))
-            }
+        } catch VaultError.storage(let error) where call.idempotency != nil {
+            // Another unique key than the record's, or no record: the failure stands.
+            guard case .uniqueViolation = error,
+                  let replayed = try Self.replayed(try await vault.idempotentResponse(for: call.idempotency!))
+            else { throw VaultError.storage(error) }
             return replayed
         }
     }

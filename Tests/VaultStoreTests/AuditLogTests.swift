@@ -51,7 +51,7 @@ private let log = AuditLog(key: .generate())
         }
         for sql in ["UPDATE audit_log SET actor = 'mallory' WHERE sequence = 3", "DELETE FROM audit_log WHERE sequence = 6"] {
             let error = await storageError { try await storage.withWriteConnection { try $0.execute(sql) } }
-            #expect(error == .constraintViolation("audit_log is append-only"))
+            #expect(error == .integrityViolation("audit_log is append-only"))
         }
         #expect(try await AuditChain.verify(storage, key: log.key) == .intact(entries: 6, checkpoints: 0))
 

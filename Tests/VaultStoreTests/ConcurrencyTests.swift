@@ -60,6 +60,37 @@ import VaultCore
         await storage.close()
     }
 
+    /// Another process holds SQLite's write lock past the busy timeout (here 50 ms instead of
+    /// 5 s): the write fails with the typed, retryable `.busy` naming the file, not a generic
+    /// outage, and changes nothing; once the lock is released the same write goes through.
+    @Test func aWriteLockHeldElsewherePastTheBusyTimeoutIsBusy() async throws {
+        let directory = try ScratchDirectory()
+        let (storage, tenant) = try await openWithTenant(directory.database)
+        try await storage.withWriteConnection { try $0.execute("PRAGMA busy_timeout = 50") }
+        let other = try await blocking {
+            let connection = try SQLiteConnection.open(path: directory.database, mode: .readWrite(.full))
+            try connection.execute("BEGIN IMMEDIATE")
+            return connection
+        }
+        let card = Sample.card(tenant: tenant)
+        let error = await storageError { try await storage.write { try $0.insertCard(card) } }
+        try await blocking {
+            try other.execute("ROLLBACK")
+            other.close()
+        }
+        guard case .busy(let message) = error else {
+            Issue.record("expected .busy, got \(String(describing: error))")
+            return
+        }
+        #expect(error?.code == "storage_busy")
+        #expect(error?.isTransient == true)
+        #expect(message.contains(directory.database) && message.contains("locked"), "\(message)")
+        #expect(try await storage.read { try $0.cardCount() } == 0)
+        try await storage.write { try $0.insertCard(card) }
+        #expect(try await storage.read { try $0.card(card.token, tenant: tenant) } == card)
+        await storage.close()
+    }
+
     @Test func aFailedCommitFailsEveryJobOfItsBatch() async throws {
         let directory = try ScratchDirectory()
         let (storage, tenant) = try await openWithTenant(directory.database)
@@ -78,8 +109,8 @@ import VaultCore
         // Every job gets the transaction's error, the throwing one included, and none is stored.
         for job in [storing, throwing, violating] {
             let error = await storageError { try await job.value }
-            guard case .constraintViolation = error else {
-                Issue.record("expected the COMMIT's .constraintViolation, got \(String(describing: error))")
+            guard case .integrityViolation = error else {
+                Issue.record("expected the COMMIT's .integrityViolation, got \(String(describing: error))")
                 continue
             }
         }

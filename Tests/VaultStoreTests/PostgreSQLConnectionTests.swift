@@ -56,7 +56,7 @@ struct PostgreSQLConnectionTests {
         #expect(failure.description.contains("cards_fingerprint"))
         #expect(!failure.description.contains(pan))
         #expect(!failure.description.contains(pan.utf8.map { String(format: "%02x", $0) }.joined()))
-        #expect(failure.storageError == .constraintViolation(failure.description))
+        #expect(failure.storageError == .uniqueViolation(key: "cards_fingerprint", message: failure.description))
     }
 
     @Test func dataErrorsQuoteNoValue() async throws {

@@ -12,10 +12,11 @@ import VaultCore
 struct PostgreSQLStorageTests {
     private let log = AuditLog(key: .generate())
 
-    /// Two nodes on one database, a fresh one unless given.
-    private func twoNodes(on database: String? = nil) async throws -> (PostgreSQLStorage, PostgreSQLStorage, TenantID) {
+    /// Two nodes on one database, a fresh one unless given; the first retries lost races per `retry`.
+    private func twoNodes(on database: String? = nil, retry: PGRetryPolicy = PGRetryPolicy())
+        async throws -> (PostgreSQLStorage, PostgreSQLStorage, TenantID) {
         let uri = if let database { database } else { try await TestPostgreSQL.makeDatabase() }
-        let first = try PostgreSQLStorage.open(uri: uri)
+        let first = try PostgreSQLStorage.open(uri: uri, migrator: Migrator.embeddedPostgreSQL(), retry: retry)
         let second = try PostgreSQLStorage.open(uri: uri)
         let tenant = Sample.tenant()
         try await first.write { writer in
@@ -146,8 +147,38 @@ struct PostgreSQLStorageTests {
     /// its check and its insert: A's first run fails to serialize, and its second run — transparent
     /// to the caller — sees the other card. SERIALIZABLE, not the lock, is what keeps the rule.
     @Test func aSerializationFailureIsRetriedTransparently() async throws {
+        let race = try await checkThenInsertRacedByAnOutsider(retry: PGRetryPolicy())
+        #expect(try race.outcome.get() == false)
+        #expect(race.runs == 2)
+        #expect(race.lostRaces == 1)
+        #expect(race.stored == [race.rival])
+    }
+
+    /// The same race with no run left after the first: the write fails with the typed, retryable
+    /// `.serializationFailure` (a 503 with `Retry-After` over HTTP), not a generic outage, and
+    /// changes nothing.
+    @Test func aSerializationFailureBeyondTheRetriesIsTyped() async throws {
+        let race = try await checkThenInsertRacedByAnOutsider(retry: PGRetryPolicy(maximumAttempts: 1))
+        guard case .failure(let failure) = race.outcome, case StorageError.serializationFailure(let message) = failure else {
+            Issue.record("expected .serializationFailure, got \(race.outcome)")
+            return
+        }
+        let error = try #require(failure as? StorageError)
+        #expect(error.code == "storage_serialization_failure")
+        #expect(error.isTransient)
+        #expect(message.contains("40001"))
+        #expect(race.runs == 1)
+        #expect(race.lostRaces == 1)
+        #expect(race.stored == [race.rival])
+    }
+
+    /// Node A (retrying per `retry`) checks that no card has a fingerprint and inserts one, paused
+    /// between the two while an outsider's SERIALIZABLE transaction, without the write lock,
+    /// inserts a card with that fingerprint and commits.
+    private func checkThenInsertRacedByAnOutsider(retry: PGRetryPolicy) async throws
+        -> (outcome: Result<Bool, any Error>, runs: Int, lostRaces: Int, rival: CardRecord, stored: [CardRecord]) {
         let uri = try await TestPostgreSQL.makeDatabase()
-        let (first, second, tenant) = try await twoNodes(on: uri)
+        let (first, second, tenant) = try await twoNodes(on: uri, retry: retry)
         let fingerprint = Sample.bytes(32, seed: 6)
         let runs = RunCounter()
         let (entered, signalEntered) = AsyncStream<Void>.makeStream()
@@ -180,12 +211,12 @@ struct PostgreSQLStorageTests {
         }
         proceed.signal()
         #expect(rivalInserted)
-        #expect(try await contended.value == false)
-        #expect(runs.count == 2)
-        #expect(first.writeStats.lostRaces == 1)
-        #expect(try await second.read { try $0.cards(fingerprint: fingerprint, tenant: tenant) } == [rival])
+        let outcome = await contended.result
+        let stored = try await second.read { try $0.cards(fingerprint: fingerprint, tenant: tenant) }
+        let lostRaces = first.writeStats.lostRaces
         await first.close()
         await second.close()
+        return (outcome, runs.count, lostRaces, rival, stored)
     }
 
     @Test func theAuditLogIsAppendOnlyInSQL() async throws {
@@ -195,7 +226,7 @@ struct PostgreSQLStorageTests {
                                                                 subject: nil, outcome: .success), at: Sample.now, to: $0) }
         for sql in ["UPDATE audit_log SET actor = 'forged'", "DELETE FROM audit_log", "TRUNCATE audit_log"] {
             let error = await storageError { try await storage.withWriteConnection { try $0.executeScript(sql) } }
-            guard case .constraintViolation(let message) = error else {
+            guard case .integrityViolation(let message) = error else {
                 Issue.record("\(sql): expected a refusal, got \(String(describing: error))")
                 continue
             }

@@ -30,13 +30,16 @@ import VaultCore
         #expect(try await storage.read { try $0.tenant(.generate()) } == nil)
         #expect(try await storage.read { try $0.tenants() } == [parent, child])
 
-        // A parent that does not exist is a foreign-key violation.
+        // A parent that does not exist is a foreign-key violation: an integrity rule, not a key taken.
         let orphan = Sample.tenant("orphan", parent: .generate())
         let error = await storageError { try await storage.write { try $0.insertTenant(orphan) } }
-        guard case .constraintViolation = error else {
-            Issue.record("expected .constraintViolation, got \(String(describing: error))")
+        guard case .integrityViolation(let message) = error else {
+            Issue.record("expected .integrityViolation, got \(String(describing: error))")
             return
         }
+        #expect(error?.code == "storage_integrity_violation")
+        #expect(!message.contains(orphan.id.rawValue) && !message.contains(orphan.parentID?.rawValue ?? "-"),
+                "never quote a bound value: \(message)")
         #expect(try await storage.read { try $0.tenants().count } == 2)
         await storage.close()
     }
@@ -66,15 +69,20 @@ import VaultCore
         #expect(try await storage.write { try $0.revokeAPIKey(other.id, tenant: .generate(), at: revokedAt) } == false)
         #expect(try await storage.read { try $0.apiKey(secretHash: key.secretHash)?.revokedAt } == revokedAt)
 
-        // The secret hash is unique.
+        // The secret hash is unique: the failure names its key, never the hash.
         var copy = key
         copy.id = .generate()
         let duplicate = copy
         let error = await storageError { try await storage.write { try $0.insertAPIKey(duplicate) } }
-        guard case .constraintViolation = error else {
-            Issue.record("expected .constraintViolation, got \(String(describing: error))")
+        guard case .uniqueViolation(let uniqueKey, let message) = error else {
+            Issue.record("expected .uniqueViolation, got \(String(describing: error))")
             return
         }
+        #expect(uniqueKey == (kind == .sqlite ? "api_keys.secret_hash" : "api_keys_secret_hash_key"))
+        #expect(error?.code == "storage_conflict")
+        let hex = key.secretHash.map { String(format: "%02x", $0) }.joined()
+        #expect(!message.lowercased().contains(hex) && !message.contains(duplicate.id.rawValue),
+                "never quote a bound value: \(message)")
         await storage.close()
     }
 
@@ -93,10 +101,11 @@ import VaultCore
         }
         #expect(try await storage.read { try $0.dataKeys() } == [Sample.dataKey(1), Sample.dataKey(2)])
         let error = await storageError { try await storage.write { try $0.insertDataKey(Sample.dataKey(2)) } }
-        guard case .constraintViolation = error else {
-            Issue.record("expected .constraintViolation, got \(String(describing: error))")
+        guard case .uniqueViolation(let uniqueKey, _) = error else {
+            Issue.record("expected .uniqueViolation, got \(String(describing: error))")
             return
         }
+        #expect(uniqueKey == (kind == .sqlite ? "data_keys.version" : "data_keys_pkey"))
         await storage.close()
     }
 
@@ -161,7 +170,7 @@ import VaultCore
         await storage.close()
     }
 
-    @Test(arguments: StorageKind.available) func aDuplicateTokenIsAConstraintViolationAndChangesNothing(_ kind: StorageKind) async throws {
+    @Test(arguments: StorageKind.available) func aDuplicateTokenIsAUniqueViolationNamingItsKeyAndChangesNothing(_ kind: StorageKind) async throws {
         let store = try await StoreFixture(kind)
         let (storage, tenant) = try await store.openWithTenant()
         let card = Sample.card(tenant: tenant)
@@ -176,11 +185,13 @@ import VaultCore
                 try writer.insertCard(duplicate)
             }
         }
-        guard case .constraintViolation(let message) = error else {
-            Issue.record("expected .constraintViolation, got \(String(describing: error))")
+        guard case .uniqueViolation(let uniqueKey, let message) = error else {
+            Issue.record("expected .uniqueViolation, got \(String(describing: error))")
             return
         }
-        #expect(message.contains(kind == .sqlite ? "cards.token" : "cards_pkey"))
+        #expect(uniqueKey == (kind == .sqlite ? "cards.token" : "cards_pkey"))
+        #expect(message.contains(uniqueKey))
+        #expect(!message.contains(card.token.rawValue), "never quote a bound value: \(message)")
         #expect(try await storage.read { try $0.card(card.token, tenant: tenant) } == card)
         #expect(try await storage.read { try $0.tenant(marker.id) } == nil)
         #expect(try await storage.read { try $0.cardCount() } == 1)
@@ -192,8 +203,8 @@ import VaultCore
         let (storage, tenant) = try await store.openWithTenant()
         for card in [Sample.card(tenant: .generate()), Sample.card(tenant: tenant, keyVersion: 9)] {
             let error = await storageError { try await storage.write { try $0.insertCard(card) } }
-            guard case .constraintViolation = error else {
-                Issue.record("expected .constraintViolation, got \(String(describing: error))")
+            guard case .integrityViolation = error else {
+                Issue.record("expected .integrityViolation, got \(String(describing: error))")
                 continue
             }
         }

@@ -69,7 +69,7 @@ struct InTandemError: Error, Sendable, Equatable {
         case .tooManyFailedAuthentications: self = .tooManyFailures
         case .forbidden: self = .forbidden
         case .rateLimited: self = .rateLimited
-        case .storage(.unavailable), .busy: self = .unavailable
+        case .storage(.unavailable), .storage(.busy), .storage(.serializationFailure), .busy: self = .unavailable
         // Failures of other parts of the vault, which no route of this dialect reaches.
         case .card, .bankAccount, .cardNotFound, .accountNotFound, .accountDeleted, .referenceLookupExpired,
              .accountKindMismatch, .cardTokenNotFound, .cardTokenExpired, .tenantNotFound, .invalidSubClientID, .subClientIDTaken, .keyNotFound,

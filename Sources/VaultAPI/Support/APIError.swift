@@ -53,8 +53,8 @@ extension APIError {
         case .tooManyFailedAuthentications: .tooManyRequests
         case .forbidden: .forbidden
         case .rateLimited: .tooManyRequests
-        case .storage(.unavailable), .busy: .serviceUnavailable
-        case .storage(.constraintViolation): .conflict
+        case .storage(.unavailable), .storage(.busy), .storage(.serializationFailure), .busy: .serviceUnavailable
+        case .storage(.uniqueViolation): .conflict
         case .integrityFailure, .masterKeyMismatch, .invalidMasterKey, .storage: .internalServerError
         }
         self.init(status: status, code: error.code, message: error.message)

@@ -115,7 +115,7 @@ struct TabaPayError: Error, Sendable, Equatable {
         case .tooManyFailedAuthentications: self = .tooManyFailures
         case .forbidden: self = .forbidden
         case .rateLimited: self = .rateLimited
-        case .storage(.unavailable): self = .unavailable
+        case .storage(.unavailable), .storage(.busy), .storage(.serializationFailure): self = .unavailable
         case .busy: self = .busy
         case .syncClientNotFound, .brandMismatch, .ssoTokenReused, .platform,
              .subClientIDTaken, .integrityFailure, .masterKeyMismatch, .invalidMasterKey, .storage,

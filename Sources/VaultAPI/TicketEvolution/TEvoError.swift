@@ -88,7 +88,7 @@ struct TEvoError: Error, Sendable, Equatable {
         case .tooManyFailedAuthentications: self = .tooManyFailures
         case .rateLimited: self = .rateLimited
         case .card(let card): self.init(status: .unprocessableEntity, code: card.code, message: card.message)
-        case .storage(.unavailable), .busy: self = .unavailable
+        case .storage(.unavailable), .storage(.busy), .storage(.serializationFailure), .busy: self = .unavailable
         default: self = .internalError
         }
     }

@@ -39,7 +39,7 @@ public struct CardProfileService: Sendable {
                 try writer.insertProfileLogin(record)
                 try log.append(event, at: record.createdAt, to: writer)
             }
-        } catch VaultError.storage(.constraintViolation) {
+        } catch VaultError.storage(.uniqueViolation) {
             throw CardProfileError.loginExists
         }
         return ProfileLogin(id: record.id, createdAt: record.createdAt)
@@ -152,7 +152,7 @@ public struct CardProfileService: Sendable {
                 try writer.insertProfileCustomer(record)
                 try log.append(event, at: now, to: writer)
             }
-        } catch VaultError.storage(.constraintViolation) {
+        } catch VaultError.storage(.uniqueViolation) {
             throw CardProfileError.referenceExists
         }
         return ProfileCustomer(id: id, document: document, createdAt: now, updatedAt: now)

@@ -97,14 +97,14 @@ public protocol CardProfileReader {
 }
 
 public protocol CardProfileWriter {
-    /// Fails with `.constraintViolation` when a login has the same MAC.
+    /// Fails with `.uniqueViolation` when a login has the same MAC.
     func insertProfileLogin(_ login: ProfileLoginRecord) throws
     /// Removes the login and its sessions; false if the tenant has no such login.
     func deleteProfileLogin(_ id: ProfileLoginID, tenant: TenantID) throws -> Bool
     func insertProfileSession(_ session: ProfileSessionRecord) throws
     /// Forgets sessions that expired before `date`; returns how many.
     func deleteProfileSessions(expiredBefore date: Date) throws -> Int
-    /// Fails with `.constraintViolation` when the tenant has a customer with the same reference MAC.
+    /// Fails with `.uniqueViolation` when the tenant has a customer with the same reference MAC.
     func insertProfileCustomer(_ customer: ProfileCustomerRecord) throws
     /// Replaces the sealed profile, key version, revision and update time, only while the stored
     /// row has `expectedRevision`; false otherwise.

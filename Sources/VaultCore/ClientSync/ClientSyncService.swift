@@ -110,7 +110,7 @@ public struct ClientSyncService: Sendable {
     public func consumeSSONonce(_ nonce: String, tenant: TenantID, expiresAt: Date) async throws {
         do {
             try await vault.write { try $0.insertSSONonce(nonce, tenant: tenant, expiresAt: expiresAt) }
-        } catch VaultError.storage(.constraintViolation) {
+        } catch VaultError.storage(.uniqueViolation) {
             throw VaultError.ssoTokenReused
         }
     }

@@ -21,8 +21,13 @@ import Foundation
 /// - **Insertion order.** "In the order they were stored" and "oldest first" follow a sequence
 ///   the engine assigns at insert, increasing with every row (SQLite's `rowid`, a PostgreSQL
 ///   identity column), never a timestamp, which can tie.
-/// - **Typed failures.** `StorageError.constraintViolation` only for a uniqueness or integrity
-///   rule; contention and lost connections are `.unavailable` (after the engine's own retries).
+/// - **Typed failures.** An engine says what happened (`StorageError`), so callers decide on the
+///   case, never on message text, and no message contains a bound value:
+///   `.uniqueViolation` naming the key — SQLite CONSTRAINT_UNIQUE/_PRIMARYKEY/_ROWID, PostgreSQL
+///   23505; `.integrityViolation` — any other constraint (foreign key, not null, check, trigger),
+///   other 23xxx; `.serializationFailure` — 40001/40P01 still lost after the engine's retries;
+///   `.busy` — SQLITE_BUSY/LOCKED beyond the busy timeout; `.unavailable` — closed, connection
+///   gone (08xxx, 57P0x), disk or any other failure.
 /// - **Deletion.** A delete removes the row from every later read. With SQLite's
 ///   `secure_delete` the bytes are overwritten in the file at once; PostgreSQL leaves a dead row
 ///   version until `VACUUM` (and in its WAL until recycled). Either way what was deleted is only
@@ -115,7 +120,7 @@ public protocol StorageWriter: StorageReader, SealedRecordWriter, WrappedKeyWrit
     func recordAPIKeyUse(_ id: APIKeyID, at date: Date) throws
     func insertDataKey(_ key: DataKeyRecord) throws
     /// Removes the version's wrapped key (overwritten with `secure_delete`); false if absent. Fails
-    /// with `.constraintViolation` while any record still names the version.
+    /// with `.integrityViolation` while any record still names the version.
     func deleteDataKey(version: Int) throws -> Bool
     func insertCardDataKey(_ key: CardDataKeyRecord) throws
     /// Marks the key deleted and overwrites its wrapped private key; false if absent or already deleted.
@@ -129,7 +134,7 @@ public protocol StorageWriter: StorageReader, SealedRecordWriter, WrappedKeyWrit
     /// Stores an entry the core chained (see `AuditLog`); entries are never changed or removed.
     func insertAuditEntry(_ entry: AuditEntry) throws
     /// Stores the record with the identifiers of what its response names (`subjects`: tokens,
-    /// payment-method and gateway-card ids). Fails with `.constraintViolation` when the tenant
+    /// payment-method and gateway-card ids). Fails with `.uniqueViolation` when the tenant
     /// already holds a record under `record.lookup`.
     func insertIdempotencyRecord(_ record: IdempotencyRecord, naming subjects: [String]) throws
     /// Empties the response of every record that names `subject`, whatever its tenant (identifiers
@@ -159,7 +164,7 @@ public protocol StorageWriter: StorageReader, SealedRecordWriter, WrappedKeyWrit
     /// Makes `method` the client's only default.
     func setDefaultPaymentMethod(_ method: PaymentMethodID, client: SyncClientID) throws
     func insertSSOSecret(tenant: TenantID, wrapped: [UInt8], at date: Date) throws
-    /// Fails with `.constraintViolation` when the tenant has seen this nonce.
+    /// Fails with `.uniqueViolation` when the tenant has seen this nonce.
     func insertSSONonce(_ nonce: String, tenant: TenantID, expiresAt: Date) throws
     /// Forgets nonces of tokens that expired before `date`; returns how many.
     func deleteSSONonces(expiredBefore date: Date) throws -> Int

@@ -124,7 +124,7 @@ extension Vault {
                 } catch is ConcurrentAccountChange where attempt < 3 {
                     attempt += 1
                 } catch is ConcurrentAccountChange {
-                    throw VaultError.storage(.unavailable("the account kept changing"))
+                    throw VaultError.storage(.serializationFailure("the account kept changing under concurrent updates"))
                 }
             }
         }

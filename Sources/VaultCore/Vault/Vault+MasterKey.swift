@@ -80,7 +80,7 @@ extension Vault {
         do {
             return try await operation()
         } catch is MasterKeyFence.Moved {
-            throw VaultError.storage(.unavailable("the master key changed twice during one write"))
+            throw VaultError.storage(.serializationFailure("the master key changed twice during one write"))
         }
     }
 

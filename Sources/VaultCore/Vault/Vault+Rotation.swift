@@ -111,8 +111,9 @@ extension Vault {
                 guard try writer.deleteDataKey(version: version) else { throw KeyManagementError.dataKeyNotFound(version: version) }
                 try self.auditLog.append(event, at: now, to: writer)
             }
-        } catch VaultError.storage(.constraintViolation) {
-            // A server sealed a record under the version after the count above.
+        } catch VaultError.storage(.integrityViolation) {
+            // A server sealed a record under the version after the count above: its foreign key
+            // refused the delete.
             let records = try await dataKeyStatus().first { $0.version == version }?.records ?? [:]
             throw KeyManagementError.dataKeyInUse(version: version, records: records)
         }

@@ -135,6 +135,8 @@ extension VaultError {
     public var retryAfter: Int? {
         switch self {
         case .tooManyFailedAuthentications(let seconds), .rateLimited(_, let seconds), .busy(let seconds): seconds
+        // Contention that outlasted the engine's retries passes within a moment.
+        case .storage(let error) where error.isTransient: 1
         default: nil
         }
     }

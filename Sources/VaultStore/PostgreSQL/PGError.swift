@@ -28,15 +28,19 @@ struct PGError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The five-character SQLSTATE, empty when libpq failed before the server answered.
     var sqlState: String
     var message: String
+    /// The constraint an integrity error names, when the server names one.
+    var constraint: String?
 
     var description: String { sqlState.isEmpty ? message : "\(message) (SQLSTATE \(sqlState))" }
 
     /// The engine-neutral error the storage contract promises.
     var storageError: StorageError {
         switch kind {
-        case .uniqueViolation, .integrityViolation: .constraintViolation(description)
+        case .uniqueViolation: .uniqueViolation(key: constraint ?? "", message: description)
+        case .integrityViolation: .integrityViolation(description)
+        case .serializationFailure: .serializationFailure("PostgreSQL: \(description)")
         case .unexpectedResult: .corrupt("PostgreSQL: \(description)")
-        case .serializationFailure, .connection, .other: .unavailable("PostgreSQL: \(description)")
+        case .connection, .other: .unavailable("PostgreSQL: \(description)")
         }
     }
 
@@ -59,27 +63,33 @@ struct PGError: Error, Sendable, Equatable, CustomStringConvertible {
             return String(cString: text)
         }
         let state = field(coffer_pg_diag_sqlstate()) ?? ""
+        let constraint = field(coffer_pg_diag_constraint_name())
         var text: String
         if state.isEmpty {
             text = Self.connectionMessage(connection)
         } else if state.hasPrefix("22") || state.hasPrefix("23") {
-            let names = [("constraint", coffer_pg_diag_constraint_name()), ("table", coffer_pg_diag_table_name()),
-                         ("column", coffer_pg_diag_column_name())]
-                .compactMap { label, code in field(code).map { "\(label) \($0)" } }
-            text = (state.hasPrefix("23") ? "integrity rule refused the write" : "invalid data")
-                + (names.isEmpty ? "" : ": " + names.joined(separator: ", "))
+            let names = [("constraint", constraint), ("table", field(coffer_pg_diag_table_name())),
+                         ("column", field(coffer_pg_diag_column_name()))]
+                .compactMap { label, name in name.map { "\(label) \($0)" } }
+            text = switch state {
+            case "23505": "unique key taken"
+            case _ where state.hasPrefix("23"): "integrity rule refused the write"
+            default: "invalid data"
+            }
+            if !names.isEmpty { text += ": " + names.joined(separator: ", ") }
         } else {
             text = field(coffer_pg_diag_message_primary()) ?? "error"
         }
         if !context.isEmpty { text = "\(context): \(text)" }
         let kind = state.isEmpty ? Kind.connection : Self.kind(of: state)
-        self.init(kind: kind, sqlState: state, message: text)
+        self.init(kind: kind, sqlState: state, message: text, constraint: constraint)
     }
 
-    init(kind: Kind, sqlState: String, message: String) {
+    init(kind: Kind, sqlState: String, message: String, constraint: String? = nil) {
         self.kind = kind
         self.sqlState = sqlState
         self.message = message
+        self.constraint = constraint
     }
 
     /// libpq's last message for the connection, on one line. It names hosts, ports, users and

@@ -34,7 +34,7 @@ struct PGRetryPolicy: Sendable {
 /// or deadlock at any statement or at COMMIT, or a unique violation of the audit sequence — the
 /// whole transaction is rolled back and each body runs again in a transaction of its own,
 /// retried with jittered exponential backoff up to `PGRetryPolicy.maximumAttempts` runs; after
-/// that it fails with `.unavailable`.
+/// that it fails with `.serializationFailure`.
 ///
 /// A broken connection fails the batch (`.unavailable`; a COMMIT whose answer was lost may or
 /// may not have committed) and is replaced before the next one.
@@ -133,7 +133,7 @@ extension WriterCore where Writer == PGWriter {
             }
         }
         record(jobs: 1, failed: true)
-        job.finish(transactionError: StorageError.unavailable(
+        job.finish(transactionError: StorageError.serializationFailure(
             "PostgreSQL: the write lost a race with another transaction \(retry.maximumAttempts) times (SQLSTATE 40001)"))
     }
 

@@ -20,9 +20,10 @@ struct APIHarness {
     let key: String
 
     static func make(policy: VaultPolicy = VaultPolicy(), synchronous: SQLiteSynchronous = .full,
-                     cardVerifier: any CardVerifier = SandboxCardVerifier()) async throws -> APIHarness {
+                     cardVerifier: any CardVerifier = SandboxCardVerifier(),
+                     wrap: (any VaultStorage) -> any VaultStorage = { $0 }) async throws -> APIHarness {
         let clock = TestClock()
-        let test = try await TestVault.make(policy: policy, synchronous: synchronous, clock: { clock.now })
+        let test = try await TestVault.make(policy: policy, synchronous: synchronous, clock: { clock.now }, wrap: wrap)
         let created = try await test.vault.createTenant(name: "client", actor: "test")
         let log = CapturingLogSink()
         let api = try VaultAPI(vault: test.vault, logger: Logger(label: "test", sink: log), metrics: MetricsRegistry(),

@@ -48,11 +48,13 @@ struct TestVault {
     /// An admin key's principal for `tenant`: what tests call the vault as.
     var admin: Principal { .admin(of: tenant) }
 
+    /// `wrap` puts a test's own layer (`InterposingStorage`) between the vault and the store.
     static func make(masterKey: MasterKey = .generate(), policy: VaultPolicy = VaultPolicy(),
                      synchronous: SQLiteSynchronous = .full,
-                     clock: @escaping @Sendable () -> Date = { TestClock.start }) async throws -> TestVault {
+                     clock: @escaping @Sendable () -> Date = { TestClock.start },
+                     wrap: (any VaultStorage) -> any VaultStorage = { $0 }) async throws -> TestVault {
         let directory = try TemporaryDirectory()
-        let storage = try SQLiteStorage.open(path: directory.path("coffer.db"), synchronous: synchronous)
+        let storage = wrap(try SQLiteStorage.open(path: directory.path("coffer.db"), synchronous: synchronous))
         let vault = try await Vault.open(storage: storage, masterKey: masterKey, policy: policy, clock: clock)
         let tenant = try await vault.createTenant(name: "test", actor: "test").id
         return TestVault(directory: directory, storage: storage, vault: vault, masterKey: masterKey, tenant: tenant)
