@@ -89,6 +89,22 @@ struct PostgreSQLReplicaTests {
         }
     }
 
+    @Test func aReplicaReadThreadLeavesAFailedServerAloneForItsReconnectDelay() async throws {
+        let socket = try await TestPostgreSQL.socketDirectory
+        let name = "coffer_later_\(UInt32.random(in: 0...UInt32.max))"
+        let uri = TestPostgreSQL.uri(socket: socket, database: name)
+        let patient = try PGReaderPool(uri: uri, threads: 1, reconnectDelay: .seconds(600), name: "test")
+        let eager = try PGReaderPool(uri: uri, threads: 1)
+        for pool in [patient, eager] {
+            await #expect(throws: StorageError.self, "the database does not exist yet") { try await pool.read { _ in } }
+        }
+        try await TestPostgreSQL.psql(socket: socket, "CREATE DATABASE \(name)")
+        await #expect(throws: StorageError.self, "not tried again within the delay") { try await patient.read { _ in } }
+        try await eager.read { _ in }
+        patient.close()
+        eager.close()
+    }
+
     @Test func withoutAReplicaEveryReadIsAPrimaryRead() async throws {
         let uri = try await TestPostgreSQL.makeDatabase()
         let node = try await blocking { try PostgreSQLStorage.open(uri: uri) }
