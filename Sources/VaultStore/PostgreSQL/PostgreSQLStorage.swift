@@ -38,9 +38,9 @@ public final class PostgreSQLStorage: VaultStorage {
         try open(uri: uri, maxReaders: maxReaders, maxBatchSize: maxBatchSize, migrator: Migrator.embeddedPostgreSQL())
     }
 
-    /// Tests inject their own migration sets or retry policy here.
+    /// Tests inject their own migration sets or contention policy here.
     static func open(uri: String, maxReaders: Int = defaultMaxReaders, maxBatchSize: Int = defaultMaxBatchSize,
-                     migrator: Migrator, retry: PGRetryPolicy = PGRetryPolicy()) throws -> PostgreSQLStorage {
+                     migrator: Migrator, contention: PGContentionPolicy = PGContentionPolicy()) throws -> PostgreSQLStorage {
         let connection: PGConnection
         let applied: [String]
         do {
@@ -55,18 +55,18 @@ public final class PostgreSQLStorage: VaultStorage {
             throw (error as? PGError)?.storageError ?? error
         }
         return try PostgreSQLStorage(uri: uri, connection: connection, appliedMigrations: applied,
-                                     maxReaders: maxReaders, maxBatchSize: maxBatchSize, retry: retry)
+                                     maxReaders: maxReaders, maxBatchSize: maxBatchSize, contention: contention)
     }
 
     private init(uri: String, connection: PGConnection, appliedMigrations: [String], maxReaders: Int,
-                 maxBatchSize: Int, retry: PGRetryPolicy) throws {
+                 maxBatchSize: Int, contention: PGContentionPolicy) throws {
         self.appliedMigrations = appliedMigrations
         let core = WriterCore<PGWriter>(maxBatchSize: max(1, maxBatchSize))
         self.core = core
         do {
             readers = try PGReaderPool(uri: uri, threads: maxReaders)
             try PosixThread.start(named: "coffer-pg-write") {
-                core.run(uri: uri, connection: connection, retry: retry)
+                core.run(uri: uri, connection: connection, contention: contention)
             }
         } catch {
             connection.close()
