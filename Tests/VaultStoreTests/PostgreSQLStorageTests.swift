@@ -12,11 +12,11 @@ import VaultCore
 struct PostgreSQLStorageTests {
     private let log = AuditLog(key: .generate())
 
-    /// Two nodes on one database, a fresh one unless given; the first retries lost races per `retry`.
-    private func twoNodes(on database: String? = nil, retry: PGRetryPolicy = PGRetryPolicy())
+    /// Two nodes on one database, a fresh one unless given; the first deals with contention per `contention`.
+    private func twoNodes(on database: String? = nil, contention: PGContentionPolicy = PGContentionPolicy())
         async throws -> (PostgreSQLStorage, PostgreSQLStorage, TenantID) {
         let uri = if let database { database } else { try await TestPostgreSQL.makeDatabase() }
-        let first = try PostgreSQLStorage.open(uri: uri, migrator: Migrator.embeddedPostgreSQL(), retry: retry)
+        let first = try PostgreSQLStorage.open(uri: uri, migrator: Migrator.embeddedPostgreSQL(), contention: contention)
         let second = try PostgreSQLStorage.open(uri: uri)
         let tenant = Sample.tenant()
         try await first.write { writer in
@@ -142,12 +142,50 @@ struct PostgreSQLStorageTests {
         await second.close()
     }
 
+    /// A node that stalls inside its write transaction (hung, or cut off without a FIN) does not
+    /// stop the others for long: the server ends its session after the stalled-transaction
+    /// timeout, which rolls its transaction back and frees the write lock; the stalled node's write
+    /// fails, and its next one runs on a new connection.
+    @Test func aStalledWriterLosesTheWriteLockAfterItsTimeout() async throws {
+        let uri = try await TestPostgreSQL.makeDatabase()
+        let stalled = try PostgreSQLStorage.open(uri: uri, migrator: Migrator.embeddedPostgreSQL(),
+                                                 contention: PGContentionPolicy(stalledTransactionTimeout: 0.5))
+        let other = try PostgreSQLStorage.open(uri: uri)
+        let (tenant, otherTenant) = (Sample.tenant(), Sample.tenant())
+        let (entered, signalEntered) = AsyncStream<Void>.makeStream()
+        let proceed = DispatchSemaphore(value: 0)
+        let watchdogFired = Atomic<Bool>(false)
+        let hung = Task {
+            try await stalled.write { writer in
+                try writer.insertTenant(tenant)
+                signalEntered.yield()
+                proceed.wait()  // the stalled node's writer thread, inside its transaction
+            }
+        }
+        for await _ in entered { break }
+        // Without the timeout the other node would wait for ever; the watchdog lets the test end.
+        DispatchQueue.global().asyncAfter(deadline: .now() + 20) {
+            watchdogFired.store(true, ordering: .relaxed)
+            proceed.signal()
+        }
+        try await other.write { try $0.insertTenant(otherTenant) }
+        let waitedForTheWatchdog = watchdogFired.load(ordering: .relaxed)
+        #expect(!waitedForTheWatchdog, "the other node wrote only after the stalled one went on")
+        proceed.signal()
+        await #expect(throws: StorageError.self) { try await hung.value }
+        #expect(try await other.read { try $0.tenant(tenant.id) } == nil)
+        try await stalled.write { try $0.insertTenant(tenant) }
+        #expect(try await other.read { try $0.tenant(tenant.id) } != nil)
+        await stalled.close()
+        await other.close()
+    }
+
     /// A writer that does not take the lock (an older binary during a rolling upgrade, an
     /// operator's session) commits a conflicting check-then-insert while node A's body is between
     /// its check and its insert: A's first run fails to serialize, and its second run — transparent
     /// to the caller — sees the other card. SERIALIZABLE, not the lock, is what keeps the rule.
     @Test func aSerializationFailureIsRetriedTransparently() async throws {
-        let race = try await checkThenInsertRacedByAnOutsider(retry: PGRetryPolicy())
+        let race = try await checkThenInsertRacedByAnOutsider(contention: PGContentionPolicy())
         #expect(try race.outcome.get() == false)
         #expect(race.runs == 2)
         #expect(race.lostRaces == 1)
@@ -158,7 +196,7 @@ struct PostgreSQLStorageTests {
     /// `.serializationFailure` (a 503 with `Retry-After` over HTTP), not a generic outage, and
     /// changes nothing.
     @Test func aSerializationFailureBeyondTheRetriesIsTyped() async throws {
-        let race = try await checkThenInsertRacedByAnOutsider(retry: PGRetryPolicy(maximumAttempts: 1))
+        let race = try await checkThenInsertRacedByAnOutsider(contention: PGContentionPolicy(maximumAttempts: 1))
         guard case .failure(let failure) = race.outcome, case StorageError.serializationFailure(let message) = failure else {
             Issue.record("expected .serializationFailure, got \(race.outcome)")
             return
@@ -172,13 +210,13 @@ struct PostgreSQLStorageTests {
         #expect(race.stored == [race.rival])
     }
 
-    /// Node A (retrying per `retry`) checks that no card has a fingerprint and inserts one, paused
+    /// Node A (retrying per `contention`) checks that no card has a fingerprint and inserts one, paused
     /// between the two while an outsider's SERIALIZABLE transaction, without the write lock,
     /// inserts a card with that fingerprint and commits.
-    private func checkThenInsertRacedByAnOutsider(retry: PGRetryPolicy) async throws
+    private func checkThenInsertRacedByAnOutsider(contention: PGContentionPolicy) async throws
         -> (outcome: Result<Bool, any Error>, runs: Int, lostRaces: Int, rival: CardRecord, stored: [CardRecord]) {
         let uri = try await TestPostgreSQL.makeDatabase()
-        let (first, second, tenant) = try await twoNodes(on: uri, retry: retry)
+        let (first, second, tenant) = try await twoNodes(on: uri, contention: contention)
         let fingerprint = Sample.bytes(32, seed: 6)
         let runs = RunCounter()
         let (entered, signalEntered) = AsyncStream<Void>.makeStream()

@@ -1,8 +1,14 @@
 import Foundation
 import VaultCore
 
-/// How the PostgreSQL writer retries a write that lost a race with another node.
-struct PGRetryPolicy: Sendable {
+/// How the PostgreSQL writer lives beside other nodes' writers: how it retries a write that lost
+/// a race, and how long a stalled transaction of its own may keep the others waiting.
+struct PGContentionPolicy: Sendable {
+    /// How long the server lets this writer's transaction sit idle (between statements) before it
+    /// ends the session — and with it the transaction and the write lock. A node that hangs or
+    /// drops off the network mid-transaction would otherwise stop every node's writes until TCP
+    /// gives up on it (hours). Far longer than any body runs.
+    var stalledTransactionTimeout: TimeInterval = 60
     /// Runs of one body at most, the first included.
     var maximumAttempts = 12
     /// The first backoff's upper bound; it doubles with each attempt up to `maximumDelay`. Each
@@ -33,7 +39,7 @@ struct PGRetryPolicy: Sendable {
 /// duplicate check or fork the chain. When the batch loses such a race — a serialization failure
 /// or deadlock at any statement or at COMMIT, or a unique violation of the audit sequence — the
 /// whole transaction is rolled back and each body runs again in a transaction of its own,
-/// retried with jittered exponential backoff up to `PGRetryPolicy.maximumAttempts` runs; after
+/// retried with jittered exponential backoff up to `PGContentionPolicy.maximumAttempts` runs; after
 /// that it fails with `.serializationFailure`.
 ///
 /// A broken connection fails the batch (`.unavailable`; a COMMIT whose answer was lost may or
@@ -43,19 +49,27 @@ extension WriterCore where Writer == PGWriter {
     /// is "coffer").
     static var writeLockKey: Int64 { 0x636F_6666_6572_2D77 }
 
-    func run(uri: String, connection: PGConnection, retry: PGRetryPolicy, fence: PGCommitFence) {
-        var connection: PGConnection? = connection
+    func run(uri: String, connection: PGConnection, contention: PGContentionPolicy, fence: PGCommitFence) {
+        // Keepalives from the server's side too (ignored over a Unix socket): a node cut off
+        // between its transactions, holding no transaction but for a moment the lock, is found
+        // dead in about 30 s rather than after the system's two hours.
+        let setUp = """
+            SET idle_in_transaction_session_timeout = \(Int(contention.stalledTransactionTimeout * 1000));
+            SET tcp_keepalives_idle = 15; SET tcp_keepalives_interval = 5; SET tcp_keepalives_count = 3
+            """
+        var connection: PGConnection? = (try? connection.executeScript(setUp)) == nil ? nil : connection
         while let batch = nextBatch() {
             if connection?.isHealthy != true {
                 connection?.close()
                 connection = try? PGConnection.connect(uri)
+                if (try? connection?.executeScript(setUp)) == nil { connection = nil }
             }
             guard let connection else {
                 record(jobs: batch.count, failed: true)
                 for job in batch { job.finish(transactionError: StorageError.unavailable("PostgreSQL: cannot reconnect")) }
                 continue
             }
-            commit(batch, writer: PGWriter(connection: connection, attempt: PGAttempt(), fence: fence), retry: retry)
+            commit(batch, writer: PGWriter(connection: connection, attempt: PGAttempt(), fence: fence), contention: contention)
         }
         connection?.close()
         finished()
@@ -75,9 +89,9 @@ extension WriterCore where Writer == PGWriter {
         case commit, rollBack, lostRace
     }
 
-    private func commit(_ batch: [any WriteJob<Writer>], writer: PGWriter, retry: PGRetryPolicy) {
+    private func commit(_ batch: [any WriteJob<Writer>], writer: PGWriter, contention: PGContentionPolicy) {
         guard batch.count > 1 else {
-            commitAlone(batch[0], writer: writer, retry: retry)
+            commitAlone(batch[0], writer: writer, contention: contention)
             return
         }
         let outcome = transaction(writer) { () throws -> Decision in
@@ -105,13 +119,13 @@ extension WriterCore where Writer == PGWriter {
         case .lostRace:
             recordLostRace()
             // One at a time: a batch that keeps colliding would otherwise never commit.
-            for job in batch { commitAlone(job, writer: writer, retry: retry) }
+            for job in batch { commitAlone(job, writer: writer, contention: contention) }
         }
     }
 
-    private func commitAlone(_ job: any WriteJob<Writer>, writer: PGWriter, retry: PGRetryPolicy) {
-        for attempt in 0..<retry.maximumAttempts {
-            if attempt > 0 { Thread.sleep(forTimeInterval: retry.delay(beforeAttempt: attempt)) }
+    private func commitAlone(_ job: any WriteJob<Writer>, writer: PGWriter, contention: PGContentionPolicy) {
+        for attempt in 0..<contention.maximumAttempts {
+            if attempt > 0 { Thread.sleep(forTimeInterval: contention.delay(beforeAttempt: attempt)) }
             let outcome = transaction(writer) { () -> Decision in
                 writer.attempt.lostRace = false
                 let succeeded = job.run(writer)
@@ -134,7 +148,7 @@ extension WriterCore where Writer == PGWriter {
         }
         record(jobs: 1, failed: true)
         job.finish(transactionError: StorageError.serializationFailure(
-            "PostgreSQL: the write lost a race with another transaction \(retry.maximumAttempts) times (SQLSTATE 40001)"))
+            "PostgreSQL: the write lost a race with another transaction \(contention.maximumAttempts) times (SQLSTATE 40001)"))
     }
 
     /// Takes the write lock, then BEGIN SERIALIZABLE, `body`, COMMIT or ROLLBACK as it decides, and

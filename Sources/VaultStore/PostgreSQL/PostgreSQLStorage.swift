@@ -55,10 +55,10 @@ public final class PostgreSQLStorage: VaultStorage {
                  migrator: Migrator.embeddedPostgreSQL())
     }
 
-    /// Tests inject their own migration sets or retry policy here.
+    /// Tests inject their own migration sets or contention policy here.
     static func open(uri: String, readURI: String? = nil, maxReaders: Int = defaultMaxReaders,
                      maxBatchSize: Int = defaultMaxBatchSize, migrator: Migrator,
-                     retry: PGRetryPolicy = PGRetryPolicy()) throws -> PostgreSQLStorage {
+                     contention: PGContentionPolicy = PGContentionPolicy()) throws -> PostgreSQLStorage {
         let connection: PGConnection
         let applied: [String]
         do {
@@ -73,11 +73,11 @@ public final class PostgreSQLStorage: VaultStorage {
             throw (error as? PGError)?.storageError ?? error
         }
         return try PostgreSQLStorage(uri: uri, readURI: readURI, connection: connection, appliedMigrations: applied,
-                                     maxReaders: maxReaders, maxBatchSize: maxBatchSize, retry: retry)
+                                     maxReaders: maxReaders, maxBatchSize: maxBatchSize, contention: contention)
     }
 
     private init(uri: String, readURI: String?, connection: PGConnection, appliedMigrations: [String], maxReaders: Int,
-                 maxBatchSize: Int, retry: PGRetryPolicy) throws {
+                 maxBatchSize: Int, contention: PGContentionPolicy) throws {
         self.appliedMigrations = appliedMigrations
         let core = WriterCore<PGWriter>(maxBatchSize: max(1, maxBatchSize))
         self.core = core
@@ -90,7 +90,7 @@ public final class PostgreSQLStorage: VaultStorage {
                 try PGReaderPool(uri: $0, threads: maxReaders, reconnectDelay: Self.replicaReconnectDelay, name: "rep")
             }
             try PosixThread.start(named: "coffer-pg-write") { [fence] in
-                core.run(uri: uri, connection: connection, retry: retry, fence: fence)
+                core.run(uri: uri, connection: connection, contention: contention, fence: fence)
             }
         } catch {
             connection.close()
