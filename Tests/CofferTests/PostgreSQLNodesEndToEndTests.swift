@@ -91,16 +91,7 @@ struct PostgreSQLNodesEndToEndTests {
         let node = cluster.nodes[0]
         #expect(node.log.contains(#""msg":"read replica""#) && !node.log.contains("cannot serve reads"), "\(node.log)")
         let client = try LoadClient(threads: 1)
-        var tokens: [String] = []
-        for index in 0..<200 {
-            let pan = TestPAN.make(9_100_000 + index)
-            let created = try await client.send("POST", node.baseURL + "/vault/v1/cards",
-                                                body: #"{"number":"\#(pan)","expirationDate":"203012"}"#, key: cluster.apiKey)
-            let token = try #require(created.json?["token"] as? String, "\(created.status) \(created.body)")
-            let revealed = try await client.send("POST", node.baseURL + "/vault/v1/cards/\(token)/reveal", key: cluster.apiKey)
-            #expect(revealed.json?["number"] as? String == pan, "reveal #\(index) right after its tokenize: \(revealed.status) \(revealed.body)")
-            tokens.append(token)
-        }
+        let tokens = try await cluster.tokenizeThenReveal((0..<200).map { TestPAN.make(9_100_000 + $0) }, client)
         // Caught up, the replica answers lookups: the metadata of every card.
         try await standby.catchUp()
         for token in tokens {
@@ -124,14 +115,7 @@ struct PostgreSQLNodesEndToEndTests {
         let cluster = try await NodeCluster.start(nodes: 1, replica: { _ in "postgresql://coffer:hunter2-secret@/vault?host=/nonexistent-coffer" })
         let node = cluster.nodes[0]
         let client = try LoadClient(threads: 1)
-        for index in 0..<3 {
-            let pan = TestPAN.make(9_200_000 + index)
-            let created = try await client.send("POST", node.baseURL + "/vault/v1/cards",
-                                                body: #"{"number":"\#(pan)","expirationDate":"203012"}"#, key: cluster.apiKey)
-            let token = try #require(created.json?["token"] as? String, "\(created.status) \(created.body)")
-            let revealed = try await client.send("POST", node.baseURL + "/vault/v1/cards/\(token)/reveal", key: cluster.apiKey)
-            #expect(revealed.json?["number"] as? String == pan, "\(revealed.status) \(revealed.body)")
-        }
+        _ = try await cluster.tokenizeThenReveal((0..<3).map { TestPAN.make(9_200_000 + $0) }, client)
         #expect(await node.stop() == 0)
         let warnings = node.log.split(separator: "\n").filter { $0.contains("the read replica cannot serve reads") }
         #expect(warnings.count == 1, "\(node.log)")
@@ -229,6 +213,17 @@ private struct NodeCluster: Sendable {
             let answer = try await client.send("POST", nodes[index % nodes.count].baseURL + "/vault/v1/cards",
                                                body: #"{"number":"\#(pan)","expirationDate":"203012"}"#, key: apiKey)
             tokens.append((try #require(answer.json?["token"] as? String, "\(answer.status) \(answer.body)"), pan))
+        }
+        return tokens
+    }
+
+    /// Each PAN tokenized, then at once revealed through every node, one after the other; the tokens.
+    func tokenizeThenReveal(_ pans: [String], _ client: LoadClient) async throws -> [String] {
+        var tokens: [String] = []
+        for pan in pans {
+            let token = try await tokenize([pan], client)
+            try await expectReveals(token, client)
+            tokens += token.map(\.token)
         }
         return tokens
     }
